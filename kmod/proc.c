@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/memtrace: write a query line, read the answer as text.
+ *
+ * Each open file has its own query and answer. The answer is produced a
+ * buffer at a time by the shared walker (walk.c) and copied out with no lock
+ * of the target held, so any range streams in bounded memory: one
+ * MEMTRACE_PROC_BUF per open file, whatever the range.
+ *
+ * For shell use the last query each user wrote is remembered, and a file read
+ * without a query of its own answers it (re-checking the reader's rights):
+ *   echo "$$ all" > /proc/memtrace; cat /proc/memtrace
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/mutex.h>
+#include <linux/proc_fs.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/user_namespace.h>
+
+#include "proc.h"
+#include "walk.h"
+
+#define MEMTRACE_PROC_BUF	(16 * 1024)
+#define MEMTRACE_LINE_MAX	160	/* one record line, with room to spare */
+#define MEMTRACE_SUMMARY_MAX	256
+#define MEMTRACE_SLOTS		16	/* users whose last query is remembered */
+
+enum memtrace_proc_state {
+	MEMTRACE_PROC_EMPTY,	/* no query yet */
+	MEMTRACE_PROC_ACTIVE,	/* answer being produced */
+	MEMTRACE_PROC_FINISHED,	/* summary produced; reads return what is left, then EOF */
+	MEMTRACE_PROC_FAILED,	/* the walk failed; reads return ->err */
+};
+
+struct memtrace_proc_file {
+	struct mutex lock;	/* serialises read and write on this file */
+	enum memtrace_proc_state state;
+	int err;
+	struct memtrace_walk walk;
+	char *buf;
+	size_t len;		/* bytes in buf */
+	size_t off;		/* bytes of buf already read */
+};
+
+struct memtrace_query {
+	pid_t pid;
+	u64 start;
+	u64 end;
+	bool whole;
+	enum memtrace_mode mode;
+};
+
+struct memtrace_slot {
+	kuid_t uid;
+	u64 stamp;		/* 0: unused */
+	char line[MEMTRACE_QUERY_MAX + 1];
+};
+
+static DEFINE_MUTEX(memtrace_slots_lock);
+static struct memtrace_slot memtrace_slots[MEMTRACE_SLOTS];
+static u64 memtrace_slot_clock;
+static struct proc_dir_entry *memtrace_proc_entry;
+
+static const char *const memtrace_mode_names[] = {
+	[MEMTRACE_MODE_RUNS] = "runs",
+	[MEMTRACE_MODE_PAGES] = "pages",
+};
+
+/* Decimal, or hex with a 0x prefix; no sign, no octal surprise. */
+static int memtrace_parse_u64(const char *s, u64 *v)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return kstrtoull(s + 2, 16, v);
+	return kstrtoull(s, 10, v);
+}
+
+static int memtrace_parse_query(char *line, struct memtrace_query *q)
+{
+	char *tok[5];
+	int n = 0, i, err;
+	u64 v, len;
+	char *p;
+
+	while ((p = strsep(&line, " \t\n")) != NULL) {
+		if (!*p)
+			continue;
+		if (n == ARRAY_SIZE(tok))
+			return -EINVAL;
+		tok[n++] = p;
+	}
+	if (n < 2)
+		return -EINVAL;
+
+	err = memtrace_parse_u64(tok[0], &v);
+	if (err)
+		return err == -ERANGE ? -ESRCH : err;
+	if (v == 0 || v > PID_MAX_LIMIT)
+		return -ESRCH;
+	q->pid = v;
+
+	q->whole = !strcmp(tok[1], "all");
+	if (q->whole) {
+		q->start = 0;
+		q->end = 0;
+		i = 2;
+	} else {
+		if (n < 3)
+			return -EINVAL;
+		err = memtrace_parse_u64(tok[1], &q->start);
+		if (err)
+			return err;
+		if (tok[2][0] == '+') {
+			err = memtrace_parse_u64(tok[2] + 1, &len);
+			if (err)
+				return err;
+			if (check_add_overflow(q->start, len, &q->end))
+				return -ERANGE;
+		} else {
+			err = memtrace_parse_u64(tok[2], &q->end);
+			if (err)
+				return err;
+		}
+		i = 3;
+	}
+
+	q->mode = MEMTRACE_MODE_RUNS;
+	if (i < n) {
+		if (!strcmp(tok[i], "pages"))
+			q->mode = MEMTRACE_MODE_PAGES;
+		else if (strcmp(tok[i], "runs"))
+			return -EINVAL;
+		i++;
+	}
+	return i == n ? 0 : -EINVAL;
+}
+
+static void memtrace_caller_of(struct file *file, struct memtrace_caller *c)
+{
+	c->cred = file->f_cred;
+	c->cap_ptrace = file_ns_capable(file, &init_user_ns, CAP_SYS_PTRACE);
+	c->cap_admin = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
+}
+
+static void memtrace_flag_word(u32 f, char *s)
+{
+	static const char letters[] = MEMTRACE_FLAG_LETTERS;
+	unsigned int i;
+
+	static const char kinds[] = MEMTRACE_KIND_LETTERS;
+
+	s[0] = '-';
+	for (i = 0; i < sizeof(kinds) - 1; i++)
+		if (f & (MEMTRACE_F_ANON << i))
+			s[0] = kinds[i];
+	for (i = 0; i < MEMTRACE_FLAGS_WIDTH - 1; i++)
+		s[i + 1] = f & (MEMTRACE_F_HUGETLB << i) ? letters[i] : '-';
+	s[MEMTRACE_FLAGS_WIDTH] = '\0';
+}
+
+static const char *memtrace_size_name(u32 f)
+{
+	return f & MEMTRACE_F_SIZE_1G ? "1G" : f & MEMTRACE_F_SIZE_2M ? "2M" : "4K";
+}
+
+static int memtrace_proc_sink(struct memtrace_walk *w,
+			      const struct memtrace_record *r)
+{
+	struct memtrace_proc_file *pf =
+		container_of(w, struct memtrace_proc_file, walk);
+	char flags[MEMTRACE_FLAGS_WIDTH + 1];
+
+	if (MEMTRACE_PROC_BUF - pf->len < MEMTRACE_LINE_MAX)
+		return -ENOSPC;
+	memtrace_flag_word(r->flags, flags);
+	pf->len += scnprintf(pf->buf + pf->len, MEMTRACE_PROC_BUF - pf->len,
+			     "0x%llx\t%llu\t%s\t%s\t%s\t0x%llx\t%d\n",
+			     r->addr, r->pages, memtrace_state_names[r->state],
+			     memtrace_size_name(r->flags), flags, r->pfn,
+			     r->node);
+	return 0;
+}
+
+static void memtrace_proc_summary(struct memtrace_proc_file *pf)
+{
+	struct memtrace_walk *w = &pf->walk;
+	u64 total = 0;
+	int i;
+
+	for (i = 0; i < MEMTRACE_NSTATES; i++)
+		total += w->counts[i];
+	pf->len += scnprintf(pf->buf + pf->len, MEMTRACE_PROC_BUF - pf->len,
+			     "# summary pages=%llu", total);
+	for (i = 0; i < MEMTRACE_NSTATES; i++)
+		pf->len += scnprintf(pf->buf + pf->len,
+				     MEMTRACE_PROC_BUF - pf->len, " %s=%llu",
+				     memtrace_state_names[i], w->counts[i]);
+	pf->len += scnprintf(pf->buf + pf->len, MEMTRACE_PROC_BUF - pf->len,
+			     "\n");
+}
+
+/* Start answering q for the caller of file. Called with pf->lock held. */
+static int memtrace_proc_start(struct file *file, struct memtrace_proc_file *pf,
+			       const struct memtrace_query *q)
+{
+	struct memtrace_caller c;
+	int err;
+
+	memtrace_caller_of(file, &c);
+	err = memtrace_walk_init(&pf->walk, &c, q->pid, q->start, q->end,
+				 q->whole, q->mode);
+	if (err)
+		return err;
+	pf->walk.sink = memtrace_proc_sink;
+	pf->state = MEMTRACE_PROC_ACTIVE;
+	pf->off = 0;
+	pf->len = scnprintf(pf->buf, MEMTRACE_PROC_BUF,
+			    "# memtrace pid=%d start=0x%lx end=0x%lx page_size=%lu mode=%s\n"
+			    "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n",
+			    pf->walk.pid, pf->walk.start, pf->walk.end,
+			    PAGE_SIZE, memtrace_mode_names[q->mode]);
+	return 0;
+}
+
+/* Parse line (modified in place) and start answering it. */
+static int memtrace_proc_query(struct file *file, struct memtrace_proc_file *pf,
+			       char *line)
+{
+	struct memtrace_query q;
+	int err;
+
+	err = memtrace_parse_query(line, &q);
+	if (err)
+		return err;
+	return memtrace_proc_start(file, pf, &q);
+}
+
+static void memtrace_slot_save(kuid_t uid, const char *line)
+{
+	struct memtrace_slot *s, *victim = &memtrace_slots[0];
+	int i;
+
+	mutex_lock(&memtrace_slots_lock);
+	for (i = 0; i < MEMTRACE_SLOTS; i++) {
+		s = &memtrace_slots[i];
+		if (s->stamp && uid_eq(s->uid, uid)) {
+			victim = s;
+			break;
+		}
+		if (s->stamp < victim->stamp)
+			victim = s;
+	}
+	victim->uid = uid;
+	victim->stamp = ++memtrace_slot_clock;
+	strscpy(victim->line, line, sizeof(victim->line));
+	mutex_unlock(&memtrace_slots_lock);
+}
+
+static bool memtrace_slot_load(kuid_t uid, char *line)
+{
+	bool found = false;
+	int i;
+
+	mutex_lock(&memtrace_slots_lock);
+	for (i = 0; i < MEMTRACE_SLOTS; i++) {
+		if (memtrace_slots[i].stamp && uid_eq(memtrace_slots[i].uid, uid)) {
+			strscpy(line, memtrace_slots[i].line, MEMTRACE_QUERY_MAX + 1);
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&memtrace_slots_lock);
+	return found;
+}
+
+static ssize_t memtrace_proc_write(struct file *file, const char __user *ubuf,
+				   size_t count, loff_t *ppos)
+{
+	struct memtrace_proc_file *pf = file->private_data;
+	char line[MEMTRACE_QUERY_MAX + 1];
+	char saved[MEMTRACE_QUERY_MAX + 1];
+	int err;
+
+	if (count > MEMTRACE_QUERY_MAX)
+		return -E2BIG;
+	if (!count)
+		return -EINVAL;
+	if (copy_from_user(line, ubuf, count))
+		return -EFAULT;
+	line[count] = '\0';
+	if (strlen(line) != count)
+		return -EINVAL;	/* a NUL byte inside the query */
+	memcpy(saved, line, count + 1);
+
+	if (mutex_lock_interruptible(&pf->lock))
+		return -EINTR;
+	err = memtrace_proc_query(file, pf, line);
+	mutex_unlock(&pf->lock);
+	if (err)
+		return err;
+	memtrace_slot_save(file->f_cred->euid, strim(saved));
+	return count;
+}
+
+/* Refill pf->buf with the next part of the answer. */
+static int memtrace_proc_fill(struct memtrace_proc_file *pf)
+{
+	struct memtrace_walk *w = &pf->walk;
+	int err;
+
+	pf->len = 0;
+	pf->off = 0;
+	do {
+		err = memtrace_walk_step(w);
+		if (err)
+			return err;
+	} while (!w->done && !pf->len);
+
+	if (w->done && MEMTRACE_PROC_BUF - pf->len >= MEMTRACE_SUMMARY_MAX) {
+		memtrace_proc_summary(pf);
+		memtrace_walk_release(w);
+		pf->state = MEMTRACE_PROC_FINISHED;
+	}
+	return 0;
+}
+
+static ssize_t memtrace_proc_read(struct file *file, char __user *ubuf,
+				  size_t count, loff_t *ppos)
+{
+	struct memtrace_proc_file *pf = file->private_data;
+	char line[MEMTRACE_QUERY_MAX + 1];
+	size_t copied = 0, n;
+	int err = 0;
+
+	if (mutex_lock_interruptible(&pf->lock))
+		return -EINTR;
+
+	if (pf->state == MEMTRACE_PROC_EMPTY) {
+		if (!memtrace_slot_load(file->f_cred->euid, line)) {
+			err = -ENODATA;	/* write a query first */
+			goto out;
+		}
+		err = memtrace_proc_query(file, pf, line);
+		if (err)
+			goto out;
+	}
+	if (pf->state == MEMTRACE_PROC_FAILED) {
+		err = pf->err;
+		goto out;
+	}
+
+	while (copied < count) {
+		if (pf->off == pf->len) {
+			if (pf->state != MEMTRACE_PROC_ACTIVE)
+				break;
+			err = memtrace_proc_fill(pf);
+			if (err) {
+				memtrace_walk_release(&pf->walk);
+				pf->state = MEMTRACE_PROC_FAILED;
+				pf->err = err;
+				pf->len = 0;
+				pf->off = 0;
+				break;
+			}
+		}
+		n = min(count - copied, pf->len - pf->off);
+		if (copy_to_user(ubuf + copied, pf->buf + pf->off, n)) {
+			err = -EFAULT;
+			break;
+		}
+		pf->off += n;
+		copied += n;
+	}
+out:
+	mutex_unlock(&pf->lock);
+	return copied ? copied : err;
+}
+
+static int memtrace_proc_open(struct inode *inode, struct file *file)
+{
+	struct memtrace_proc_file *pf;
+
+	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
+	if (!pf)
+		return -ENOMEM;
+	pf->buf = kmalloc(MEMTRACE_PROC_BUF, GFP_KERNEL);
+	if (!pf->buf) {
+		kfree(pf);
+		return -ENOMEM;
+	}
+	mutex_init(&pf->lock);
+	file->private_data = pf;
+	return nonseekable_open(inode, file);
+}
+
+static int memtrace_proc_release(struct inode *inode, struct file *file)
+{
+	struct memtrace_proc_file *pf = file->private_data;
+
+	memtrace_walk_release(&pf->walk);
+	mutex_destroy(&pf->lock);
+	kfree(pf->buf);
+	kfree(pf);
+	return 0;
+}
+
+static const struct proc_ops memtrace_proc_ops = {
+	.proc_open = memtrace_proc_open,
+	.proc_read = memtrace_proc_read,
+	.proc_write = memtrace_proc_write,
+	.proc_release = memtrace_proc_release,
+};
+
+int memtrace_proc_init(void)
+{
+	memtrace_proc_entry = proc_create(MEMTRACE_PROC_NAME, 0666, NULL,
+					  &memtrace_proc_ops);
+	return memtrace_proc_entry ? 0 : -ENOMEM;
+}
+
+void memtrace_proc_exit(void)
+{
+	/* Waits for running operations and releases files still open. */
+	proc_remove(memtrace_proc_entry);
+}

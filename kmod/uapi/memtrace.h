@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * memtrace: how Linux backs a process's virtual memory, page by page.
+ *
+ * This header is the one contract between the kernel module (kmod/) and the
+ * client (user/). Both include it; nothing else defines these numbers.
+ *
+ * Page states
+ * -----------
+ * Every page of a queried range [START, END) is in exactly one state:
+ *
+ *   MEMTRACE_UNMAPPED   no VMA covers the page
+ *   MEMTRACE_NONE       in a VMA, no page-table entry: never touched, or
+ *                       dropped (MADV_DONTNEED, reclaim of a clean file page)
+ *   MEMTRACE_ZERO       mapped to the shared zero page (4K or huge): a read
+ *                       fault on anonymous memory; not a frame of its own and
+ *                       not counted in RSS
+ *   MEMTRACE_PRESENT    a frame of its own ("backed")
+ *   MEMTRACE_SWAP       a swap entry
+ *   MEMTRACE_MIGRATION  a migration entry (the page is being moved)
+ *   MEMTRACE_OTHER      any other non-present entry (uffd-wp marker,
+ *                       device-private entry, hwpoison, ...)
+ *
+ * Flags
+ * -----
+ * Set on PRESENT pages (ZERO pages carry only the size):
+ *   ANON / FILE / SHMEM / PFNMAP
+ *                        what backs the frame (at most one of them); PFNMAP
+ *                        is a raw frame of a VM_PFNMAP/VM_IO mapping ([vvar],
+ *                        device memory): no struct page of its own, and
+ *                        /proc/PID/pagemap reports such pages as not present
+ *   WRITE                the entry is writable
+ *   DIRTY                the entry is dirty
+ *   YOUNG                the entry is young (accessed)
+ *   EXCL                 the frame is mapped exactly once (cheap mapcount test)
+ *   HUGETLB              the page belongs to a hugetlbfs mapping
+ *   SIZE_2M / SIZE_1G    mapped by a PMD / PUD entry (THP or hugetlb);
+ *                        neither: mapped by a 4K PTE
+ *
+ * Frame value ("pfn")
+ * -------------------
+ * PRESENT and ZERO: the page frame number of this page. SWAP: the swap entry
+ * encoded as /proc/PID/pagemap does, type in bits 0-4 and offset in bits 5-54.
+ * It is 0 unless the caller has CAP_SYS_ADMIN, like pagemap. NODE is the NUMA
+ * node of a present frame, -1 (MEMTRACE_NO_NODE) otherwise.
+ *
+ * Runs
+ * ----
+ * In MEMTRACE_MODE_RUNS adjacent pages with equal state, flags and node are
+ * merged into one record; its pfn is the first page's. In MEMTRACE_MODE_PAGES
+ * every page inside a VMA is one record, and an unmapped gap is always one
+ * record (a gap has no pages to speak of).
+ *
+ * /proc/memtrace
+ * --------------
+ * Write one query line, then read the answer from the same open file:
+ *
+ *   QUERY := PID WS RANGE [WS MODE] [WS] [NEWLINE]
+ *   RANGE := START WS END | START WS "+" LENGTH | "all"
+ *   MODE  := "runs" | "pages"                      (default: runs)
+ *   PID, START, END, LENGTH: decimal, or hex with a 0x prefix
+ *
+ * START is rounded down and END up to page boundaries; "all" is [0, the
+ * target's TASK_SIZE). The PID is resolved in the writer's pid namespace.
+ * Errors from write(2): EINVAL (syntax, END <= START), ERANGE (START+LENGTH
+ * overflows, END past TASK_SIZE), E2BIG (a line longer than
+ * MEMTRACE_QUERY_MAX), ESRCH (no such process, kernel thread, exited),
+ * EACCES (not allowed to look at that process).
+ *
+ * The answer, read(2) in as many calls as needed (text, tab-separated):
+ *
+ *   # memtrace pid=P start=0x... end=0x... page_size=4096 mode=runs|pages
+ *   # addr	pages	state	size	flags	pfn	node
+ *   0x7f0000000000	16	present	4K	a-wdy-x	0x1234	0
+ *   ...
+ *   # summary pages=N unmapped=N none=N zero=N present=N swap=N migration=N other=N
+ *
+ * flags is a fixed-width word of MEMTRACE_FLAG_LETTERS, '-' where unset:
+ * kind (a anon, f file, s shmem, p pfnmap), h hugetlb, w write, d dirty,
+ * y young, x exclusive. size is 4K, 2M or 1G. pfn is hex.
+ *
+ * A file that is read without a query of its own answers the last query that
+ * the same user (euid) wrote to /proc/memtrace, so that
+ *   echo "$$ all" > /proc/memtrace; cat /proc/memtrace
+ * works from a shell; the permission check is made again for the reader.
+ *
+ * Generic netlink
+ * ---------------
+ * Family MEMTRACE_GENL_NAME, version MEMTRACE_GENL_VERSION.
+ *
+ *   MEMTRACE_CMD_GET_INFO (doit)  reply: VERSION, PAGE_SIZE, NSTATES,
+ *                                 FLAGS_MASK, RECORD_MAX
+ *   MEMTRACE_CMD_QUERY (dump)     request: PID, START, END, MODE
+ *                                 replies: one or more MEMTRACE_A_RECORD
+ *                                 nests per message; the last message
+ *                                 carries MEMTRACE_A_SUMMARY
+ *
+ * A record nest holds MEMTRACE_R_ADDR (u64), MEMTRACE_R_PAGES (u64),
+ * MEMTRACE_R_STATE (u8), MEMTRACE_R_FLAGS (u32), MEMTRACE_R_PFN (u64),
+ * MEMTRACE_R_NODE (s32). A summary nest holds one u64 per state,
+ * attribute number = state + 1.
+ */
+#ifndef _UAPI_MEMTRACE_H
+#define _UAPI_MEMTRACE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#else
+#include <stdint.h>
+#endif
+
+#define MEMTRACE_PROC_NAME	"memtrace"
+#define MEMTRACE_QUERY_MAX	256	/* bytes in one query line */
+
+enum memtrace_state {
+	MEMTRACE_UNMAPPED = 0,
+	MEMTRACE_NONE,
+	MEMTRACE_ZERO,
+	MEMTRACE_PRESENT,
+	MEMTRACE_SWAP,
+	MEMTRACE_MIGRATION,
+	MEMTRACE_OTHER,
+	MEMTRACE_NSTATES
+};
+
+/* Names as printed by /proc/memtrace and the client, indexed by state. */
+#define MEMTRACE_STATE_NAMES \
+	{ "unmapped", "none", "zero", "present", "swap", "migration", "other" }
+
+enum memtrace_flag {
+	MEMTRACE_F_ANON    = 1U << 0,
+	MEMTRACE_F_FILE    = 1U << 1,
+	MEMTRACE_F_SHMEM   = 1U << 2,
+	MEMTRACE_F_PFNMAP  = 1U << 3,
+	MEMTRACE_F_HUGETLB = 1U << 4,
+	MEMTRACE_F_WRITE   = 1U << 5,
+	MEMTRACE_F_DIRTY   = 1U << 6,
+	MEMTRACE_F_YOUNG   = 1U << 7,
+	MEMTRACE_F_EXCL    = 1U << 8,
+	MEMTRACE_F_SIZE_2M = 1U << 9,
+	MEMTRACE_F_SIZE_1G = 1U << 10,
+};
+
+#define MEMTRACE_F_KIND_MASK \
+	(MEMTRACE_F_ANON | MEMTRACE_F_FILE | MEMTRACE_F_SHMEM | MEMTRACE_F_PFNMAP)
+#define MEMTRACE_F_SIZE_MASK (MEMTRACE_F_SIZE_2M | MEMTRACE_F_SIZE_1G)
+#define MEMTRACE_F_ALL	     ((MEMTRACE_F_SIZE_1G << 1) - 1)
+
+/*
+ * The flags word: position 0 is the kind (MEMTRACE_KIND_LETTERS: a anon,
+ * f file, s shmem, p pfnmap), then one letter per flag in this order: h
+ * hugetlb, w write, d dirty, y young, x exclusive; '-' where unset.
+ */
+#define MEMTRACE_KIND_LETTERS "afsp"
+#define MEMTRACE_FLAG_LETTERS "hwdyx"
+#define MEMTRACE_FLAGS_WIDTH  6
+
+#define MEMTRACE_NO_NODE (-1)
+
+enum memtrace_mode {
+	MEMTRACE_MODE_RUNS = 0,
+	MEMTRACE_MODE_PAGES,
+	MEMTRACE_MODE_MAX = MEMTRACE_MODE_PAGES
+};
+
+/* Swap values in the pfn field, encoded like /proc/PID/pagemap. */
+#define MEMTRACE_SWAP_TYPE_BITS	  5
+#define MEMTRACE_SWAP_TYPE_MASK	  ((1ULL << MEMTRACE_SWAP_TYPE_BITS) - 1)
+
+/* Generic netlink */
+#define MEMTRACE_GENL_NAME    "memtrace"
+#define MEMTRACE_GENL_VERSION 1
+
+enum memtrace_cmd {
+	MEMTRACE_CMD_UNSPEC,
+	MEMTRACE_CMD_GET_INFO,
+	MEMTRACE_CMD_QUERY,
+	__MEMTRACE_CMD_MAX
+};
+#define MEMTRACE_CMD_MAX (__MEMTRACE_CMD_MAX - 1)
+
+enum memtrace_attr {
+	MEMTRACE_A_UNSPEC,
+	MEMTRACE_A_PID,		/* u32: target, in the sender's pid namespace */
+	MEMTRACE_A_START,	/* u64: first byte of the range */
+	MEMTRACE_A_END,		/* u64: end of the range, exclusive */
+	MEMTRACE_A_MODE,	/* u8: enum memtrace_mode */
+	MEMTRACE_A_RECORD,	/* nest: enum memtrace_record_attr */
+	MEMTRACE_A_SUMMARY,	/* nest: u64 page count per state, attr = state + 1 */
+	MEMTRACE_A_VERSION,	/* string: module version */
+	MEMTRACE_A_PAGE_SIZE,	/* u32 */
+	MEMTRACE_A_NSTATES,	/* u32: MEMTRACE_NSTATES */
+	MEMTRACE_A_FLAGS_MASK,	/* u32: flags this module can report */
+	MEMTRACE_A_TASK_SIZE,	/* u64: largest END accepted (TASK_SIZE_MAX) */
+	MEMTRACE_A_PAD,
+	__MEMTRACE_A_MAX
+};
+#define MEMTRACE_A_MAX (__MEMTRACE_A_MAX - 1)
+
+enum memtrace_record_attr {
+	MEMTRACE_R_UNSPEC,
+	MEMTRACE_R_ADDR,	/* u64 */
+	MEMTRACE_R_PAGES,	/* u64 */
+	MEMTRACE_R_STATE,	/* u8: enum memtrace_state */
+	MEMTRACE_R_FLAGS,	/* u32: enum memtrace_flag */
+	MEMTRACE_R_PFN,		/* u64: see "Frame value" */
+	MEMTRACE_R_NODE,	/* s32 */
+	MEMTRACE_R_PAD,
+	__MEMTRACE_R_MAX
+};
+#define MEMTRACE_R_MAX (__MEMTRACE_R_MAX - 1)
+
+#endif /* _UAPI_MEMTRACE_H */

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One walker for every transport: classify each page of [start, end) of an
+ * mm without changing anything (no faults, no GUP, no page references).
+ *
+ * Locking, the way GUP-fast and pagemap read page tables:
+ *  - mmap_lock is held for read (killable) while walking, never while a
+ *    transport copies to userland; the walk resumes from ->next afterwards;
+ *  - VMAs are looked up under that lock and only their range is walked, so the
+ *    upper page-table levels (pgd..pmd) cannot be freed under us;
+ *  - every entry is read once (READ_ONCE/ptep_get) into a local copy, and the
+ *    next level is found from that copy, like GUP-fast;
+ *  - a PTE table is read inside rcu_read_lock(): since 6.5 khugepaged may free
+ *    one with only mmap_lock held for read elsewhere, through RCU;
+ *  - a huge PMD is re-read under its PMD lock before it is reported, so a THP
+ *    being split or migrated is seen before or after, never half-way.
+ * Struct pages are only read (flags, mapping, node), never referenced: a stale
+ * read races with freeing exactly as GUP-fast's does, and struct pages of a
+ * valid pfn always exist.
+ */
+#include <linux/highmem.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/swap.h>
+#include <linux/swapops.h>
+
+#include "compat.h"
+#include "target.h"
+#include "walk.h"
+
+const char *const memtrace_state_names[MEMTRACE_NSTATES] = MEMTRACE_STATE_NAMES;
+
+/* What the walker returns inside a step besides 0 and -errno. */
+enum {
+	MEMTRACE_WALK_FULL = 1,		/* the sink is full */
+	MEMTRACE_WALK_YIELD,		/* let a waiting mmap_lock writer in */
+};
+
+static bool memtrace_same_run(const struct memtrace_record *a,
+			      const struct memtrace_record *b)
+{
+	return a->state == b->state && a->flags == b->flags &&
+	       a->node == b->node && a->addr + (a->pages << PAGE_SHIFT) == b->addr;
+}
+
+/*
+ * Account the pages [addr, addr + pages * PAGE_SIZE) as one piece of equal
+ * state. pfn is the first page's frame and steps by one per page when step_pfn
+ * is set. Advances w->next over what was taken.
+ */
+static int memtrace_add(struct memtrace_walk *w, unsigned long addr,
+			unsigned long pages, u8 state, u32 flags, u64 pfn,
+			bool step_pfn, int node)
+{
+	struct memtrace_record r = {
+		.addr = addr, .pages = pages, .state = state,
+		.flags = flags, .node = node,
+		.pfn = w->show_pfn ? pfn : 0,
+	};
+	bool per_page = w->mode == MEMTRACE_MODE_PAGES &&
+			state != MEMTRACE_UNMAPPED;
+	int err;
+
+	if (!w->show_pfn)
+		step_pfn = false;
+
+	while (pages) {
+		if (per_page)
+			r.pages = 1;
+		if (w->have_pending) {
+			if (!per_page && memtrace_same_run(&w->pending, &r)) {
+				w->pending.pages += r.pages;
+				goto taken;
+			}
+			err = w->sink(w, &w->pending);
+			if (err == -ENOSPC)
+				return MEMTRACE_WALK_FULL;
+			if (err)
+				return err;
+		}
+		w->pending = r;
+		w->have_pending = true;
+taken:
+		w->counts[state] += r.pages;
+		w->next = r.addr + (r.pages << PAGE_SHIFT);
+		pages -= r.pages;
+		r.addr = w->next;
+		if (step_pfn)
+			r.pfn += r.pages;
+	}
+	return 0;
+}
+
+/* Flags and node of a present frame mapped in vma. */
+static u32 memtrace_frame_flags(struct vm_area_struct *vma, unsigned long pfn,
+				int *node)
+{
+	struct page *page = NULL;
+	u32 flags = 0;
+
+	*node = MEMTRACE_NO_NODE;
+	if (vma->vm_flags & (VM_PFNMAP | VM_IO))
+		return MEMTRACE_F_PFNMAP;
+	if (pfn_valid(pfn))
+		page = pfn_to_page(pfn);
+
+	/*
+	 * Anonymous pages are PageAnon; shmem/tmpfs pages are the other
+	 * swap-backed ones (no need for shmem_mapping(), unexported before
+	 * 6.x); the rest are page cache of a file.
+	 */
+	if (page && PageAnon(page))
+		flags |= MEMTRACE_F_ANON;
+	else if (page && memtrace_page_swapbacked(page))
+		flags |= MEMTRACE_F_SHMEM;
+	else if (page)
+		flags |= MEMTRACE_F_FILE;
+
+	if (page) {
+		*node = page_to_nid(page);
+		if (memtrace_page_mapcount(page) == 1)
+			flags |= MEMTRACE_F_EXCL;
+	}
+	if (is_vm_hugetlb_page(vma))
+		flags |= MEMTRACE_F_HUGETLB;
+	return flags;
+}
+
+/* A non-present, non-empty entry: swap, migration or something else. */
+static u8 memtrace_nonpresent_state(pte_t pte, u64 *val)
+{
+	memtrace_leaf_t entry = memtrace_leaf_of(pte);
+
+	*val = 0;
+	if (memtrace_leaf_is_swap(entry)) {
+		*val = swp_type(entry) |
+		       ((u64)swp_offset(entry) << MEMTRACE_SWAP_TYPE_BITS);
+		return MEMTRACE_SWAP;
+	}
+	if (memtrace_leaf_is_migration(entry))
+		return MEMTRACE_MIGRATION;
+	return MEMTRACE_OTHER;
+}
+
+static int memtrace_pte_range(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, pmd_t pmd,
+			      unsigned long addr, unsigned long end)
+{
+	pte_t *ptep;
+	int ret = 0;
+
+	rcu_read_lock();
+	ptep = pte_offset_kernel(&pmd, addr);
+	for (; addr < end; addr += PAGE_SIZE, ptep++) {
+		pte_t pte = ptep_get(ptep);
+		unsigned long pfn;
+		u32 flags;
+		int node;
+		u64 val;
+		u8 state;
+
+		if (pte_none(pte)) {
+			ret = memtrace_add(w, addr, 1, MEMTRACE_NONE, 0, 0,
+					   false, MEMTRACE_NO_NODE);
+		} else if (pte_present(pte)) {
+			pfn = pte_pfn(pte);
+			if (is_zero_pfn(pfn)) {
+				ret = memtrace_add(w, addr, 1, MEMTRACE_ZERO, 0,
+						   pfn, false, MEMTRACE_NO_NODE);
+			} else {
+				flags = memtrace_frame_flags(vma, pfn, &node);
+				if (pte_write(pte))
+					flags |= MEMTRACE_F_WRITE;
+				if (pte_dirty(pte))
+					flags |= MEMTRACE_F_DIRTY;
+				if (pte_young(pte))
+					flags |= MEMTRACE_F_YOUNG;
+				ret = memtrace_add(w, addr, 1, MEMTRACE_PRESENT,
+						   flags, pfn, false, node);
+			}
+		} else {
+			state = memtrace_nonpresent_state(pte, &val);
+			ret = memtrace_add(w, addr, 1, state, 0, val, false,
+					   MEMTRACE_NO_NODE);
+		}
+		if (ret)
+			break;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+/* Page frame, flags and node of a leaf entry mapping size bytes at addr. */
+static u8 memtrace_leaf(struct vm_area_struct *vma, unsigned long addr,
+			unsigned long head_pfn, unsigned long size, u32 *flags,
+			u64 *pfn, int *node)
+{
+	*pfn = head_pfn + ((addr & (size - 1)) >> PAGE_SHIFT);
+	*flags = memtrace_frame_flags(vma, *pfn, node);
+	*flags |= size == PUD_SIZE ? MEMTRACE_F_SIZE_1G : MEMTRACE_F_SIZE_2M;
+	/*
+	 * The huge zero page is not exported to modules (is_huge_zero_pmd()
+	 * needs huge_zero_pfn). An anonymous private VMA maps only anonymous
+	 * THPs and the huge zero page, so a PMD there whose frame is not
+	 * anonymous is the huge zero page.
+	 */
+	if (vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma) &&
+	    !(*flags & MEMTRACE_F_ANON) && pfn_valid(head_pfn)) {
+		*flags &= MEMTRACE_F_SIZE_MASK;
+		*node = MEMTRACE_NO_NODE;
+		return MEMTRACE_ZERO;
+	}
+	return MEMTRACE_PRESENT;
+}
+
+/*
+ * A PMD that maps 2M at once (THP or hugetlb), or a non-present huge entry.
+ * A THP entry is re-read under its PMD lock; -EAGAIN means it changed and the
+ * caller reads the PMD again.
+ */
+static int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
+			     pmd_t *pmdp, pmd_t pmd, unsigned long addr,
+			     unsigned long end)
+{
+	unsigned long pages = (end - addr) >> PAGE_SHIFT;
+	int node = MEMTRACE_NO_NODE;
+	u32 flags = 0;
+	u64 pfn = 0;
+	u8 state;
+
+	if (!is_vm_hugetlb_page(vma)) {
+		spinlock_t *ptl = pmd_lock(w->mm, pmdp);
+		bool same = pmd_same(pmd, *pmdp);
+
+		spin_unlock(ptl);
+		if (!same)
+			return -EAGAIN;
+	}
+	if (!pmd_present(pmd)) {
+		state = memtrace_nonpresent_state(__pte(pmd_val(pmd)), &pfn);
+		return memtrace_add(w, addr, pages, state, 0, pfn, false, node);
+	}
+	state = memtrace_leaf(vma, addr, pmd_pfn(pmd), PMD_SIZE, &flags, &pfn,
+			      &node);
+	if (state == MEMTRACE_PRESENT) {
+		if (pmd_write(pmd))
+			flags |= MEMTRACE_F_WRITE;
+		if (pmd_dirty(pmd))
+			flags |= MEMTRACE_F_DIRTY;
+		if (pmd_young(pmd))
+			flags |= MEMTRACE_F_YOUNG;
+	}
+	return memtrace_add(w, addr, pages, state, flags, pfn, true, node);
+}
+
+/* Between page tables: reschedule, abort on SIGKILL, let writers in. */
+static int memtrace_breather(struct memtrace_walk *w)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	if (mmap_lock_is_contended(w->mm))
+		return MEMTRACE_WALK_YIELD;
+	cond_resched();
+	return 0;
+}
+
+static int memtrace_pmd_range(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, pud_t pud,
+			      unsigned long addr, unsigned long end)
+{
+	pmd_t *pmdp = pmd_offset(&pud, addr);
+	unsigned long next;
+	int ret;
+
+	do {
+		pmd_t pmd;
+
+		next = pmd_addr_end(addr, end);
+again:
+		pmd = READ_ONCE(*pmdp);
+		if (pmd_none(pmd)) {
+			ret = memtrace_add(w, addr, (next - addr) >> PAGE_SHIFT,
+					   MEMTRACE_NONE, 0, 0, false,
+					   MEMTRACE_NO_NODE);
+		} else if (!pmd_present(pmd) || pmd_leaf(pmd)) {
+			ret = memtrace_pmd_huge(w, vma, pmdp, pmd, addr, next);
+			if (ret == -EAGAIN)
+				goto again;
+		} else if (pmd_bad(pmd)) {
+			ret = memtrace_add(w, addr, (next - addr) >> PAGE_SHIFT,
+					   MEMTRACE_OTHER, 0, 0, false,
+					   MEMTRACE_NO_NODE);
+		} else {
+			ret = memtrace_pte_range(w, vma, pmd, addr, next);
+		}
+		if (!ret)
+			ret = memtrace_breather(w);
+		if (ret)
+			return ret;
+	} while (pmdp++, addr = next, addr != end);
+	return 0;
+}
+
+static int memtrace_pud_range(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, p4d_t p4d,
+			      unsigned long addr, unsigned long end)
+{
+	pud_t *pudp = pud_offset(&p4d, addr);
+	unsigned long next, pages;
+	int ret;
+
+	do {
+		pud_t pud = READ_ONCE(*pudp);
+		int node = MEMTRACE_NO_NODE;
+		u32 flags = 0;
+		u64 pfn = 0;
+		u8 state;
+
+		next = pud_addr_end(addr, end);
+		pages = (next - addr) >> PAGE_SHIFT;
+		if (pud_none(pud)) {
+			ret = memtrace_add(w, addr, pages, MEMTRACE_NONE, 0, 0,
+					   false, node);
+		} else if (pud_leaf(pud) && pud_present(pud)) {
+			state = memtrace_leaf(vma, addr, pud_pfn(pud), PUD_SIZE,
+					      &flags, &pfn, &node);
+			if (pud_write(pud))
+				flags |= MEMTRACE_F_WRITE;
+			if (pud_dirty(pud))
+				flags |= MEMTRACE_F_DIRTY;
+			if (pud_young(pud))
+				flags |= MEMTRACE_F_YOUNG;
+			ret = memtrace_add(w, addr, pages, state, flags, pfn,
+					   true, node);
+		} else if (!pud_present(pud)) {
+			state = memtrace_nonpresent_state(__pte(pud_val(pud)), &pfn);
+			ret = memtrace_add(w, addr, pages, state, 0, pfn, false,
+					   node);
+		} else if (pud_bad(pud)) {
+			ret = memtrace_add(w, addr, pages, MEMTRACE_OTHER, 0, 0,
+					   false, node);
+		} else {
+			ret = memtrace_pmd_range(w, vma, pud, addr, next);
+		}
+		if (ret)
+			return ret;
+	} while (pudp++, addr = next, addr != end);
+	return 0;
+}
+
+static int memtrace_p4d_range(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, pgd_t pgd,
+			      unsigned long addr, unsigned long end)
+{
+	p4d_t *p4dp = p4d_offset(&pgd, addr);
+	unsigned long next;
+	int ret;
+
+	do {
+		p4d_t p4d = READ_ONCE(*p4dp);
+
+		next = p4d_addr_end(addr, end);
+		if (p4d_none(p4d) || p4d_bad(p4d))
+			ret = memtrace_add(w, addr, (next - addr) >> PAGE_SHIFT,
+					   p4d_none(p4d) ? MEMTRACE_NONE :
+					   MEMTRACE_OTHER, 0, 0, false,
+					   MEMTRACE_NO_NODE);
+		else
+			ret = memtrace_pud_range(w, vma, p4d, addr, next);
+		if (ret)
+			return ret;
+	} while (p4dp++, addr = next, addr != end);
+	return 0;
+}
+
+static int memtrace_vma_range(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, unsigned long addr,
+			      unsigned long end)
+{
+	pgd_t *pgdp = pgd_offset(w->mm, addr);
+	unsigned long next;
+	int ret;
+
+	do {
+		pgd_t pgd = READ_ONCE(*pgdp);
+
+		next = pgd_addr_end(addr, end);
+		if (pgd_none(pgd) || pgd_bad(pgd))
+			ret = memtrace_add(w, addr, (next - addr) >> PAGE_SHIFT,
+					   pgd_none(pgd) ? MEMTRACE_NONE :
+					   MEMTRACE_OTHER, 0, 0, false,
+					   MEMTRACE_NO_NODE);
+		else
+			ret = memtrace_p4d_range(w, vma, pgd, addr, next);
+		if (ret)
+			return ret;
+	} while (pgdp++, addr = next, addr != end);
+	return 0;
+}
+
+/* Classify [w->next, w->end) under mmap_lock; stops early when the sink is full. */
+static int memtrace_walk_range(struct memtrace_walk *w)
+{
+	unsigned long addr = w->next;
+	struct vm_area_struct *vma;
+	int ret;
+
+	while (addr < w->end) {
+		vma = find_vma(w->mm, addr);
+		if (!vma || vma->vm_start >= w->end)
+			return memtrace_add(w, addr, (w->end - addr) >> PAGE_SHIFT,
+					    MEMTRACE_UNMAPPED, 0, 0, false,
+					    MEMTRACE_NO_NODE);
+		if (vma->vm_start > addr) {
+			ret = memtrace_add(w, addr,
+					   (vma->vm_start - addr) >> PAGE_SHIFT,
+					   MEMTRACE_UNMAPPED, 0, 0, false,
+					   MEMTRACE_NO_NODE);
+			if (ret)
+				return ret;
+			addr = vma->vm_start;
+		}
+		ret = memtrace_vma_range(w, vma, addr, min(vma->vm_end, w->end));
+		if (ret)
+			return ret;
+		addr = w->next;
+	}
+	return 0;
+}
+
+/*
+ * Make progress: classify pages and feed the sink until it is full or the
+ * answer is complete (w->done). Takes and drops mmap_lock itself; the caller
+ * holds no lock and may copy to userland between steps.
+ */
+int memtrace_walk_step(struct memtrace_walk *w)
+{
+	struct mm_struct *mm = w->mm;
+	int ret = 0;
+
+	if (w->done)
+		return 0;
+	if (w->next < w->end) {
+		if (!mmget_not_zero(mm))
+			return -ESRCH;	/* the target has exited */
+		for (;;) {
+			if (mmap_read_lock_killable(mm)) {
+				ret = -EINTR;
+				break;
+			}
+			ret = memtrace_walk_range(w);
+			mmap_read_unlock(mm);
+			if (ret != MEMTRACE_WALK_YIELD)
+				break;
+			cond_resched();	/* every yield follows progress */
+		}
+		mmput(mm);
+		if (ret < 0)
+			return ret;
+		if (ret == MEMTRACE_WALK_FULL)
+			return 0;
+	}
+	if (w->have_pending) {
+		ret = w->sink(w, &w->pending);
+		if (ret == -ENOSPC)
+			return 0;
+		if (ret)
+			return ret;
+		w->have_pending = false;
+	}
+	w->done = true;
+	return 0;
+}
+
+int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,
+		       pid_t pid, u64 start, u64 end, bool whole,
+		       enum memtrace_mode mode)
+{
+	struct mm_struct *mm;
+
+	if (mode > MEMTRACE_MODE_MAX)
+		return -EINVAL;
+	if (!whole) {
+		if (end > TASK_SIZE_MAX)
+			return -ERANGE;
+		start = round_down(start, PAGE_SIZE);
+		end = round_up(end, PAGE_SIZE);
+		if (end <= start)
+			return -EINVAL;
+	}
+	mm = memtrace_target_get(pid, c);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
+	if (whole) {
+		start = 0;
+		end = mm->task_size;
+	} else if (end > mm->task_size) {
+		mmdrop(mm);
+		return -ERANGE;
+	}
+	memtrace_walk_release(w);
+	memset(w->counts, 0, sizeof(w->counts));
+	w->mm = mm;
+	w->pid = pid;
+	w->start = start;
+	w->end = end;
+	w->next = start;
+	w->mode = mode;
+	w->show_pfn = c->cap_admin;
+	w->have_pending = false;
+	w->done = false;
+	return 0;
+}
+
+void memtrace_walk_release(struct memtrace_walk *w)
+{
+	if (w->mm)
+		mmdrop(w->mm);
+	w->mm = NULL;
+}

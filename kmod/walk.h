@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The page-table walker that both transports share. A walk is resumable: it
+ * classifies pages from ->next on, hands records to a sink, and stops when the
+ * sink is full, keeping its place, so an answer of any size streams out in
+ * bounded pieces with mmap_lock dropped between them.
+ */
+#ifndef _MEMTRACE_WALK_H
+#define _MEMTRACE_WALK_H
+
+#include <linux/types.h>
+#include "uapi/memtrace.h"
+
+struct mm_struct;
+
+struct memtrace_record {
+	u64 addr;
+	u64 pages;
+	u64 pfn;
+	u32 flags;
+	s32 node;
+	u8 state;
+};
+
+struct memtrace_walk;
+
+/*
+ * A sink takes one record. It returns 0 when it took it, -ENOSPC when it is
+ * full (the walk stops and offers the same record again next time), or another
+ * negative errno, which ends the walk. It is called with mmap_lock held for
+ * read: it must not sleep on user memory.
+ */
+typedef int (*memtrace_sink_t)(struct memtrace_walk *w,
+			       const struct memtrace_record *r);
+
+struct memtrace_walk {
+	struct mm_struct *mm;	/* holds an mm_count reference (mmgrab) */
+	pid_t pid;		/* as the caller named it */
+	unsigned long start;	/* page aligned */
+	unsigned long end;	/* page aligned, exclusive */
+	unsigned long next;	/* first page not yet classified */
+	enum memtrace_mode mode;
+	bool show_pfn;		/* caller has CAP_SYS_ADMIN */
+	bool have_pending;
+	bool done;		/* every record, the last included, was taken */
+	struct memtrace_record pending;
+	u64 counts[MEMTRACE_NSTATES];
+	memtrace_sink_t sink;
+	void *sink_data;
+};
+
+/* Identity of whoever asks, judged like /proc/PID/pagemap. */
+struct memtrace_caller {
+	const struct cred *cred;
+	bool cap_ptrace;	/* CAP_SYS_PTRACE in the initial user namespace */
+	bool cap_admin;		/* CAP_SYS_ADMIN: PFNs and swap entries shown */
+};
+
+int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,
+		       pid_t pid, u64 start, u64 end, bool end_is_task_size,
+		       enum memtrace_mode mode);
+int memtrace_walk_step(struct memtrace_walk *w);
+void memtrace_walk_release(struct memtrace_walk *w);
+
+extern const char *const memtrace_state_names[MEMTRACE_NSTATES];
+
+#endif /* _MEMTRACE_WALK_H */
