@@ -1,0 +1,336 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/lib.sh - shared helpers of the memtrace lab VM lane.
+# Sourced by scripts/setup, scripts/kernel, scripts/build-kmod, scripts/vm
+# and tests/lane/run; never run directly.
+#
+# Everything lives under one cache directory:
+#   $MEMTRACE_CACHE/chroots/<suite>/            debootstrap chroots (+ .memtrace-ok marker)
+#   $MEMTRACE_CACHE/kernels/<kver>/root/        extracted linux-image-<kver> (+ .memtrace-ok)
+#   $MEMTRACE_CACHE/initramfs/base-<hash>.cpio  cached busybox base of the guest initramfs
+#   $MEMTRACE_CACHE/logs/                       apt/debootstrap logs of the last runs
+
+MEMTRACE_CACHE=${MEMTRACE_CACHE:-/var/cache/memtrace}
+MT_MIRROR=${MEMTRACE_MIRROR:-http://deb.debian.org/debian}
+MT_SECURITY_MIRROR=${MEMTRACE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
+MT_KERNELS="5.10 6.1 6.12 latest"
+MT_DEFAULT_KERNEL=6.1
+MT_PROG=${MT_PROG:-${0##*/}}
+MT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Host packages the lane (and the project's build) needs. qemu is installed
+# without recommends (they pull in a graphical stack).
+MT_HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap libnl-genl-3-dev
+libnl-3-dev pkg-config sparse linux-source-6.1 xz-utils zstd kmod gcc make
+libc6-dev gzip util-linux"
+# Packages every build chroot gets (the --include of debootstrap).
+MT_CHROOT_PKGS="make,gcc,libc6-dev,libelf-dev,ca-certificates"
+
+die() { printf '%s: error: %s\n' "$MT_PROG" "$*" >&2; exit 1; }
+warn() { printf '%s: warning: %s\n' "$MT_PROG" "$*" >&2; }
+# Progress messages go to stderr, so stdout stays machine-readable.
+note() { printf '%s: %s\n' "$MT_PROG" "$*" >&2; }
+
+mt_need_root() {
+	[ "$(id -u)" = 0 ] || die "must run as root (needs apt-get, chroot, debootstrap)"
+}
+
+# Print the usage block at the top of a script: the comment lines after the
+# SPDX line, up to the first blank line, without the leading '# '.
+mt_usage() {
+	sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//;p}' "$0"
+}
+
+# mt_kernel_spec K: sets MT_K_SUITE (chroot suite, empty = host),
+# MT_K_RELEASE (apt target release, may be empty) and MT_K_VERRE (regexp the
+# linux-headers-amd64 metapackage version must match; the newest match wins).
+mt_kernel_spec() {
+	case "$1" in
+	6.1)	MT_K_SUITE=; MT_K_RELEASE=; MT_K_VERRE='^6\.1\.' ;;
+	6.12)	MT_K_SUITE=; MT_K_RELEASE=bookworm-backports; MT_K_VERRE='^6\.12\.' ;;
+	latest)	MT_K_SUITE=trixie; MT_K_RELEASE=trixie-backports; MT_K_VERRE='.' ;;
+	5.10)	MT_K_SUITE=bullseye; MT_K_RELEASE=; MT_K_VERRE='^5\.10\.' ;;
+	*)	die "unknown kernel '$1' (choose one of: $MT_KERNELS)" ;;
+	esac
+}
+
+mt_chroot_dir() { printf '%s/chroots/%s\n' "$MEMTRACE_CACHE" "$1"; }
+
+# mt_in ROOT CMD...: run CMD on the host (ROOT empty) or inside the chroot
+# ROOT, in a private mount namespace with /proc and /dev mounted, so nothing
+# stays mounted when the command ends (even when it is killed).
+mt_in() {
+	local root=$1; shift
+	if [ -z "$root" ]; then
+		env DEBIAN_FRONTEND=noninteractive "$@"
+		return
+	fi
+	unshare --mount --propagation private -- sh -c '
+		root=$1; shift
+		mount -t proc proc "$root/proc" &&
+		mount --rbind /dev "$root/dev" &&
+		exec chroot "$root" "$@"' sh "$root" \
+		env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOME=/root LC_ALL=C DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# mt_logged LOGNAME CMD...: run CMD quietly; on failure show the end of its log.
+mt_logged() {
+	local log="$MEMTRACE_CACHE/logs/$1.log"; shift
+	mkdir -p "$MEMTRACE_CACHE/logs"
+	if "$@" >"$log" 2>&1; then
+		return 0
+	fi
+	local rc=$?
+	warn "command failed (exit $rc): $*"
+	tail -n 25 "$log" | sed 's/^/  | /' >&2
+	warn "full log: $log"
+	return $rc
+}
+
+# mt_missing ROOT PKG...: print the packages not installed in ROOT ("" = host),
+# with a single dpkg-query call (a warm setup costs next to nothing).
+mt_missing() {
+	local root=$1; shift
+	dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Package} ${db:Status-Status}\n' \
+		"$@" 2>/dev/null | awk -v want="$*" '
+		$2 == "installed" { ok[$1] = 1 }
+		END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!ok[w[i]]) print w[i] }'
+}
+
+mt_apt_update() {
+	local root=$1
+	mt_logged apt-update mt_in "$root" apt-get -q update
+}
+
+# mt_install ROOT RELEASE PKG...: install the missing ones of PKG (quietly,
+# without recommends, with -t RELEASE when set). One "installing" line per
+# package actually installed; apt-get update only when an install fails
+# (empty or stale package lists), then one retry.
+mt_install() {
+	local root=$1 rel=$2; shift 2
+	local missing where=${root:+" in ${root##*/} chroot"}
+	missing=$(mt_missing "$root" "$@")
+	[ -n "$missing" ] || return 0
+	mkdir -p "$MEMTRACE_CACHE/logs"
+	local p
+	for p in $missing; do note "installing $p$where"; done
+	# shellcheck disable=SC2086
+	set -- apt-get -q -y -o Dpkg::Use-Pty=0 --no-install-recommends \
+		${rel:+-t "$rel"} install $missing
+	if ! mt_in "$root" "$@" >"$MEMTRACE_CACHE/logs/apt-install.log" 2>&1; then
+		mt_apt_update "$root" || die "apt-get update failed$where"
+		mt_logged apt-install mt_in "$root" "$@" || die "cannot install:" $missing
+	fi
+}
+
+# Host side: the bookworm-backports source (for the 6.12 kernel), pinned at
+# 100 so it never upgrades anything by itself.
+mt_host_backports() {
+	grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/ && return 0
+	. /etc/os-release
+	[ "${VERSION_CODENAME:-}" = bookworm ] ||
+		die "bookworm-backports needs a Debian 12 (bookworm) host, this is '${VERSION_CODENAME:-?}'"
+	note "adding bookworm-backports to /etc/apt/sources.list.d (pin priority 100)"
+	echo "deb $MT_MIRROR bookworm-backports main" >/etc/apt/sources.list.d/bookworm-backports.list
+	printf 'Package: *\nPin: release n=bookworm-backports\nPin-Priority: 100\n' \
+		>/etc/apt/preferences.d/memtrace-bookworm-backports
+	mt_apt_update "" || die "apt-get update failed"
+}
+
+# mt_host_setup: the host packages, and bookworm-backports on a bookworm host.
+mt_host_setup() {
+	mkdir -p "$MEMTRACE_CACHE/logs"
+	if grep -qs '^VERSION_CODENAME=bookworm$' /etc/os-release; then
+		mt_host_backports
+	fi
+	mt_install "" "" $MT_HOST_PKGS
+}
+
+# The sources.list a chroot suite should have.
+mt_chroot_sources() {
+	case "$1" in
+	trixie)	 printf 'deb %s trixie main\ndeb %s trixie-backports main\n' "$MT_MIRROR" "$MT_MIRROR" ;;
+	bullseye) printf 'deb %s bullseye main\ndeb %s bullseye-security main\n' "$MT_MIRROR" "$MT_SECURITY_MIRROR" ;;
+	*)	 printf 'deb %s %s main\n' "$MT_MIRROR" "$1" ;;
+	esac
+}
+
+# mt_chroot SUITE: create (or finish, or adopt) the build chroot of SUITE and
+# make sure its apt sources are the lane's. A chroot is complete once it has
+# the .memtrace-ok marker; a half-made one is removed and made again.
+mt_chroot() {
+	local suite=$1 dir
+	dir=$(mt_chroot_dir "$suite")
+	if [ ! -e "$dir/.memtrace-ok" ] && [ -d "$dir" ] && [ ! -e "$dir/debootstrap" ] &&
+		[ -x "$dir/usr/bin/make" ] && [ -x "$dir/usr/bin/gcc" ] &&
+		[ -e "$dir/usr/include/libelf.h" ]; then
+		# Finished by a debootstrap run outside these scripts: adopt it.
+		touch "$dir/.memtrace-ok"
+	fi
+	if [ ! -e "$dir/.memtrace-ok" ]; then
+		command -v debootstrap >/dev/null || mt_install "" "" debootstrap
+		if [ -e "$dir" ]; then
+			findmnt -rn -o TARGET | grep -q "^$dir/" &&
+				die "half-made chroot $dir has mounts below it; unmount them first"
+			note "removing half-made chroot $dir"
+			rm -rf --one-file-system "$dir"
+		fi
+		note "creating $suite chroot $dir (debootstrap, takes a few minutes)"
+		mkdir -p "${dir%/*}"
+		mt_logged "debootstrap-$suite" debootstrap --variant=minbase \
+			--include="$MT_CHROOT_PKGS" "$suite" "$dir" "$MT_MIRROR" ||
+			die "debootstrap of $suite failed"
+		touch "$dir/.memtrace-ok"
+	fi
+	local want
+	want=$(mt_chroot_sources "$suite")
+	if [ "$(cat "$dir/etc/apt/sources.list" 2>/dev/null)" != "$want" ]; then
+		note "setting apt sources of the $suite chroot"
+		printf '%s\n' "$want" >"$dir/etc/apt/sources.list"
+		cp /etc/resolv.conf "$dir/etc/resolv.conf" 2>/dev/null || true
+		mt_apt_update "$dir" || die "apt-get update failed in the $suite chroot"
+	fi
+}
+
+# mt_resolve ROOT VERRE: print "<headers-package> <version>" for the newest
+# linux-headers-amd64 metapackage whose version matches VERRE, as seen by
+# apt in ROOT. Nothing is hard-coded: the ABI comes from the archive.
+mt_resolve() {
+	local root=$1 re=$2 best="" bestv="" pkg ver
+	while read -r pkg ver; do
+		[ -n "$pkg" ] || continue
+		if [ -z "$bestv" ] || dpkg --compare-versions "$ver" gt "$bestv"; then
+			best=$pkg bestv=$ver
+		fi
+	done < <(mt_in "$root" apt-cache show linux-headers-amd64 2>/dev/null | awk -v re="$re" '
+		/^Version:/ { v = $2 }
+		/^Depends:/ && v ~ re {
+			if (match($0, /linux-headers-[^ ,]+-amd64 \(= [^)]*\)/)) {
+				s = substr($0, RSTART, RLENGTH); gsub(/[(=)]/, "", s); print s
+			}
+		}')
+	[ -n "$best" ] && printf '%s %s\n' "$best" "$bestv"
+}
+
+# mt_kernel K: prepare kernel K (chroot, headers, extracted image) when needed
+# and set KERNEL KVER KDIR VMLINUZ MODDIR CHROOT (see scripts/kernel --help)
+# plus KROOT (the extracted image) and KBUILD (KDIR as seen from the host).
+MT_KERNEL_VARS="KERNEL KVER KDIR VMLINUZ VMLINUX MODDIR CHROOT"
+mt_kernel() {
+	local k=$1 root="" hdr ver
+	mt_need_root
+	mt_kernel_spec "$k"
+	mkdir -p "$MEMTRACE_CACHE/logs"
+	exec {MT_LOCKFD}>>"$MEMTRACE_CACHE/.lock"
+	flock "$MT_LOCKFD"
+	mt_host_setup
+	if [ -n "$MT_K_SUITE" ]; then
+		mt_chroot "$MT_K_SUITE"
+		root=$(mt_chroot_dir "$MT_K_SUITE")
+	elif [ -n "$MT_K_RELEASE" ]; then
+		mt_host_backports
+	fi
+	read -r hdr ver < <(mt_resolve "$root" "$MT_K_VERRE" ||
+		{ mt_apt_update "$root" >/dev/null && mt_resolve "$root" "$MT_K_VERRE"; }) ||
+		die "no linux-headers-amd64 matching /$MT_K_VERRE/ for kernel $k${root:+ in $root}"
+	KERNEL=$k
+	KVER=${hdr#linux-headers-}
+	KDIR=/usr/src/$hdr
+	CHROOT=$root
+	KBUILD=$root$KDIR
+	mt_install "$root" "$MT_K_RELEASE" "$hdr"
+	[ -e "$KBUILD/Makefile" ] || die "$hdr is installed but $KBUILD/Makefile is missing"
+	KROOT=$MEMTRACE_CACHE/kernels/$KVER/root
+	[ -e "$KROOT/../.memtrace-ok" ] || mt_fetch_image "$root" "$KVER" "$ver" "$MT_K_RELEASE"
+	VMLINUZ=$KROOT/boot/vmlinuz-$KVER
+	MODDIR=$KROOT/lib/modules/$KVER
+	VMLINUX=$MEMTRACE_CACHE/kernels/$KVER/vmlinux
+	[ -e "$VMLINUX" ] || [ -e "$VMLINUX.none" ] || mt_extract_vmlinux "$VMLINUZ" "$VMLINUX" ||
+		{ warn "no PVH vmlinux in $VMLINUZ: booting the bzImage (slower)"; : >"$VMLINUX.none"; }
+	[ -e "$VMLINUX" ] || VMLINUX=""
+	exec {MT_LOCKFD}>&-
+}
+
+# mt_extract_vmlinux BZIMAGE OUT: unpack the ELF vmlinux from BZIMAGE (xz,
+# zstd or gzip) when it has a PVH entry note, so QEMU can boot it directly:
+# decompressing the bzImage costs about 3 s under TCG, at every boot.
+mt_extract_vmlinux() {
+	local img=$1 out=$2 m dec off
+	for m in 'xz -dcq:\xfd7zXZ\x00' 'zstd -qdc:\x28\xb5\x2f\xfd' 'gzip -dcq:\x1f\x8b\x08'; do
+		dec=${m%%:*}
+		for off in $(LC_ALL=C grep -obUaP "${m#*:}" "$img" | cut -d: -f1 | head -n 4); do
+			# Trailing data after the stream makes the decompressor fail late.
+			tail -c +$((off + 1)) "$img" | $dec >"$out.tmp" 2>/dev/null || true
+			# PVH entry: Xen ELF note type 18 (XEN_ELFNOTE_PHYS32_ENTRY).
+			if [ "$(head -c4 "$out.tmp")" = $'\x7fELF' ] &&
+				readelf -n "$out.tmp" 2>/dev/null | grep -q 'Xen.*(0x00000012)'; then
+				mv "$out.tmp" "$out"
+				return 0
+			fi
+		done
+	done
+	rm -f "$out.tmp"
+	return 1
+}
+
+# mt_image_pkgs ROOT KVER VERSION: the packages holding the image of KVER.
+# Up to 7.2 that is linux-image-KVER-unsigned (else the signed
+# linux-image-KVER); from 7.3 on linux-image-KVER is a metapackage of
+# linux-{base,binary,modules}-KVER, where linux-binary-unsigned-KVER is preferred.
+mt_image_pkgs() {
+	local root=$1 kver=$2 ver=$3 p
+	if mt_in "$root" apt-cache show "linux-image-$kver-unsigned=$ver" >/dev/null 2>&1; then
+		echo "linux-image-$kver-unsigned=$ver"
+		return
+	fi
+	mt_in "$root" apt-cache show "linux-image-$kver=$ver" >/dev/null 2>&1 ||
+		die "neither linux-image-$kver-unsigned nor linux-image-$kver $ver is in the archive"
+	echo "linux-image-$kver=$ver"
+	for p in $(mt_in "$root" apt-cache depends "linux-image-$kver=$ver" |
+		awk -v k="$kver" '$1 == "Depends:" && index($2, k) { print $2 }'); do
+		if [ "$p" = "linux-binary-$kver" ] &&
+			mt_in "$root" apt-cache show "linux-binary-unsigned-$kver=$ver" >/dev/null 2>&1; then
+			p=linux-binary-unsigned-$kver
+		fi
+		echo "$p=$ver"
+	done
+}
+
+# mt_fetch_image ROOT KVER VERSION RELEASE: apt-get download the image
+# packages of KVER in ROOT (see mt_image_pkgs) and extract them into the
+# cache, with a modules.dep made by depmod; never installed anywhere.
+mt_fetch_image() {
+	local root=$1 kver=$2 ver=$3 rel=$4
+	local kdir=$MEMTRACE_CACHE/kernels/$kver pkgs deb dl
+	pkgs=$(mt_image_pkgs "$root" "$kver" "$ver")
+	note "downloading" $pkgs
+	rm -rf "$kdir"
+	mkdir -p "$kdir"
+	# Download where apt runs (a chroot cannot see the cache), then extract.
+	dl=$(mktemp -d "$root/var/tmp/memtrace-dl.XXXXXX")
+	# shellcheck disable=SC2086
+	mt_logged apt-download mt_in "$root" \
+		sh -c 'cd "$1" && shift && exec apt-get -q download "$@"' sh "${dl#"$root"}" \
+		${rel:+-t "$rel"} $pkgs || { rm -rf "$dl"; die "cannot download" $pkgs; }
+	for deb in "$dl"/*.deb; do
+		dpkg-deb -x "$deb" "$kdir/root" || { rm -rf "$dl"; die "cannot extract $deb"; }
+	done
+	rm -rf "$dl"
+	# usrmerged images (trixie and later) ship /usr/lib/modules only.
+	[ -e "$kdir/root/lib" ] || ln -s usr/lib "$kdir/root/lib"
+	# From 7.3 on the image is /usr/lib/modules/KVER/vmlinuz[.unsigned].
+	local img
+	for img in boot/vmlinuz-$kver lib/modules/$kver/vmlinuz.unsigned lib/modules/$kver/vmlinuz ""; do
+		[ -z "$img" ] || [ -f "$kdir/root/$img" ] && break
+	done
+	[ -n "$img" ] || die "no vmlinuz in" $pkgs
+	if [ "$img" != "boot/vmlinuz-$kver" ]; then
+		mkdir -p "$kdir/root/boot"
+		ln -s "../$img" "$kdir/root/boot/vmlinuz-$kver"
+	fi
+	[ -d "$kdir/root/lib/modules/$kver" ] || die "no /lib/modules/$kver in" $pkgs
+	mt_logged depmod depmod -b "$kdir/root" "$kver" || die "depmod failed for $kver"
+	touch "$kdir/.memtrace-ok"
+	note "kernel $kver ready in $kdir"
+}

@@ -1,0 +1,206 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Host tests of the memtrace CLI without the module: exit codes, messages,
+# and answers from a fake answer file (MEMTRACE_FAKE_ANSWER) or from the
+# stand-in module fakemod.py. TAP output.
+#   MEMTRACE=path/to/memtrace TARGET=path/to/target sh cli-tests.sh
+# MEMTRACE may be a command line ("valgrind -q ... memtrace").
+
+here=$(cd "$(dirname "$0")" && pwd)
+MEMTRACE=${MEMTRACE:-$here/../../user/memtrace}
+TARGET=${TARGET:-$here/target}
+tmp=$(mktemp -d)
+n=0
+failed=0
+tpid=
+
+cleanup() {
+	[ -n "$tpid" ] && kill "$tpid" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { # COND-STATUS NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		sed 's/^/#   /' "$tmp/out" "$tmp/err" 2>/dev/null | head -20
+	fi
+}
+
+# run EXPECTED-EXIT NAME ARGS...: run memtrace, check its exit status
+run() {
+	want=$1 name=$2
+	shift 2
+	$MEMTRACE "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq "$want" ]
+	ok $? "$name (exit $rc, want $want)"
+}
+
+has() { # FILE PATTERN NAME
+	grep -q -- "$2" "$1"
+	ok $? "$3"
+}
+
+json_ok() { # NAME
+	if command -v python3 >/dev/null; then
+		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" 2>>"$tmp/err"
+		ok $? "$1"
+	fi
+}
+
+unset MEMTRACE_FAKE_ANSWER MEMTRACE_PROC NO_COLOR
+
+# ---- usage: exit 2 ----
+run 2 "no arguments" 
+run 2 "unknown command" frobnicate
+run 2 "unknown global option" --frob query 1 all
+run 2 "query without arguments" query
+run 2 "query without RANGE" query 1
+run 2 "query with a bad PID" query abc all
+run 2 "query with PID 0" query 0 all
+run 2 "query END < START" query 1 0x2000-0x1000
+has "$tmp/err" "end must be above start" "END < START explained"
+run 2 "query overflowing START+LEN" query 1 0xffffffffffffffff+2
+run 2 "query junk range" query 1 12junk
+run 2 "query empty range" query 1 ""
+run 2 "query too many arguments" query 1 all extra
+run 2 "query bad option" query --frob 1 all
+run 2 "verify bad range" verify 1 0x10+0
+run 2 "maps without PID" maps
+run 2 "demo --pages 0" demo --pages 0
+run 2 "demo --pattern 102" demo --pattern 102
+run 2 "demo extra argument" demo now
+run 2 "help for an unknown command" help frobnicate
+run 2 "bad --color" --color=sometimes maps 1
+
+# ---- help and version: exit 0 ----
+run 0 "--help" --help
+has "$tmp/out" "verify" "--help lists the commands"
+for c in demo query verify maps; do
+	run 0 "$c --help" $c --help
+	has "$tmp/out" "Usage: memtrace $c" "$c --help shows its usage"
+	run 0 "help $c" help $c
+done
+run 0 "--version" --version
+grep -Eq '^memtrace [^ ]+$' "$tmp/out"
+ok $? "--version prints memtrace VERSION"
+
+# ---- the module is not loaded: exit 1 ----
+export MEMTRACE_PROC=/nonexistent/memtrace
+run 1 "query without the module" query $$ 0x1000+4096
+has "$tmp/err" "the memtrace module is not loaded" "says the module is not loaded"
+has "$tmp/err" "insmod kmod/memtrace.ko" "says how to load it"
+run 1 "demo without the module" demo
+has "$tmp/err" "not loaded" "demo says the module is not loaded"
+run 1 "netlink transport not built" --transport=netlink query $$ all
+unset MEMTRACE_PROC
+
+# ---- a target process and canned answers ----
+"$TARGET" "$tmp" >"$tmp/addr" &
+tpid=$!
+i=0
+while [ ! -s "$tmp/addr" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+addr=$(cat "$tmp/addr")
+ps=$(getconf PAGESIZE)
+end=$(printf '0x%x' $((addr + 8 * ps)))
+mid=$(printf '0x%x' $((addr + 4 * ps)))
+hdr="# memtrace pid=$tpid start=$addr end=$end page_size=$ps mode=pages
+# addr	pages	state	size	flags	pfn	node"
+{
+	echo "$hdr"
+	for k in 0 1 2 3 4 5 6 7; do
+		printf '0x%x\t1\tpresent\t4K\ta-wdyx\t0x0\t0\n' $((addr + k * ps))
+	done
+	echo "# summary pages=8 unmapped=0 none=0 zero=0 present=8 swap=0 migration=0 other=0"
+} >"$tmp/all-present"
+{
+	echo "$hdr"
+	for k in 0 1 2 3; do
+		printf '0x%x\t1\tpresent\t4K\ta-wdyx\t0x0\t0\n' $((addr + k * ps))
+	done
+	for k in 4 5 6 7; do
+		printf '0x%x\t1\tnone\t4K\t------\t0x0\t-1\n' $((addr + k * ps))
+	done
+	echo "# summary pages=8 unmapped=0 none=4 zero=0 present=4 swap=0 migration=0 other=0"
+} >"$tmp/right"
+
+export MEMTRACE_FAKE_ANSWER="$tmp/all-present"
+run 1 "verify catches present where pagemap says not" verify $tpid $addr-$end --no-pfn
+has "$tmp/out" "DISAGREE" "verify prints each disagreement"
+[ "$(grep -c DISAGREE "$tmp/out")" -eq 4 ]
+ok $? "verify prints exactly the 4 disagreeing pages"
+run 1 "verify --json on a disagreement" verify --json $tpid $addr-$end --no-pfn
+json_ok "verify --json is valid JSON"
+has "$tmp/out" '"ok":false' "verify --json says not ok"
+run 1 "verify --tsv on a disagreement" verify --tsv $tpid $addr-$end --no-pfn
+has "$tmp/out" "^# result checked=8 agree=4 disagree=4" "verify --tsv result line"
+
+export MEMTRACE_FAKE_ANSWER="$tmp/right"
+run 0 "verify agrees with a right answer" verify $tpid $addr-$end --no-pfn
+has "$tmp/out" "8/8 pages agree" "verify reports 8/8"
+run 0 "query --pages --tsv" query --pages --tsv $tpid $addr+$((8 * ps))
+has "$tmp/out" "^# summary pages=8 unmapped=0 none=4 zero=0 present=4" "query --tsv summary"
+run 0 "query --json" query --pages --json $tpid $addr-$end
+json_ok "query --json is valid JSON"
+run 0 "query human with --picture" query --pages --picture --color=never $tpid $addr-$end
+has "$tmp/out" "####\.\.\.\." "the picture shows 4 present, 4 none"
+run 1 "an answer about another pid is refused" query --pages $((tpid + 1)) $addr-$end
+has "$tmp/err" "answer is about pid" "says the answer is about another pid"
+run 1 "an answer about another range is refused" query --pages $tpid $addr-$mid
+has "$tmp/err" "answer covers" "says the answer covers another range"
+sed 's/present/presnt/' "$tmp/right" >"$tmp/bad"
+export MEMTRACE_FAKE_ANSWER="$tmp/bad"
+run 1 "a malformed answer is refused" query --pages $tpid $addr-$end
+has "$tmp/err" "malformed answer, line 3: unknown state" "says which line is malformed"
+: >"$tmp/empty"
+export MEMTRACE_FAKE_ANSWER="$tmp/empty"
+run 1 "an empty answer is refused" query $tpid $addr-$end
+unset MEMTRACE_FAKE_ANSWER
+
+run 1 "query a mapping of a process that does not exist" query 999999999 '[heap]'
+has "$tmp/err" "no such process" "says no such process"
+run 1 "maps of a process that does not exist" maps 999999999
+has "$tmp/err" "no such process" "maps says no such process"
+
+# ---- through the stand-in module (needs python3 and, for zero pages, root) ----
+if command -v python3 >/dev/null && [ -r /proc/self/pagemap ]; then
+	export MEMTRACE_FAKE_ANSWER="|python3 $here/fakemod.py"
+	run 0 "maps --json through fakemod" maps --json $tpid
+	json_ok "maps --json is valid JSON with an awkward file name"
+	has "$tmp/out" 'we\\"ird\\\\na\\u0001me x (deleted)' "maps --json escapes the name"
+	run 0 "maps human" maps $tpid
+	has "$tmp/out" "smaps Rss" "maps shows smaps' Rss"
+	run 0 "query a mapping by its deleted name" query --tsv $tpid "$tmp/we\"ird\\na$(printf '\001')me x"
+	has "$tmp/out" "^# summary pages=1 " "the deleted file mapping is one page"
+	run 0 "verify all through fakemod" verify --no-pfn $tpid all
+	run 0 "demo --tsv through fakemod" demo --tsv
+	awk -F'\t' '$1 == "stage" { printf "%s:%s/%s/%s/%s/%s %s/%s\n", $3, $9, $10, $11, $12, $13, $17, $18 }' \
+		"$tmp/out" >"$tmp/stages"
+	cat >"$tmp/want" <<'WANT'
+initial:-/-/-/-/- -/-
+mmap:0/16/0/0/0 16/16
+read:0/0/16/0/0 16/16
+pattern:0/0/8/8/0 16/16
+write:0/0/0/16/0 16/16
+dontneed:0/16/0/0/0 16/16
+munmap:16/0/0/0/0 16/16
+WANT
+	if [ "$(id -u)" -eq 0 ]; then
+		cmp -s "$tmp/stages" "$tmp/want"
+		ok $? "demo stage counts are exactly right"
+	fi
+	has "$tmp/out" "^# result agree disagreements=0" "demo --tsv result line"
+	run 0 "demo --json through fakemod" demo --json --pages 8 --pattern odd
+	json_ok "demo --json is valid JSON"
+	has "$tmp/out" '"map":"0#0#0#0#"' "demo --json pattern odd"
+	unset MEMTRACE_FAKE_ANSWER
+fi
+
+echo "1..$n"
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]

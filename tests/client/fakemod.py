@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""A stand-in for the memtrace module on hosts without module support.
+
+Usage: fakemod.py PID START END [runs|pages]  or  fakemod.py PID all [MODE]
+Prints the answer /proc/memtrace would give (kmod/uapi/memtrace.h format),
+derived from /proc/PID/maps, /proc/PID/pagemap and /proc/kpageflags (the
+zero page is KPF_ZERO_PAGE, bit 24; root needed for PFNs). The client uses
+it through MEMTRACE_FAKE_ANSWER='|python3 tests/client/fakemod.py'. It only
+lets the host tests drive the client's code paths; it proves nothing about
+the module.
+"""
+import os, struct, sys
+
+PS = os.sysconf("SC_PAGE_SIZE")
+TASK_SIZE = (1 << 47) - PS  # x86-64 TASK_SIZE_MAX
+
+
+def num(s):
+    return int(s, 16) if s.lower().startswith("0x") else int(s, 10)
+
+
+def main():
+    a = sys.argv[1:]
+    pid = int(a[0])
+    if a[1] == "all":
+        start, end, mode = 0, TASK_SIZE, (a[2] if len(a) > 2 else "runs")
+    else:
+        start, end = num(a[1]), num(a[2])
+        mode = a[3] if len(a) > 3 else "runs"
+    start &= ~(PS - 1)
+    end = (end + PS - 1) & ~(PS - 1)
+    vmas = []
+    with open(f"/proc/{pid}/maps") as f:
+        for line in f:
+            r = line.split()[0].split("-")
+            vmas.append((int(r[0], 16), int(r[1], 16), line.split()[1]))
+    pm = os.open(f"/proc/{pid}/pagemap", os.O_RDONLY)
+    try:
+        kpf = os.open("/proc/kpageflags", os.O_RDONLY)
+    except OSError:
+        kpf = None
+    recs = []  # (addr, pages, state, flags, pfn, node)
+
+    def add(addr, n, state, flags="------", pfn=0, node=-1):
+        if (mode == "runs" or state == "unmapped") and recs:
+            p = recs[-1]
+            if p[2] == state and p[3] == flags and p[5] == node and p[0] + p[1] * PS == addr:
+                recs[-1] = (p[0], p[1] + n, state, flags, p[4], node)
+                return
+        recs.append((addr, n, state, flags, pfn, node))
+
+    addr = start
+    for vs, ve, perms in vmas:
+        if ve <= addr or vs >= end:
+            continue
+        if vs > addr:
+            add(addr, (vs - addr) // PS, "unmapped")
+            addr = vs
+        stop = min(ve, end)
+        while addr < stop:
+            e, = struct.unpack("Q", os.pread(pm, 8, addr // PS * 8))
+            pfn = e & ((1 << 55) - 1)
+            if e >> 63:
+                zero = False
+                if kpf is not None and pfn:
+                    fl, = struct.unpack("Q", os.pread(kpf, 8, pfn * 8))
+                    zero = bool(fl >> 24 & 1)
+                kind = "f" if e >> 61 & 1 else "a"
+                w = "w" if "w" in perms else "-"
+                add(addr, 1, "zero" if zero else "present",
+                    kind + "-" + w + "---", pfn, -1 if zero else 0)
+            elif e >> 62 & 1:
+                add(addr, 1, "swap", "------", pfn)
+            else:
+                add(addr, 1, "none")
+            addr += PS
+    if addr < end:
+        add(addr, (end - addr) // PS, "unmapped")
+    counts = {s: 0 for s in ("unmapped", "none", "zero", "present", "swap", "migration", "other")}
+    out = [f"# memtrace pid={pid} start=0x{start:x} end=0x{end:x} page_size={PS} mode={mode}",
+           "# addr\tpages\tstate\tsize\tflags\tpfn\tnode"]
+    for r in recs:
+        counts[r[2]] += r[1]
+        out.append(f"0x{r[0]:x}\t{r[1]}\t{r[2]}\t4K\t{r[3]}\t0x{r[4]:x}\t{r[5]}")
+    out.append(f"# summary pages={sum(counts.values())} " +
+               " ".join(f"{k}={v}" for k, v in counts.items()))
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+main()

@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Host unit tests of the memtrace client's parsers and renderers (TAP). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mt.h"
+#include "tap.h"
+
+/* ---- RANGE ---- */
+
+static void test_range(void)
+{
+	struct mt_range r;
+	char err[MT_ERR_MAX];
+	static const char *const bad[] = {
+		"", "0x1000-0x1000", "0x2000-0x1000", "1-0", "12", "0x", "0x-0x10", "0x10-",
+		"0x10+", "0x10+0", "0xg-0x10", "10-1x", "1-2-3", "0x10 - 0x20", "-5", "+5",
+		"0x10000000000000000-0x1", "18446744073709551616-18446744073709551617",
+		"0xffffffffffffffff+1", "0x1+0xffffffffffffffff", "1+99999999999999999999G",
+		"1+16E", "010-08", "0x10+-1", "1 2", "0xffffffffffffffff-0x10000000000000000",
+	};
+
+	ok(!mt_range_parse("0x1000-0x3000", &r, err, sizeof(err)) && r.kind == MT_RANGE_SPAN &&
+	   r.start == 0x1000 && r.end == 0x3000, "range hex START-END");
+	ok(!mt_range_parse("4096-8192", &r, err, sizeof(err)) && r.start == 4096 &&
+	   r.end == 8192, "range decimal START-END");
+	ok(!mt_range_parse("0X1000+0x2000", &r, err, sizeof(err)) && r.start == 0x1000 &&
+	   r.end == 0x3000, "range START+LEN hex, capital X");
+	ok(!mt_range_parse("4096+16K", &r, err, sizeof(err)) && r.end == 4096 + 16384,
+	   "range LEN with K suffix");
+	ok(!mt_range_parse("0+2M", &r, err, sizeof(err)) && r.end == 2 << 20, "range LEN M");
+	ok(!mt_range_parse("0+1g", &r, err, sizeof(err)) && r.end == 1ULL << 30, "range LEN g");
+	ok(mt_range_parse("0xfffffffffffff000+0x1000", &r, err, sizeof(err)) == -EINVAL,
+	   "range START+LEN ending at 2^64 rejected (%s)", err);
+	ok(!mt_range_parse("0-0xffffffffffffffff", &r, err, sizeof(err)) &&
+	   r.end == UINT64_MAX, "range up to 2^64-1");
+	ok(!mt_range_parse("all", &r, err, sizeof(err)) && r.kind == MT_RANGE_ALL, "range all");
+	ok(!mt_range_parse("[heap]", &r, err, sizeof(err)) && r.kind == MT_RANGE_NAME &&
+	   !strcmp(r.name, "[heap]"), "range [heap] is a name");
+	ok(!mt_range_parse("/usr/lib/x86_64-linux-gnu/libc.so.6", &r, err, sizeof(err)) &&
+	   r.kind == MT_RANGE_NAME, "range path with '-' is a name");
+	ok(!mt_range_parse("libc.so.6", &r, err, sizeof(err)) && r.kind == MT_RANGE_NAME,
+	   "range base name");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		ok(mt_range_parse(bad[i], &r, err, sizeof(err)) == -EINVAL && err[0],
+		   "range '%s' rejected (%s)", bad[i], err);
+	}
+	ok(mt_range_parse(NULL, &r, err, sizeof(err)) == -EINVAL, "range NULL rejected");
+}
+
+/* ---- numbers and maps lines ---- */
+
+static void test_numbers_maps(void)
+{
+	uint64_t v;
+	struct mt_map m;
+	struct mt_maps maps;
+	size_t a, b;
+	char l1[] = "7f0000000000-7f0000010000 rw-p 00000000 00:00 0 ";
+	char l2[] = "55d0c0a00000-55d0c0a21000 r-xp 00002000 fe:01 1234567                    "
+		    "/tmp/we\"ird\\name (deleted)";
+	char l3[] = "ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  "
+		    "[vsyscall]";
+	char bad1[] = "7f00-7e00 rw-p 00000000 00:00 0";
+	char bad2[] = "zz-7e00 rw-p 00000000 00:00 0";
+	char *buf;
+
+	ok(!mt_parse_u64("18446744073709551615", 20, &v) && v == UINT64_MAX, "u64 max decimal");
+	ok(mt_parse_u64("18446744073709551616", 20, &v) == -ERANGE, "u64 overflow decimal");
+	ok(mt_parse_u64("0x1ffffffffffffffff", 19, &v) == -ERANGE, "u64 overflow hex");
+	ok(mt_parse_u64("", 0, &v) == -EINVAL && mt_parse_u64("0x", 2, &v) == -EINVAL,
+	   "u64 empty");
+	ok(mt_parse_u64("12a", 3, &v) == -EINVAL, "u64 junk");
+	ok(!mt_maps_parse_line(l1, &m) && m.start == 0x7f0000000000 && m.end == 0x7f0000010000 &&
+	   !strcmp(m.perms, "rw-p") && !strcmp(m.name, ""), "maps anonymous line");
+	ok(!mt_maps_parse_line(l2, &m) && m.offset == 0x2000 && m.inode == 1234567 &&
+	   !strcmp(m.dev, "fe:01") && !strcmp(m.name, "/tmp/we\"ird\\name (deleted)"),
+	   "maps path with quotes, backslash, (deleted)");
+	ok(mt_map_matches(&m, "/tmp/we\"ird\\name") && mt_map_matches(&m, "we\"ird\\name") &&
+	   !mt_map_matches(&m, "/tmp/we") && !mt_map_matches(&m, "name"),
+	   "maps name matching: exact, (deleted), base name");
+	ok(!mt_maps_parse_line(l3, &m) && m.start == 0xffffffffff600000ULL &&
+	   !strcmp(m.name, "[vsyscall]"), "maps vsyscall line");
+	ok(mt_maps_parse_line(bad1, &m) && mt_maps_parse_line(bad2, &m), "maps bad lines");
+	buf = strdup("1000-3000 r--p 00000000 00:00 0 /bin/x\n3000-5000 r-xp 0 00:00 0 /bin/x\n"
+		     "8000-9000 rw-p 00000000 00:00 0 [heap]\n");
+	ok(!mt_maps_parse(buf, &maps) && maps.n == 3, "maps parse 3 lines");
+	ok(!mt_maps_find(&maps, "/bin/x", &a, &b) && a == 0 && b == 1 &&
+	   !mt_maps_find(&maps, "x", &a, &b) && mt_maps_find(&maps, "nope", &a, &b) == -ENOENT,
+	   "maps find by path and base name");
+	ok(mt_maps_lookup(&maps, 0x8fff) == 2 && mt_maps_lookup(&maps, 0x5000) == -1 &&
+	   mt_maps_lookup(&maps, 0x1000) == 0, "maps lookup");
+	ok(mt_maps_overlap(&maps, 0x4000, 0x6000) && !mt_maps_overlap(&maps, 0x5000, 0x8000),
+	   "maps overlap");
+	mt_maps_free(&maps);
+	buf = strdup("3000-5000 r-xp 0 00:00 0 /bin/x\n1000-3000 r--p 0 00:00 0 /bin/x\n");
+	ok(mt_maps_parse(buf, &maps) == -EINVAL, "maps out of order rejected");
+	mt_maps_free(&maps);
+}
+
+/* ---- the module's text answer ---- */
+
+struct collect {
+	struct mt_record r[16];
+	int n;
+};
+
+static int collect_cb(const struct mt_header *h, const struct mt_record *r, void *arg)
+{
+	struct collect *c = arg;
+
+	(void)h;
+	if (c->n < 16)
+		c->r[c->n++] = *r;
+	return 0;
+}
+
+static int feed_all(const char *text, struct collect *c, struct mt_answer *a, size_t chunk)
+{
+	size_t len = strlen(text);
+	int ret = 0;
+
+	mt_answer_init(a, collect_cb, c);
+	for (size_t i = 0; i < len && !ret; i += chunk)
+		ret = mt_answer_feed(a, text + i, len - i < chunk ? len - i : chunk);
+	return ret ? ret : mt_answer_finish(a);
+}
+
+#define HDR "# memtrace pid=42 start=0x10000 end=0x20000 page_size=4096 mode=runs\n" \
+	    "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n"
+#define SUM(un, no, ze, pr) "# summary pages=16 unmapped=" #un " none=" #no " zero=" #ze \
+	" present=" #pr " swap=0 migration=0 other=0\n"
+
+static void test_answer(void)
+{
+	static struct mt_answer a;
+	struct collect c;
+	struct mt_record r;
+	uint32_t f;
+	char fl[MEMTRACE_FLAGS_WIDTH + 1], err[MT_ERR_MAX];
+	const char *good = HDR
+		"0x10000\t4\tpresent\t4K\ta-wdyx\t0x1234\t0\n"
+		"0x14000\t4\tzero\t4K\ta-----\t0x10\t-1\n"
+		"0x18000\t6\tnone\t4K\t------\t0x0\t-1\n"
+		"0x1e000\t2\tunmapped\t4K\t------\t0x0\t-1\n" SUM(2, 6, 4, 4);
+	static const struct { const char *name, *text; } bad[] = {
+		{ "empty", "" },
+		{ "no header", "0x10000\t16\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "no summary", HDR "0x10000\t16\tnone\t4K\t------\t0x0\t-1\n" },
+		{ "gap between records", HDR "0x10000\t8\tnone\t4K\t------\t0x0\t-1\n"
+		  "0x19000\t8\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "past end", HDR "0x10000\t17\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "short of end", HDR "0x10000\t15\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "summary mismatch", HDR "0x10000\t16\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 0, 0, 16) },
+		{ "unknown state", HDR "0x10000\t16\tgone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "bad size", HDR "0x10000\t16\tnone\t8K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "bad flags", HDR "0x10000\t16\tnone\t4K\tq-----\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "flags out of order", HDR "0x10000\t16\tpresent\t4K\taxw---\t0x0\t0\n" SUM(0, 0, 0, 16) },
+		{ "six fields", HDR "0x10000\t16\tnone\t4K\t------\t0x0\n" SUM(0, 16, 0, 0) },
+		{ "eight fields", HDR "0x10000\t16\tnone\t4K\t------\t0x0\t-1\tx\n" SUM(0, 16, 0, 0) },
+		{ "zero pages", HDR "0x10000\t0\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "decimal addr", HDR "65536\t16\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "bad node", HDR "0x10000\t16\tnone\t4K\t------\t0x0\t-2\n" SUM(0, 16, 0, 0) },
+		{ "huge pfn", HDR "0x10000\t16\tpresent\t4K\ta-----\t0xffffffffffffffff\t0\n" SUM(0, 0, 0, 16) },
+		{ "text after summary", HDR "0x10000\t16\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) "x\n" },
+		{ "no final newline", HDR "0x10000\t16\tnone\t4K\t------\t0x0\t-1\n"
+		  "# summary pages=16 unmapped=0 none=16 zero=0 present=0 swap=0 migration=0 other=0" },
+		{ "NUL byte", HDR "0x10000\t16\tno\0ne" },
+		{ "bad header pid", "# memtrace pid=x start=0x10000 end=0x20000 page_size=4096 mode=runs\n" },
+		{ "header end<=start", "# memtrace pid=1 start=0x20000 end=0x20000 page_size=4096 mode=runs\n" },
+		{ "header unaligned", "# memtrace pid=1 start=0x10001 end=0x20000 page_size=4096 mode=runs\n" },
+		{ "header bad mode", "# memtrace pid=1 start=0x10000 end=0x20000 page_size=4096 mode=x\n" },
+		{ "pages mode run", "# memtrace pid=42 start=0x10000 end=0x20000 page_size=4096 mode=pages\n"
+		  "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n"
+		  "0x10000\t16\tnone\t4K\t------\t0x0\t-1\n" SUM(0, 16, 0, 0) },
+		{ "summary missing a state", HDR "0x10000\t16\tnone\t4K\t------\t0x0\t-1\n"
+		  "# summary pages=16 unmapped=0 none=16 zero=0 present=0 swap=0 migration=0\n" },
+	};
+
+	memset(&c, 0, sizeof(c));
+	ok(!feed_all(good, &c, &a, 1 << 20) && c.n == 4, "answer: good, one chunk");
+	ok(c.r[0].addr == 0x10000 && c.r[0].pages == 4 && c.r[0].state == MEMTRACE_PRESENT &&
+	   c.r[0].flags == (MEMTRACE_F_ANON | MEMTRACE_F_WRITE | MEMTRACE_F_DIRTY |
+			    MEMTRACE_F_YOUNG | MEMTRACE_F_EXCL) && c.r[0].pfn == 0x1234 &&
+	   c.r[0].node == 0, "answer: record fields");
+	ok(c.r[1].state == MEMTRACE_ZERO && c.r[1].node == -1 && c.r[3].state == MEMTRACE_UNMAPPED,
+	   "answer: zero and unmapped records");
+	ok(a.hdr.pid == 42 && a.hdr.start == 0x10000 && a.hdr.end == 0x20000 &&
+	   a.hdr.page_size == 4096 && a.hdr.mode == MEMTRACE_MODE_RUNS, "answer: header");
+	ok(a.sum.pages == 16 && a.sum.count[MEMTRACE_NONE] == 6, "answer: summary");
+	memset(&c, 0, sizeof(c));
+	ok(!feed_all(good, &c, &a, 1) && c.n == 4, "answer: good, fed a byte at a time");
+	memset(&c, 0, sizeof(c));
+	ok(!feed_all(good, &c, &a, 7) && c.n == 4, "answer: good, 7-byte chunks");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t len = strlen(bad[i].text);
+		int ret;
+
+		if (!strcmp(bad[i].name, "NUL byte"))
+			len = sizeof(HDR "0x10000\t16\tno\0ne") - 1;
+		memset(&c, 0, sizeof(c));
+		mt_answer_init(&a, collect_cb, &c);
+		ret = mt_answer_feed(&a, bad[i].text, len);
+		if (!ret)
+			ret = mt_answer_finish(&a);
+		ok(ret == -EPROTO && a.err[0], "answer malformed: %s (%s)", bad[i].name, a.err);
+	}
+	ok(!mt_parse_record("0x7f0000000000\t16\tpresent\t2M\ta-wdy-x\t0x1234\t0", &r, err,
+			    sizeof(err)) && (r.flags & MEMTRACE_F_SIZE_2M),
+	   "record: the header's 7-letter example word parses, 2M size");
+	ok(!mt_parse_flags("s-w---", 6, &f) && f == (MEMTRACE_F_SHMEM | MEMTRACE_F_WRITE),
+	   "flags: shmem write");
+	ok(!mt_parse_flags("fh----", 6, &f) && f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB),
+	   "flags: file hugetlb");
+	ok(mt_parse_flags("a-ww--", 6, &f) && mt_parse_flags("", 0, &f) &&
+	   mt_parse_flags("A-----", 6, &f), "flags: repeated, empty, capital rejected");
+	mt_format_flags(MEMTRACE_F_ANON | MEMTRACE_F_WRITE | MEMTRACE_F_YOUNG, fl);
+	ok(!strcmp(fl, "a-w-y-") && strlen(fl) == MEMTRACE_FLAGS_WIDTH, "flags format: %s", fl);
+	mt_format_flags(MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB | MEMTRACE_F_DIRTY | MEMTRACE_F_EXCL, fl);
+	ok(!strcmp(fl, "fh-d-x"), "flags format: %s", fl);
+	ok(!mt_parse_flags(fl, strlen(fl), &f) &&
+	   f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB | MEMTRACE_F_DIRTY | MEMTRACE_F_EXCL),
+	   "flags round trip");
+	ok(!strcmp(mt_size_name(MEMTRACE_F_SIZE_1G), "1G") && !strcmp(mt_size_name(0), "4K"),
+	   "size names");
+	ok(mt_state_from_name("migration", 9) == MEMTRACE_MIGRATION &&
+	   mt_state_from_name("presentx", 8) == -1, "state names from the contract");
+}
+
+/* ---- pagemap decoding and the check ---- */
+
+struct dis_log {
+	int n;
+	const char *why;
+};
+
+static void dis_cb(const struct mt_disagreement *d, void *arg)
+{
+	struct dis_log *l = arg;
+
+	l->n++;
+	l->why = d->why;
+}
+
+static void test_pagemap(void)
+{
+	struct mt_pagemap pm = { .fd = -1, .page_size = 4096, .base = 0x10000, .n = 4 };
+	struct dis_log log = { 0 };
+	struct mt_check c = { .pm = &pm, .cmp_pfn = true, .page_size = 4096,
+			      .on_disagree = dis_cb, .arg = &log };
+	struct mt_record r = { .addr = 0x10000, .pages = 1, .state = MEMTRACE_PRESENT,
+			       .flags = MEMTRACE_F_ANON, .pfn = 0x1234 };
+	uint64_t e;
+	char buf[96];
+	char *p;
+
+	pm.cache[0] = MT_PM_PRESENT | 0x1234;
+	pm.cache[1] = MT_PM_SWAP | (0x55ULL << 5) | 3;
+	pm.cache[2] = 0;
+	pm.cache[3] = MT_PM_PRESENT | MT_PM_FILE;	/* pfn hidden */
+	ok(mt_pm_present(pm.cache[0]) && mt_pm_pfn(pm.cache[0]) == 0x1234 &&
+	   !mt_pm_swap(pm.cache[0]), "pagemap: present bit 63, pfn bits 0-54");
+	ok(mt_pm_swap(pm.cache[1]) && !mt_pm_present(pm.cache[1]), "pagemap: swap bit 62");
+	ok(mt_pm_pfn(~0ULL) == (1ULL << 55) - 1, "pagemap: pfn mask 55 bits");
+	p = (char *)mt_pm_describe(pm.cache[1], buf, sizeof(buf));
+	ok(strstr(p, "type=3") && strstr(p, "offset=0x55"), "pagemap describe swap: %s", p);
+	ok(!mt_pagemap_get(&pm, 0x12000, &e) && e == 0, "pagemap cache hit");
+
+	ok(!mt_check_record(&c, &r) && c.agree == 1 && !log.n, "check: present = present");
+	r.pfn = 0x999;
+	ok(!mt_check_record(&c, &r) && log.n == 1 && strstr(log.why, "pfn"), "check: pfn differs");
+	r.addr = 0x12000;
+	ok(!mt_check_record(&c, &r) && log.n == 2, "check: present vs not present");
+	r.state = MEMTRACE_NONE;
+	ok(!mt_check_record(&c, &r) && log.n == 2, "check: none = not present");
+	r.addr = 0x11000;
+	ok(!mt_check_record(&c, &r) && log.n == 3 && strstr(log.why, "swapped"),
+	   "check: none vs swapped");
+	r.state = MEMTRACE_SWAP;
+	r.pfn = (0x55ULL << 5) | 3;
+	ok(!mt_check_record(&c, &r) && log.n == 3, "check: swap entry matches");
+	r.state = MEMTRACE_PRESENT;
+	r.addr = 0x13000;
+	r.pfn = 0;
+	c.cmp_pfn = true;
+	ok(!mt_check_record(&c, &r) && log.n == 4 && strstr(log.why, "file"),
+	   "check: anon here, file in pagemap");
+	r.flags = MEMTRACE_F_FILE;
+	ok(!mt_check_record(&c, &r) && log.n == 4, "check: file, pfn hidden on both sides");
+	r.state = MEMTRACE_UNMAPPED;
+	r.addr = 0x12000;
+	ok(!mt_check_record(&c, &r) && log.n == 4, "check: unmapped = not present");
+	r.addr = 0x10000;
+	r.pages = 2;
+	ok(!mt_check_record(&c, &r) && log.n == 6, "check: unmapped run vs present and swapped");
+}
+
+/* ---- JSON ---- */
+
+static char *json_of(const char *s, size_t len)
+{
+	char *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+
+	mt_json_strn(f, s, len);
+	fclose(f);
+	return out;
+}
+
+static void test_json(void)
+{
+	static const struct { const char *in, *out; } t[] = {
+		{ "plain", "\"plain\"" },
+		{ "/tmp/a\"b", "\"/tmp/a\\\"b\"" },
+		{ "back\\slash", "\"back\\\\slash\"" },
+		{ "tab\there", "\"tab\\there\"" },
+		{ "nl\nx", "\"nl\\nx\"" },
+		{ "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+		{ "/f (deleted)", "\"/f (deleted)\"" },
+		{ "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+		{ "bad\xff\xc3", "\"bad\\ufffd\\ufffd\"" },
+		{ "\xe2\x82\xac\xf0\x9f\x98\x80", "\"\xe2\x82\xac\xf0\x9f\x98\x80\"" },
+		{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },	/* surrogate */
+		{ "\xc0\xaf", "\"\\ufffd\\ufffd\"" },			/* overlong */
+		{ "", "\"\"" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *s = json_of(t[i].in, strlen(t[i].in));
+
+		ok(!strcmp(s, t[i].out), "json escape #%zu: %s", i, s);
+		free(s);
+	}
+	{
+		char *s = json_of("a\0b", 3);
+
+		ok(!strcmp(s, "\"a\\u0000b\""), "json escape NUL: %s", s);
+		free(s);
+	}
+}
+
+/* ---- picture ---- */
+
+static void test_picture(void)
+{
+	struct mt_record recs[] = {
+		{ .addr = 0x10000, .pages = 3, .state = MEMTRACE_PRESENT },
+		{ .addr = 0x13000, .pages = 1, .state = MEMTRACE_PRESENT, .flags = MEMTRACE_F_SIZE_2M },
+		{ .addr = 0x14000, .pages = 2, .state = MEMTRACE_ZERO },
+		{ .addr = 0x16000, .pages = 1, .state = MEMTRACE_NONE },
+		{ .addr = 0x17000, .pages = 1, .state = MEMTRACE_SWAP },
+		{ .addr = 0x18000, .pages = 1, .state = MEMTRACE_MIGRATION },
+		{ .addr = 0x19000, .pages = 1, .state = MEMTRACE_OTHER },
+		{ .addr = 0x1a000, .pages = 2, .state = MEMTRACE_UNMAPPED },
+		{ .addr = 0x1c000, .pages = 100, .state = MEMTRACE_UNMAPPED },
+		{ .addr = 0x80000, .pages = 10, .state = MEMTRACE_NONE },
+	};
+	struct mt_picture p;
+	char fill[12], *out = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&out, &n);
+
+	mt_picture_init(&p, f, 4096, 8, false, true);
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+		mt_picture_add(&p, &recs[i]);
+	mt_picture_end(&p);
+	fclose(f);
+	ok(!strcmp(out, "  0x000000010000  ###H00.S\n"
+			"  0x000000018000  M?  \n"
+			"  0x00000001c000  (100 pages unmapped, 400 KiB)\n"
+			"  0x000000080000  ........\n"
+			"  0x000000088000  ..\n"), "picture rows");
+	free(out);
+	memset(fill, 'x', sizeof(fill));
+	for (size_t i = 0; i < 7; i++)
+		mt_picture_fill(fill, 0x12000, 12, 4096, &recs[i]);
+	ok(!memcmp(fill, "#H00.SM?xxxx", 12), "picture fill clips to the window: %.12s", fill);
+	ok(mt_picture_char(MEMTRACE_UNMAPPED, 0) == ' ' && mt_picture_char(MEMTRACE_ZERO, 0) == '0',
+	   "picture chars");
+	out = NULL;
+	f = open_memstream(&out, &n);
+	mt_picture_legend(f, false);
+	fclose(f);
+	ok(strstr(out, "'#' present") && strstr(out, "' ' unmapped") && !strchr(out, '\033'),
+	   "legend without color");
+	free(out);
+}
+
+int main(void)
+{
+	test_range();
+	test_numbers_maps();
+	test_answer();
+	test_pagemap();
+	test_json();
+	test_picture();
+	return tap_done();
+}

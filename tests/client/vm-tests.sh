@@ -1,0 +1,174 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# In-VM tests of the memtrace client against the real module (TAP).
+# Run inside the lab VM as root with the module loaded (busybox sh):
+#   sh vm-tests.sh
+# MEMTRACE (default /lab/memtrace) is the client; RUNAS (default: runas next
+# to this script, else /lab/runas) the uid-dropping helper built from runas.c
+# (`make -C user vm-helpers` builds static ones). Users lab (1000) and
+# other (1001) must exist for the permission tests.
+
+here=$(cd "$(dirname "$0")" && pwd)
+MEMTRACE=${MEMTRACE:-/lab/memtrace}
+if [ -z "$RUNAS" ]; then
+	if [ -x "$here/runas" ]; then RUNAS=$here/runas; else RUNAS=/lab/runas; fi
+fi
+tmp=$(mktemp -d /tmp/mt-vm.XXXXXX)
+n=0
+failed=0
+pids=
+
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		sed 's/^/#   /' "$tmp/out" "$tmp/err" 2>/dev/null | head -30
+	fi
+}
+
+skip() {
+	n=$((n + 1))
+	echo "ok $n - $1 # SKIP $2"
+}
+
+run() { # EXPECTED-EXIT NAME ARGS...
+	want=$1 name=$2
+	shift 2
+	"$MEMTRACE" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	[ "$rc" -eq "$want" ]
+	ok $? "$name (exit $rc, want $want)"
+}
+
+has() { grep -q -- "$2" "$1"; ok $? "$3"; }
+
+[ "$(id -u)" -eq 0 ] || echo "# warning: not root; some tests will fail"
+[ -e /proc/memtrace ] || echo "# warning: /proc/memtrace missing: is the module loaded?"
+
+# ---- demo: every stage's counts exactly, full agreement everywhere ----
+run 0 "demo" demo
+has "$tmp/out" "^OK: the module and /proc/self/pagemap agree at every stage" "demo agrees"
+run 0 "demo --tsv" demo --tsv
+cp "$tmp/out" "$tmp/demo.tsv"
+# stage name: unmapped/none/zero/present/swap  agree/checked
+awk -F'\t' '$1 == "stage" { printf "%s:%s/%s/%s/%s/%s %s/%s\n", $3, $9, $10, $11, $12, $13, $17, $18 }' \
+	"$tmp/demo.tsv" >"$tmp/stages"
+cat >"$tmp/want" <<'WANT'
+initial:-/-/-/-/- -/-
+mmap:0/16/0/0/0 16/16
+read:0/0/16/0/0 16/16
+pattern:0/0/8/8/0 16/16
+write:0/0/0/16/0 16/16
+dontneed:0/16/0/0/0 16/16
+munmap:16/0/0/0/0 16/16
+WANT
+cmp -s "$tmp/stages" "$tmp/want"
+rc=$?
+[ $rc -ne 0 ] && { echo "# got:"; sed 's/^/#   /' "$tmp/stages"; }
+ok $rc "demo stage counts exactly right (16 pages, every other page)"
+grep -q "^# result agree disagreements=0" "$tmp/demo.tsv"
+ok $? "demo --tsv reports no disagreement"
+awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $20 }' "$tmp/demo.tsv" | grep -qx '#0#0#0#0#0#0#0#0'
+ok $? "demo pattern picture is #0#0..."
+run 0 "demo --json --pages 32 --pattern 1100" demo --json --pages 32 --pattern 1100
+grep -q '"name":"pattern".*"counts":{"unmapped":0,"none":0,"zero":16,"present":16' "$tmp/out"
+ok $? "demo --json pattern 1100: 16 present, 16 zero"
+grep -q '"ok":true' "$tmp/out"
+ok $? "demo --json ok"
+run 0 "demo --pattern all" demo --tsv --pattern all
+awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $12 }' "$tmp/out" | grep -qx 16
+ok $? "demo --pattern all: 16 present after the pattern"
+if [ -e /sys/kernel/mm/transparent_hugepage/enabled ] && \
+   ! grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
+	run 0 "demo --thp" demo --tsv --thp
+	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $12 }' "$tmp/out" | grep -qx 512
+	ok $? "demo --thp: the first write backs all 512 pages at once"
+	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $20 }' "$tmp/out" | grep -q '^H*$'
+	ok $? "demo --thp: drawn as huge pages"
+else
+	skip "demo --thp" "no THP"
+	skip "demo --thp counts" "no THP"
+	skip "demo --thp picture" "no THP"
+fi
+
+# ---- another process ----
+sleep 100 &
+sp=$!
+pids="$pids $sp"
+sleep 0.2 2>/dev/null || sleep 1
+run 0 "query another process, all" query $sp all
+has "$tmp/out" "present" "query all shows present pages"
+run 0 "query [stack] --pages --tsv" query --pages --tsv $sp '[stack]'
+has "$tmp/out" "^# summary pages=" "query [stack] summary"
+run 0 "query --json all" query --json $sp all
+grep -q '"summary":{"pages":' "$tmp/out"
+ok $? "query --json has the summary"
+run 0 "maps another process" maps $sp
+has "$tmp/out" "smaps Rss" "maps shows smaps Rss"
+run 0 "maps --tsv" maps --tsv $sp
+# the module's present total must equal smaps' Rss for a sleeping process
+# ([vvar] is a PFN map: present to the module perhaps, never in Rss)
+awk -F'\t' -v ps="$(getconf PAGESIZE 2>/dev/null || echo 4096)" '
+	$1 !~ /^#/ && $11 !~ /^\[vvar/ { kb += $4 * ps / 1024 }
+	/^# rss/ { split($0, f, "smaps_rss_kbytes="); rss = f[2] + 0 }
+	END { if (kb != rss) { print "# present " kb " kB, Rss " rss " kB"; exit 1 } }' "$tmp/out"
+ok $? "maps: present pages (less [vvar]) x page size == smaps Rss"
+kill -STOP $sp
+run 0 "verify another process, all" verify $sp all
+has "$tmp/out" ": OK" "verify says OK"
+run 0 "verify [stack]" verify $sp '[stack]'
+run 0 "verify by library name --each" verify --each $sp "$(awk '$6 ~ /libc/ { n = split($6, p, "/"); print p[n]; exit }' /proc/$sp/maps)"
+kill -CONT $sp
+
+# ---- error paths ----
+MEMTRACE_PROC=/nonexistent "$MEMTRACE" query $sp all >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ]
+ok $? "module not loaded: exit 1"
+has "$tmp/err" "the memtrace module is not loaded" "module not loaded: message"
+run 1 "no such process" query 999999 0x1000+4096
+has "$tmp/err" "no such process" "no such process: message"
+run 2 "bad range" query $sp 0x2000-0x1000
+run 1 "kernel thread (kthreadd)" query 2 all
+
+if [ -x "$RUNAS" ] && id lab >/dev/null 2>&1; then
+	"$RUNAS" 1001 1001 sleep 100 &
+	op=$!
+	pids="$pids $op"
+	sleep 0.2 2>/dev/null || sleep 1
+	"$RUNAS" 1000 1000 "$MEMTRACE" query $op all >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 1 ]
+	ok $? "unprivileged on another user's process: exit 1"
+	has "$tmp/err" "permission denied" "unprivileged: permission denied"
+	"$RUNAS" 1000 1000 "$MEMTRACE" query $op 0x400000+4096 >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 1 ]
+	ok $? "unprivileged, numeric range: exit 1"
+	has "$tmp/err" "permission denied" "unprivileged numeric range: permission denied"
+	"$RUNAS" 1000 1000 "$MEMTRACE" verify $op all >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 1 ]
+	ok $? "unprivileged verify of another user's process: exit 1"
+	"$RUNAS" 1000 1000 "$MEMTRACE" demo --tsv >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 0 ]
+	ok $? "unprivileged demo on itself works (PFNs hidden on both sides)"
+	"$RUNAS" 1000 1000 sleep 100 &
+	lp=$!
+	pids="$pids $lp"
+	sleep 0.2 2>/dev/null || sleep 1
+	"$RUNAS" 1000 1000 "$MEMTRACE" verify $lp all >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 0 ]
+	ok $? "unprivileged verify of its own user's process"
+else
+	for t in 1 2 3 4 5 6 7; do skip "unprivileged test $t" "no runas helper or no user lab"; done
+fi
+
+echo "1..$n"
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]

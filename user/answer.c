@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Parsing the text answer of /proc/memtrace (see kmod/uapi/memtrace.h):
+ *
+ *   # memtrace pid=P start=0x... end=0x... page_size=4096 mode=runs|pages
+ *   # addr	pages	state	size	flags	pfn	node
+ *   ADDR	PAGES	STATE	SIZE	FLAGS	PFN	NODE
+ *   # summary pages=N unmapped=N none=N zero=N present=N swap=N migration=N other=N
+ *
+ * Strict: every record must follow the previous one without a gap or an
+ * overlap, lie in [start, end), and the summary must match the records.
+ * Anything else is a malformed answer (-EPROTO), never silently skipped.
+ * The parser is fed arbitrary chunks and never allocates.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "mt.h"
+
+const char *const mt_state_names[MEMTRACE_NSTATES] = MEMTRACE_STATE_NAMES;
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EPROTO;
+}
+
+int mt_state_from_name(const char *s, size_t len)
+{
+	for (int i = 0; i < MEMTRACE_NSTATES; i++)
+		if (strlen(mt_state_names[i]) == len && !memcmp(s, mt_state_names[i], len))
+			return i;
+	return -1;
+}
+
+static uint32_t letter_flag(char c)
+{
+	static const uint32_t bits[] = { MEMTRACE_F_HUGETLB, MEMTRACE_F_WRITE,
+					 MEMTRACE_F_DIRTY, MEMTRACE_F_YOUNG,
+					 MEMTRACE_F_EXCL };
+	const char *p = c ? strchr(MEMTRACE_FLAG_LETTERS, c) : NULL;
+
+	if (!p || (size_t)(p - MEMTRACE_FLAG_LETTERS) >= sizeof(bits) / sizeof(bits[0]))
+		return 0;
+	return bits[p - MEMTRACE_FLAG_LETTERS];
+}
+
+/*
+ * The flags word: the kind (a, f, s, p or -) first, then the letters of
+ * MEMTRACE_FLAG_LETTERS in order, '-' where unset. Letters are decoded by
+ * identity so that a word padded with extra '-' still parses; a letter out
+ * of order, repeated or unknown is an error.
+ */
+int mt_parse_flags(const char *s, size_t len, uint32_t *flags)
+{
+	uint32_t f = 0;
+	int last = -1;
+
+	if (len < 1 || len > MEMTRACE_FLAGS_WIDTH + 2)
+		return -EINVAL;
+	if (s[0] != '-') {
+		const char *k = strchr(MEMTRACE_KIND_LETTERS, s[0]);
+
+		if (!s[0] || !k)
+			return -EINVAL;
+		f |= MEMTRACE_F_ANON << (k - MEMTRACE_KIND_LETTERS);
+	}
+	for (size_t i = 1; i < len; i++) {
+		uint32_t bit;
+		int pos;
+
+		if (s[i] == '-')
+			continue;
+		bit = letter_flag(s[i]);
+		if (!bit)
+			return -EINVAL;
+		pos = (int)(strchr(MEMTRACE_FLAG_LETTERS, s[i]) - MEMTRACE_FLAG_LETTERS);
+		if (pos <= last)
+			return -EINVAL;
+		last = pos;
+		f |= bit;
+	}
+	*flags = f;
+	return 0;
+}
+
+void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1])
+{
+	const char *l = MEMTRACE_FLAG_LETTERS;
+
+	out[0] = '-';
+	for (int i = 0; MEMTRACE_KIND_LETTERS[i]; i++)
+		if (flags & (MEMTRACE_F_ANON << i))
+			out[0] = MEMTRACE_KIND_LETTERS[i];
+	for (int i = 0; l[i] && i + 1 < MEMTRACE_FLAGS_WIDTH; i++)
+		out[i + 1] = flags & letter_flag(l[i]) ? l[i] : '-';
+	out[MEMTRACE_FLAGS_WIDTH] = '\0';
+}
+
+const char *mt_size_name(uint32_t flags)
+{
+	if (flags & MEMTRACE_F_SIZE_1G)
+		return "1G";
+	if (flags & MEMTRACE_F_SIZE_2M)
+		return "2M";
+	return "4K";
+}
+
+/* Split at tabs; returns the number of fields (at most max). */
+static int split_tabs(const char *line, const char *f[], size_t flen[], int max)
+{
+	int n = 0;
+	const char *p = line;
+
+	for (;;) {
+		const char *t = strchr(p, '\t');
+
+		if (n == max)
+			return max + 1;
+		f[n] = p;
+		flen[n] = t ? (size_t)(t - p) : strlen(p);
+		n++;
+		if (!t)
+			return n;
+		p = t + 1;
+	}
+}
+
+static int parse_s32(const char *s, size_t len, int *out)
+{
+	uint64_t v;
+	bool neg = len && s[0] == '-';
+
+	if (neg) {
+		s++;
+		len--;
+	}
+	if (mt_parse_u64(s, len, &v) || v > (neg ? 2147483648ULL : 2147483647ULL))
+		return -EINVAL;
+	*out = neg ? (int)(-(int64_t)v) : (int)v;
+	return 0;
+}
+
+int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t errlen)
+{
+	const char *f[8];
+	size_t fl[8];
+	int n = split_tabs(line, f, fl, 7);
+
+	if (n != 7)
+		return fail(err, errlen, "record has %d fields, expected 7", n);
+	if (fl[0] < 3 || f[0][0] != '0' || (f[0][1] != 'x' && f[0][1] != 'X') ||
+	    mt_parse_u64(f[0], fl[0], &r->addr))
+		return fail(err, errlen, "bad address '%.*s'", (int)fl[0], f[0]);
+	if (fl[1] < 1 || f[1][0] < '1' || f[1][0] > '9' ||
+	    mt_parse_u64(f[1], fl[1], &r->pages))
+		return fail(err, errlen, "bad page count '%.*s'", (int)fl[1], f[1]);
+	r->state = mt_state_from_name(f[2], fl[2]);
+	if (r->state < 0)
+		return fail(err, errlen, "unknown state '%.*s'", (int)fl[2], f[2]);
+	if (mt_parse_flags(f[4], fl[4], &r->flags))
+		return fail(err, errlen, "bad flags '%.*s'", (int)fl[4], f[4]);
+	if (fl[3] == 2 && !memcmp(f[3], "4K", 2))
+		;
+	else if (fl[3] == 2 && !memcmp(f[3], "2M", 2))
+		r->flags |= MEMTRACE_F_SIZE_2M;
+	else if (fl[3] == 2 && !memcmp(f[3], "1G", 2))
+		r->flags |= MEMTRACE_F_SIZE_1G;
+	else
+		return fail(err, errlen, "bad size '%.*s'", (int)fl[3], f[3]);
+	if (mt_parse_u64(f[5], fl[5], &r->pfn) ||
+	    (fl[5] > 1 && !(f[5][0] == '0' && (f[5][1] == 'x' || f[5][1] == 'X'))))
+		return fail(err, errlen, "bad pfn '%.*s'", (int)fl[5], f[5]);
+	if (r->pfn > MT_PM_PFN_MASK)
+		return fail(err, errlen, "pfn '%.*s' wider than 55 bits", (int)fl[5], f[5]);
+	if (parse_s32(f[6], fl[6], &r->node) || r->node < MEMTRACE_NO_NODE)
+		return fail(err, errlen, "bad node '%.*s'", (int)fl[6], f[6]);
+	return 0;
+}
+
+/* "key=value" tokens separated by single spaces after a fixed prefix. */
+static const char *kv(const char *line, const char *key, size_t *len)
+{
+	size_t kl = strlen(key);
+	const char *p = line;
+
+	while ((p = strstr(p, key))) {
+		if ((p == line || p[-1] == ' ') && p[kl] == '=') {
+			p += kl + 1;
+			*len = strcspn(p, " \t");
+			return p;
+		}
+		p += kl;
+	}
+	return NULL;
+}
+
+int mt_parse_header(const char *line, struct mt_header *h, char *err, size_t errlen)
+{
+	const char *v;
+	size_t len;
+	uint64_t x;
+
+	if (strncmp(line, "# memtrace ", 11))
+		return fail(err, errlen, "answer does not start with '# memtrace'");
+	line += 11;
+	v = kv(line, "pid", &len);
+	if (!v || mt_parse_u64(v, len, &x) || x == 0 || x > 0x7fffffff)
+		return fail(err, errlen, "header: bad or missing pid");
+	h->pid = (long)x;
+	v = kv(line, "start", &len);
+	if (!v || mt_parse_u64(v, len, &h->start))
+		return fail(err, errlen, "header: bad or missing start");
+	v = kv(line, "end", &len);
+	if (!v || mt_parse_u64(v, len, &h->end))
+		return fail(err, errlen, "header: bad or missing end");
+	v = kv(line, "page_size", &len);
+	if (!v || mt_parse_u64(v, len, &x) || x < 512 || x > (1U << 30) || (x & (x - 1)))
+		return fail(err, errlen, "header: bad or missing page_size");
+	h->page_size = (unsigned int)x;
+	v = kv(line, "mode", &len);
+	if (v && len == 4 && !memcmp(v, "runs", 4))
+		h->mode = MEMTRACE_MODE_RUNS;
+	else if (v && len == 5 && !memcmp(v, "pages", 5))
+		h->mode = MEMTRACE_MODE_PAGES;
+	else
+		return fail(err, errlen, "header: bad or missing mode");
+	if ((h->start | h->end) & (h->page_size - 1))
+		return fail(err, errlen, "header: start/end not page aligned");
+	if (h->end <= h->start)
+		return fail(err, errlen, "header: end <= start");
+	return 0;
+}
+
+int mt_parse_summary(const char *line, struct mt_summary *s, char *err, size_t errlen)
+{
+	const char *v;
+	size_t len;
+
+	if (strncmp(line, "# summary ", 10))
+		return fail(err, errlen, "not a summary line");
+	line += 10;
+	v = kv(line, "pages", &len);
+	if (!v || mt_parse_u64(v, len, &s->pages))
+		return fail(err, errlen, "summary: bad or missing pages");
+	for (int i = 0; i < MEMTRACE_NSTATES; i++) {
+		v = kv(line, mt_state_names[i], &len);
+		if (!v || mt_parse_u64(v, len, &s->count[i]))
+			return fail(err, errlen, "summary: bad or missing %s", mt_state_names[i]);
+	}
+	return 0;
+}
+
+void mt_answer_init(struct mt_answer *a, mt_record_cb cb, void *arg)
+{
+	memset(a, 0, sizeof(*a));
+	a->cb = cb;
+	a->arg = arg;
+}
+
+static int answer_line(struct mt_answer *a, const char *line)
+{
+	char why[MT_ERR_MAX - 64];
+	struct mt_record r;
+	uint64_t span;
+	int ret;
+
+	why[0] = '\0';
+	switch (a->phase) {
+	case MT_ANS_HEADER:
+		if (mt_parse_header(line, &a->hdr, why, sizeof(why)))
+			goto bad;
+		a->next = a->hdr.start;
+		a->phase = MT_ANS_COLUMNS;
+		return 0;
+	case MT_ANS_COLUMNS:
+		if (strncmp(line, "# addr\t", 7)) {
+			snprintf(why, sizeof(why), "missing column header");
+			goto bad;
+		}
+		a->phase = MT_ANS_RECORDS;
+		return 0;
+	case MT_ANS_RECORDS:
+		if (!strncmp(line, "# summary ", 10)) {
+			if (mt_parse_summary(line, &a->sum, why, sizeof(why)))
+				goto bad;
+			if (a->next != a->hdr.end) {
+				snprintf(why, sizeof(why), "records end at 0x%llx, not at end 0x%llx",
+					 (unsigned long long)a->next,
+					 (unsigned long long)a->hdr.end);
+				goto bad;
+			}
+			if (memcmp(&a->sum, &a->tally, sizeof(a->sum))) {
+				snprintf(why, sizeof(why), "summary does not match the records");
+				goto bad;
+			}
+			a->phase = MT_ANS_DONE;
+			return 0;
+		}
+		if (line[0] == '#')
+			return 0;	/* a comment of a later version */
+		if (mt_parse_record(line, &r, why, sizeof(why)))
+			goto bad;
+		if (r.addr != a->next) {
+			snprintf(why, sizeof(why), "record at 0x%llx, expected 0x%llx",
+				 (unsigned long long)r.addr, (unsigned long long)a->next);
+			goto bad;
+		}
+		span = a->hdr.end - r.addr;
+		if (r.pages > span / a->hdr.page_size) {
+			snprintf(why, sizeof(why), "record runs past end");
+			goto bad;
+		}
+		if (a->hdr.mode == MEMTRACE_MODE_PAGES && r.pages != 1 &&
+		    r.state != MEMTRACE_UNMAPPED) {
+			snprintf(why, sizeof(why), "pages mode record of %llu pages",
+				 (unsigned long long)r.pages);
+			goto bad;
+		}
+		a->next += r.pages * a->hdr.page_size;
+		a->tally.pages += r.pages;
+		a->tally.count[r.state] += r.pages;
+		if (a->cb) {
+			ret = a->cb(&a->hdr, &r, a->arg);
+			if (ret) {
+				a->cb_ret = ret;
+				return ret;
+			}
+		}
+		return 0;
+	default:
+		snprintf(why, sizeof(why), "text after the summary");
+		goto bad;
+	}
+bad:
+	snprintf(a->err, sizeof(a->err), "malformed answer, line %u: %s", a->lineno, why);
+	return -EPROTO;
+}
+
+int mt_answer_feed(struct mt_answer *a, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char c = buf[i];
+		int ret;
+
+		if (c != '\n') {
+			if (c == '\0' || a->len + 1 >= sizeof(a->line)) {
+				a->lineno++;
+				snprintf(a->err, sizeof(a->err),
+					 "malformed answer, line %u: %s", a->lineno,
+					 c ? "line too long" : "NUL byte");
+				return -EPROTO;
+			}
+			a->line[a->len++] = c;
+			continue;
+		}
+		a->line[a->len] = '\0';
+		a->lineno++;
+		ret = answer_line(a, a->line);
+		a->len = 0;
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int mt_answer_finish(struct mt_answer *a)
+{
+	if (a->len) {
+		snprintf(a->err, sizeof(a->err),
+			 "malformed answer, line %u: no newline at the end", a->lineno + 1);
+		return -EPROTO;
+	}
+	if (a->phase != MT_ANS_DONE) {
+		snprintf(a->err, sizeof(a->err), "malformed answer: %s",
+			 a->phase == MT_ANS_HEADER ? "empty" : "truncated (no summary)");
+		return -EPROTO;
+	}
+	return 0;
+}

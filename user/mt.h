@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memtrace client: declarations shared by the subcommands.
+ * Every non-static symbol is prefixed mt_.
+ */
+#ifndef MT_H
+#define MT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "memtrace.h"
+
+#ifndef MEMTRACE_VERSION
+#define MEMTRACE_VERSION "unknown"
+#endif
+
+#define MT_EXIT_OK	 0
+#define MT_EXIT_FAIL	 1
+#define MT_EXIT_USAGE	 2
+
+#define MT_ERR_MAX	 256
+#define MT_LINE_MAX	 512	/* longest line accepted in an answer */
+
+extern const char *const mt_state_names[MEMTRACE_NSTATES];
+extern const char *mt_prog;
+
+/* ---- one record of an answer, and the answer's frame ---- */
+struct mt_record {
+	uint64_t addr;
+	uint64_t pages;
+	int state;		/* enum memtrace_state */
+	uint32_t flags;		/* enum memtrace_flag */
+	uint64_t pfn;
+	int node;
+};
+
+struct mt_header {
+	long pid;
+	uint64_t start, end;
+	unsigned int page_size;
+	int mode;		/* enum memtrace_mode */
+};
+
+struct mt_summary {
+	uint64_t pages;
+	uint64_t count[MEMTRACE_NSTATES];
+};
+
+/* Return non-zero to stop the answer (the value is handed back). */
+typedef int (*mt_record_cb)(const struct mt_header *h,
+			    const struct mt_record *r, void *arg);
+
+/* ---- answer.c: the text answer of /proc/memtrace ---- */
+enum mt_answer_phase {
+	MT_ANS_HEADER = 0,	/* expecting "# memtrace ..." */
+	MT_ANS_COLUMNS,		/* expecting "# addr\tpages..." */
+	MT_ANS_RECORDS,		/* records, then the summary */
+	MT_ANS_DONE,		/* summary seen */
+};
+
+struct mt_answer {
+	char line[MT_LINE_MAX];
+	size_t len;
+	unsigned int lineno;
+	int phase;
+	bool overlong;
+	struct mt_header hdr;
+	struct mt_summary tally;	/* counted from the records */
+	struct mt_summary sum;		/* as printed by the module */
+	uint64_t next;			/* address the next record must start at */
+	mt_record_cb cb;
+	void *arg;
+	int cb_ret;
+	char err[MT_ERR_MAX];
+};
+
+int mt_state_from_name(const char *s, size_t len);
+int mt_parse_flags(const char *s, size_t len, uint32_t *flags);
+void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1]);
+const char *mt_size_name(uint32_t flags);
+int mt_parse_header(const char *line, struct mt_header *h, char *err, size_t errlen);
+int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t errlen);
+int mt_parse_summary(const char *line, struct mt_summary *s, char *err, size_t errlen);
+void mt_answer_init(struct mt_answer *a, mt_record_cb cb, void *arg);
+/* 0 ok, -EPROTO malformed (a->err says why), >0 the callback's value */
+int mt_answer_feed(struct mt_answer *a, const char *buf, size_t n);
+int mt_answer_finish(struct mt_answer *a);
+
+/* ---- util.c ---- */
+int mt_parse_u64(const char *s, size_t len, uint64_t *out);
+int mt_parse_pid(const char *s, long *pid);
+void *mt_xmalloc(size_t n);
+void *mt_xrealloc(void *p, size_t n);
+char *mt_xstrdup(const char *s);
+void mt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int mt_read_file(const char *path, char **buf, size_t *len);	/* -errno */
+const char *mt_human_size(uint64_t bytes, char *buf, size_t len);
+
+/* ---- range.c: RANGE arguments and /proc/PID/maps ---- */
+enum mt_range_kind { MT_RANGE_SPAN, MT_RANGE_ALL, MT_RANGE_NAME };
+
+struct mt_range {
+	int kind;
+	uint64_t start, end;	/* MT_RANGE_SPAN: [start, end) */
+	const char *name;	/* MT_RANGE_NAME */
+};
+
+struct mt_map {
+	uint64_t start, end, offset, inode;
+	char perms[5];
+	char dev[16];
+	const char *name;	/* "" for anonymous; points into mt_maps.buf */
+};
+
+struct mt_maps {
+	struct mt_map *v;
+	size_t n;
+	char *buf;
+};
+
+int mt_range_parse(const char *s, struct mt_range *r, char *err, size_t errlen);
+int mt_maps_parse_line(char *line, struct mt_map *m);
+int mt_maps_parse(char *buf, struct mt_maps *maps);	/* takes buf */
+int mt_maps_read(long pid, struct mt_maps *maps);	/* pid 0: self; -errno */
+void mt_maps_free(struct mt_maps *maps);
+bool mt_map_matches(const struct mt_map *m, const char *name);
+ssize_t mt_maps_lookup(const struct mt_maps *maps, uint64_t addr);
+bool mt_maps_overlap(const struct mt_maps *maps, uint64_t start, uint64_t end);
+/* Resolve a name: the matching lines [*first, *last]; -ENOENT if none. */
+int mt_maps_find(const struct mt_maps *maps, const char *name,
+		 size_t *first, size_t *last);
+
+/* ---- pagemap.c ---- */
+#define MT_PM_PFN_MASK	    ((1ULL << 55) - 1)
+#define MT_PM_SOFT_DIRTY    (1ULL << 55)
+#define MT_PM_MMAP_EXCL     (1ULL << 56)
+#define MT_PM_UFFD_WP	    (1ULL << 57)
+#define MT_PM_FILE	    (1ULL << 61)
+#define MT_PM_SWAP	    (1ULL << 62)
+#define MT_PM_PRESENT	    (1ULL << 63)
+#define MT_PM_CACHE	    512
+
+struct mt_pagemap {
+	int fd;
+	unsigned int page_size;
+	uint64_t base;		/* first cached vaddr */
+	unsigned int n;		/* cached entries */
+	uint64_t cache[MT_PM_CACHE];
+};
+
+int mt_pagemap_open(struct mt_pagemap *pm, long pid, unsigned int page_size);
+void mt_pagemap_reset(struct mt_pagemap *pm);
+int mt_pagemap_get(struct mt_pagemap *pm, uint64_t vaddr, uint64_t *entry);
+void mt_pagemap_close(struct mt_pagemap *pm);
+static inline bool mt_pm_present(uint64_t e) { return e & MT_PM_PRESENT; }
+static inline bool mt_pm_swap(uint64_t e) { return e & MT_PM_SWAP; }
+static inline uint64_t mt_pm_pfn(uint64_t e) { return e & MT_PM_PFN_MASK; }
+const char *mt_pm_describe(uint64_t e, char *buf, size_t len);
+
+/* ---- check.c: a record against pagemap (and maps) ---- */
+struct mt_disagreement {
+	uint64_t addr;
+	const struct mt_record *rec;
+	uint64_t entry;		/* pagemap entry */
+	const char *why;
+};
+
+typedef void (*mt_disagree_cb)(const struct mt_disagreement *d, void *arg);
+
+struct mt_check {
+	struct mt_pagemap *pm;
+	const struct mt_maps *maps;	/* optional */
+	bool cmp_pfn;
+	unsigned int page_size;
+	mt_disagree_cb on_disagree;
+	void *arg;
+	uint64_t checked, agree, disagree, sampled_gaps;
+	int err;		/* -errno of a failed pagemap read */
+};
+
+#define MT_CHECK_GAP_MAX 65536	/* unmapped runs longer than this are sampled */
+
+int mt_check_record(struct mt_check *c, const struct mt_record *r);
+
+/* ---- json.c ---- */
+void mt_json_str(FILE *f, const char *s);
+void mt_json_strn(FILE *f, const char *s, size_t len);
+
+/* ---- picture.c ---- */
+struct mt_picture {
+	FILE *out;
+	unsigned int width;	/* pages per row */
+	unsigned int page_size;
+	bool color;
+	bool labels;		/* address at the start of each row */
+	uint64_t addr;		/* address of the next page */
+	unsigned int col;
+	uint64_t rows;
+};
+
+char mt_picture_char(int state, uint32_t flags);
+const char *mt_picture_color(int state);
+void mt_picture_init(struct mt_picture *p, FILE *out, unsigned int page_size,
+		     unsigned int width, bool color, bool labels);
+void mt_picture_add(struct mt_picture *p, const struct mt_record *r);
+void mt_picture_end(struct mt_picture *p);
+void mt_picture_legend(FILE *out, bool color);
+/* Fill buf[0..npages) for [start, start + npages pages) from one record. */
+void mt_picture_fill(char *buf, uint64_t start, uint64_t npages,
+		     unsigned int page_size, const struct mt_record *r);
+
+/* ---- output and context (main.c) ---- */
+enum mt_format { MT_FMT_HUMAN, MT_FMT_JSON, MT_FMT_TSV };
+
+struct mt_transport_ops;
+
+struct mt_ctx {
+	const struct mt_transport_ops *tp;
+	int format;
+	bool color;
+};
+
+/* Common option handling for subcommands. */
+#define MT_COMMON_OPTS_HELP \
+	"  -j, --json            JSON output\n" \
+	"  -t, --tsv             tab-separated output with a # header\n" \
+	"      --color=WHEN      auto (default), always, never (NO_COLOR honoured)\n" \
+	"      --transport=NAME  proc (default) or netlink\n" \
+	"  -h, --help            this help\n"
+
+int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg);
+void mt_ctx_finish(struct mt_ctx *ctx);
+#define MT_OPT_COLOR	  1000
+#define MT_OPT_TRANSPORT  1001
+#define MT_COMMON_LONGOPTS \
+	{ "json", no_argument, NULL, 'j' }, \
+	{ "tsv", no_argument, NULL, 't' }, \
+	{ "color", required_argument, NULL, MT_OPT_COLOR }, \
+	{ "colour", required_argument, NULL, MT_OPT_COLOR }, \
+	{ "transport", required_argument, NULL, MT_OPT_TRANSPORT }, \
+	{ "help", no_argument, NULL, 'h' }
+#define MT_COMMON_SHORTOPTS "jth"
+
+void mt_usage_of(const char *cmd, FILE *f);
+int mt_bad_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* subcommands */
+int mt_cmd_demo(struct mt_ctx *ctx, int argc, char **argv);
+int mt_cmd_query(struct mt_ctx *ctx, int argc, char **argv);
+int mt_cmd_verify(struct mt_ctx *ctx, int argc, char **argv);
+int mt_cmd_maps(struct mt_ctx *ctx, int argc, char **argv);
+
+/* Resolve RANGE for PID into spans; caller frees *spans. */
+struct mt_span { uint64_t start, end; bool all; };
+int mt_resolve_range(long pid, const char *arg, bool each, struct mt_span **spans,
+		     size_t *n, struct mt_maps *maps_out);
+
+/* query.c: PID and RANGE arguments (prints errors, returns an exit code) */
+int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *pid,
+		      struct mt_span **spans, size_t *n);
+int mt_proc_fail(long pid, const char *what, int e);
+void mt_print_tsv_header(const struct mt_header *h);
+
+#endif /* MT_H */

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Small helpers: numbers, memory, files, messages. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mt.h"
+
+const char *mt_prog = "memtrace";
+
+/*
+ * A number as the contract spells it: decimal, or hex with a 0x prefix.
+ * No sign, no spaces, no octal. -EINVAL for junk, -ERANGE for overflow.
+ */
+int mt_parse_u64(const char *s, size_t len, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned int base = 10;
+	size_t i = 0;
+
+	if (len >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	}
+	if (i == len)
+		return -EINVAL;
+	for (; i < len; i++) {
+		unsigned int d;
+		char c = s[i];
+
+		if (c >= '0' && c <= '9')
+			d = (unsigned int)(c - '0');
+		else if (base == 16 && c >= 'a' && c <= 'f')
+			d = (unsigned int)(c - 'a' + 10);
+		else if (base == 16 && c >= 'A' && c <= 'F')
+			d = (unsigned int)(c - 'A' + 10);
+		else
+			return -EINVAL;
+		if (v > (UINT64_MAX - d) / base)
+			return -ERANGE;
+		v = v * base + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int mt_parse_pid(const char *s, long *pid)
+{
+	uint64_t v;
+
+	if (!s || mt_parse_u64(s, strlen(s), &v) || v == 0 || v > 0x3fffffff)
+		return -EINVAL;
+	*pid = (long)v;
+	return 0;
+}
+
+void mt_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", mt_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void *mt_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p) {
+		mt_err("out of memory");
+		exit(MT_EXIT_FAIL);
+	}
+	return p;
+}
+
+void *mt_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p) {
+		mt_err("out of memory");
+		exit(MT_EXIT_FAIL);
+	}
+	return p;
+}
+
+char *mt_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(mt_xmalloc(n), s, n);
+}
+
+/* Read a whole (proc) file, NUL-terminated. */
+int mt_read_file(const char *path, char **bufp, size_t *lenp)
+{
+	size_t cap = 16384, len = 0;
+	char *buf;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	buf = mt_xmalloc(cap);
+	for (;;) {
+		ssize_t n;
+
+		if (cap - len < 4096) {
+			cap *= 2;
+			buf = mt_xrealloc(buf, cap);
+		}
+		n = read(fd, buf + len, cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = -errno;
+
+			free(buf);
+			close(fd);
+			return e;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*bufp = buf;
+	if (lenp)
+		*lenp = len;
+	return 0;
+}
+
+const char *mt_human_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned int u = 0;
+
+	while (u < 6 && bytes >= 1024 && !(bytes & 1023)) {
+		bytes >>= 10;
+		u++;
+	}
+	snprintf(buf, len, "%llu %s", (unsigned long long)bytes, unit[u]);
+	return buf;
+}
