@@ -4,6 +4,7 @@
  */
 #include <linux/module.h>
 
+#include "netlink.h"
 #include "proc.h"
 
 static int __init memtrace_init(void)
@@ -13,12 +14,20 @@ static int __init memtrace_init(void)
 	ret = memtrace_proc_init();
 	if (ret)
 		return ret;
+	ret = memtrace_netlink_init();
+	if (ret)
+		goto err_proc;
 	pr_info("version %s loaded\n", MEMTRACE_VERSION);
 	return 0;
+
+err_proc:
+	memtrace_proc_exit();
+	return ret;
 }
 
 static void __exit memtrace_exit(void)
 {
+	memtrace_netlink_exit();
 	memtrace_proc_exit();
 }
 

@@ -475,18 +475,23 @@ int memtrace_walk_step(struct memtrace_walk *w)
 	return 0;
 }
 
+/*
+ * Set up a walk of pid's [start, end) for caller c. With to_task_size, end is
+ * the target's TASK_SIZE ("all" when start is 0). Errors: EINVAL for an empty
+ * range or an unknown mode, ERANGE past TASK_SIZE, ESRCH, EACCES.
+ */
 int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,
-		       pid_t pid, u64 start, u64 end, bool whole,
+		       pid_t pid, u64 start, u64 end, bool to_task_size,
 		       enum memtrace_mode mode)
 {
 	struct mm_struct *mm;
 
 	if (mode > MEMTRACE_MODE_MAX)
 		return -EINVAL;
-	if (!whole) {
-		if (end > TASK_SIZE_MAX)
-			return -ERANGE;
-		start = round_down(start, PAGE_SIZE);
+	if (start >= TASK_SIZE_MAX || (!to_task_size && end > TASK_SIZE_MAX))
+		return -ERANGE;
+	start = round_down(start, PAGE_SIZE);
+	if (!to_task_size) {
 		end = round_up(end, PAGE_SIZE);
 		if (end <= start)
 			return -EINVAL;
@@ -494,10 +499,9 @@ int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,
 	mm = memtrace_target_get(pid, c);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	if (whole) {
-		start = 0;
+	if (to_task_size)
 		end = mm->task_size;
-	} else if (end > mm->task_size) {
+	if (end > mm->task_size || start >= end) {
 		mmdrop(mm);
 		return -ERANGE;
 	}

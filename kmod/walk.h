@@ -57,7 +57,7 @@ struct memtrace_caller {
 };
 
 int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,
-		       pid_t pid, u64 start, u64 end, bool end_is_task_size,
+		       pid_t pid, u64 start, u64 end, bool to_task_size,
 		       enum memtrace_mode mode);
 int memtrace_walk_step(struct memtrace_walk *w);
 void memtrace_walk_release(struct memtrace_walk *w);

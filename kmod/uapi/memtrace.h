@@ -39,7 +39,8 @@
  *
  * Frame value ("pfn")
  * -------------------
- * PRESENT and ZERO: the page frame number of this page. SWAP: the swap entry
+ * PRESENT and ZERO: the page frame number of this page (in pages mode, each
+ * 4K page of a 2M or 1G mapping carries its own: head + offset). SWAP: the swap entry
  * encoded as /proc/PID/pagemap does, type in bits 0-4 and offset in bits 5-54.
  * It is 0 unless the caller has CAP_SYS_ADMIN, like pagemap. NODE is the NUMA
  * node of a present frame, -1 (MEMTRACE_NO_NODE) otherwise.
@@ -61,7 +62,8 @@
  *   PID, START, END, LENGTH: decimal, or hex with a 0x prefix
  *
  * START is rounded down and END up to page boundaries; "all" is [0, the
- * target's TASK_SIZE). The PID is resolved in the writer's pid namespace.
+ * target's TASK_SIZE): 0x7ffffffff000 with 4-level paging, 2^56 - 4096 on a
+ * CPU and kernel with 5-level paging (LA57); the header line tells. The PID is resolved in the writer's pid namespace.
  * Errors from write(2): EINVAL (syntax, END <= START), ERANGE (START+LENGTH
  * overflows, END past TASK_SIZE), E2BIG (a line longer than
  * MEMTRACE_QUERY_MAX), ESRCH (no such process, kernel thread, exited),
@@ -71,7 +73,7 @@
  *
  *   # memtrace pid=P start=0x... end=0x... page_size=4096 mode=runs|pages
  *   # addr	pages	state	size	flags	pfn	node
- *   0x7f0000000000	16	present	4K	a-wdy-x	0x1234	0
+ *   0x7f0000000000	16	present	4K	a-wdyx	0x1234	0
  *   ...
  *   # summary pages=N unmapped=N none=N zero=N present=N swap=N migration=N other=N
  *
@@ -88,12 +90,23 @@
  * ---------------
  * Family MEMTRACE_GENL_NAME, version MEMTRACE_GENL_VERSION.
  *
- *   MEMTRACE_CMD_GET_INFO (doit)  reply: VERSION, PAGE_SIZE, NSTATES,
- *                                 FLAGS_MASK, RECORD_MAX
- *   MEMTRACE_CMD_QUERY (dump)     request: PID, START, END, MODE
- *                                 replies: one or more MEMTRACE_A_RECORD
- *                                 nests per message; the last message
- *                                 carries MEMTRACE_A_SUMMARY
+ *   MEMTRACE_CMD_GET_INFO (doit)  request: no attributes
+ *                                 reply: VERSION, PAGE_SIZE, NSTATES,
+ *                                 FLAGS_MASK, TASK_SIZE
+ *   MEMTRACE_CMD_QUERY (dump)     request: PID (required), START (default
+ *                                 0), END (default: the target's
+ *                                 TASK_SIZE), MODE (default runs)
+ *                                 replies: each message repeats PID, START,
+ *                                 END, MODE of the answer and carries
+ *                                 MEMTRACE_A_RECORD nests in address
+ *                                 order; the last one carries
+ *                                 MEMTRACE_A_SUMMARY
+ *
+ * Attributes are validated strictly: an unknown or unexpected attribute, a
+ * wrong length or a MODE above MEMTRACE_MODE_MAX is EINVAL (ERANGE for the
+ * range check), with an extended ACK message saying which. QUERY errors are
+ * those of /proc/memtrace's write(2), each with a message. Permissions are
+ * judged with the sender's credentials and capabilities.
  *
  * A record nest holds MEMTRACE_R_ADDR (u64), MEMTRACE_R_PAGES (u64),
  * MEMTRACE_R_STATE (u8), MEMTRACE_R_FLAGS (u32), MEMTRACE_R_PFN (u64),

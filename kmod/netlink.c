@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generic netlink family: GET_INFO, and QUERY as a dump that streams the
+ * shared walker's records, a socket buffer at a time. mmap_lock is taken and
+ * dropped inside each walker step, never held between messages; the walk's
+ * cursor lives in the dump's state, so the answer to any range costs one
+ * struct memtrace_nl_dump and the socket buffers netlink recycles.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/version.h>
+#include <net/genetlink.h>
+#include <net/netlink.h>
+
+#include "netlink.h"
+#include "walk.h"
+
+struct memtrace_nl_dump {
+	struct memtrace_walk walk;
+	struct sk_buff *skb;	/* the message being filled */
+	bool summary_sent;
+};
+
+/* What a dump keeps in netlink_callback::ctx. */
+struct memtrace_nl_ctx {
+	struct memtrace_nl_dump *dump;
+};
+
+static struct genl_family memtrace_genl_family;
+
+static const struct nla_policy memtrace_query_policy[MEMTRACE_A_MAX + 1] = {
+	[MEMTRACE_A_PID] = { .type = NLA_U32 },
+	[MEMTRACE_A_START] = { .type = NLA_U64 },
+	[MEMTRACE_A_END] = { .type = NLA_U64 },
+	[MEMTRACE_A_MODE] = NLA_POLICY_MAX(NLA_U8, MEMTRACE_MODE_MAX),
+};
+
+/* GET_INFO takes no attributes: strict validation rejects every one. */
+static const struct nla_policy memtrace_info_policy[MEMTRACE_A_MAX + 1] = {};
+
+static struct nlattr **memtrace_nl_dump_attrs(struct netlink_callback *cb)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	/* 6.2 gave dumps a struct genl_info, like doit */
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+static struct memtrace_nl_ctx *memtrace_nl_ctx(struct netlink_callback *cb)
+{
+	BUILD_BUG_ON(sizeof(struct memtrace_nl_ctx) > sizeof(cb->ctx));
+	return (struct memtrace_nl_ctx *)cb->ctx;
+}
+
+static int memtrace_nl_sink(struct memtrace_walk *w,
+			    const struct memtrace_record *r)
+{
+	struct memtrace_nl_dump *d = container_of(w, struct memtrace_nl_dump, walk);
+	struct sk_buff *skb = d->skb;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(skb, MEMTRACE_A_RECORD);
+	if (!nest)
+		return -ENOSPC;
+	if (nla_put_u64_64bit(skb, MEMTRACE_R_ADDR, r->addr, MEMTRACE_R_PAD) ||
+	    nla_put_u64_64bit(skb, MEMTRACE_R_PAGES, r->pages, MEMTRACE_R_PAD) ||
+	    nla_put_u8(skb, MEMTRACE_R_STATE, r->state) ||
+	    nla_put_u32(skb, MEMTRACE_R_FLAGS, r->flags) ||
+	    nla_put_u64_64bit(skb, MEMTRACE_R_PFN, r->pfn, MEMTRACE_R_PAD) ||
+	    nla_put_s32(skb, MEMTRACE_R_NODE, r->node)) {
+		nla_nest_cancel(skb, nest);
+		return -ENOSPC;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int memtrace_nl_put_summary(struct sk_buff *skb,
+				   const struct memtrace_walk *w)
+{
+	struct nlattr *nest = nla_nest_start(skb, MEMTRACE_A_SUMMARY);
+	int i;
+
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 0; i < MEMTRACE_NSTATES; i++) {
+		if (nla_put_u64_64bit(skb, i + 1, w->counts[i], MEMTRACE_A_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static void memtrace_nl_explain(struct netlink_ext_ack *extack, int err)
+{
+	switch (err) {
+	case -ESRCH:
+		NL_SET_ERR_MSG(extack, "no such process, or it has no memory (kernel thread, exited)");
+		break;
+	case -EACCES:
+		NL_SET_ERR_MSG(extack, "not allowed to look at that process: uid/gid differ or it is not dumpable, and no CAP_SYS_PTRACE");
+		break;
+	case -ERANGE:
+		NL_SET_ERR_MSG(extack, "END is past the process's TASK_SIZE");
+		break;
+	case -EINVAL:
+		NL_SET_ERR_MSG(extack, "END must be above START");
+		break;
+	}
+}
+
+static int memtrace_nl_query_start(struct netlink_callback *cb)
+{
+	struct netlink_ext_ack *extack = cb->extack;
+	struct nlattr **attrs = memtrace_nl_dump_attrs(cb);
+	struct memtrace_caller caller = {
+		.cred = current_cred(),
+		.cap_ptrace = netlink_capable(cb->skb, CAP_SYS_PTRACE),
+		.cap_admin = netlink_capable(cb->skb, CAP_SYS_ADMIN),
+	};
+	struct memtrace_nl_dump *d;
+	u64 start = 0, end = 0;
+	u8 mode = MEMTRACE_MODE_RUNS;
+	u32 pid;
+	int err;
+
+	if (!attrs[MEMTRACE_A_PID]) {
+		NL_SET_ERR_MSG(extack, "MEMTRACE_A_PID is required");
+		return -EINVAL;
+	}
+	pid = nla_get_u32(attrs[MEMTRACE_A_PID]);
+	if (!pid || pid > PID_MAX_LIMIT) {
+		NL_SET_ERR_MSG_ATTR(extack, attrs[MEMTRACE_A_PID],
+				    "PID out of range");
+		return -ESRCH;
+	}
+	if (attrs[MEMTRACE_A_START])
+		start = nla_get_u64(attrs[MEMTRACE_A_START]);
+	if (attrs[MEMTRACE_A_END])
+		end = nla_get_u64(attrs[MEMTRACE_A_END]);
+	if (attrs[MEMTRACE_A_MODE])
+		mode = nla_get_u8(attrs[MEMTRACE_A_MODE]);
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	err = memtrace_walk_init(&d->walk, &caller, pid, start, end,
+				 !attrs[MEMTRACE_A_END], mode);
+	if (err) {
+		memtrace_nl_explain(extack, err);
+		kfree(d);
+		return err;
+	}
+	d->walk.sink = memtrace_nl_sink;
+	memtrace_nl_ctx(cb)->dump = d;
+	return 0;
+}
+
+static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct memtrace_nl_dump *d = memtrace_nl_ctx(cb)->dump;
+	struct memtrace_walk *w = &d->walk;
+	void *hdr;
+	int err;
+
+	if (d->summary_sent)
+		return 0;	/* NLMSG_DONE */
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &memtrace_genl_family, NLM_F_MULTI, MEMTRACE_CMD_QUERY);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, MEMTRACE_A_PID, w->pid) ||
+	    nla_put_u64_64bit(skb, MEMTRACE_A_START, w->start, MEMTRACE_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMTRACE_A_END, w->end, MEMTRACE_A_PAD) ||
+	    nla_put_u8(skb, MEMTRACE_A_MODE, w->mode)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+
+	d->skb = skb;
+	err = memtrace_walk_step(w);
+	d->skb = NULL;
+	if (err) {
+		genlmsg_cancel(skb, hdr);
+		return err;
+	}
+	if (w->done && !memtrace_nl_put_summary(skb, w))
+		d->summary_sent = true;
+	genlmsg_end(skb, hdr);
+	return skb->len;
+}
+
+static int memtrace_nl_query_done(struct netlink_callback *cb)
+{
+	struct memtrace_nl_dump *d = memtrace_nl_ctx(cb)->dump;
+
+	if (d) {
+		memtrace_walk_release(&d->walk);
+		kfree(d);
+	}
+	return 0;
+}
+
+static int memtrace_nl_get_info(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &memtrace_genl_family, 0,
+				MEMTRACE_CMD_GET_INFO);
+	if (!hdr)
+		goto nospace;
+	if (nla_put_string(msg, MEMTRACE_A_VERSION, MEMTRACE_VERSION) ||
+	    nla_put_u32(msg, MEMTRACE_A_PAGE_SIZE, PAGE_SIZE) ||
+	    nla_put_u32(msg, MEMTRACE_A_NSTATES, MEMTRACE_NSTATES) ||
+	    nla_put_u32(msg, MEMTRACE_A_FLAGS_MASK, MEMTRACE_F_ALL) ||
+	    nla_put_u64_64bit(msg, MEMTRACE_A_TASK_SIZE, TASK_SIZE_MAX,
+			      MEMTRACE_A_PAD))
+		goto nospace;
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+nospace:
+	nlmsg_free(msg);
+	return -EMSGSIZE;
+}
+
+static const struct genl_ops memtrace_genl_ops[] = {
+	{
+		.cmd = MEMTRACE_CMD_GET_INFO,
+		.doit = memtrace_nl_get_info,
+		.policy = memtrace_info_policy,
+		.maxattr = MEMTRACE_A_MAX,
+	},
+	{
+		.cmd = MEMTRACE_CMD_QUERY,
+		.start = memtrace_nl_query_start,
+		.dumpit = memtrace_nl_query_dump,
+		.done = memtrace_nl_query_done,
+		.policy = memtrace_query_policy,
+		.maxattr = MEMTRACE_A_MAX,
+	},
+};
+
+/* Every operation is validated strictly: unknown attributes are refused. */
+static struct genl_family memtrace_genl_family __ro_after_init = {
+	.name = MEMTRACE_GENL_NAME,
+	.version = MEMTRACE_GENL_VERSION,
+	.maxattr = MEMTRACE_A_MAX,
+	.netnsok = true,
+	.module = THIS_MODULE,
+	.ops = memtrace_genl_ops,
+	.n_ops = ARRAY_SIZE(memtrace_genl_ops),
+};
+
+int memtrace_netlink_init(void)
+{
+	return genl_register_family(&memtrace_genl_family);
+}
+
+void memtrace_netlink_exit(void)
+{
+	genl_unregister_family(&memtrace_genl_family);
+}
+
+MODULE_ALIAS_GENL_FAMILY(MEMTRACE_GENL_NAME);
