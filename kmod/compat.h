@@ -1,37 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What moved between the kernels memtrace supports (5.10 to 7.x). Each helper
- * says which version changed what; everything else is used directly.
- * Where a change is a new header rather than a version, __has_include() finds
- * it, so a backport is followed too.
+ * says which version changed what; everything else is used directly. The
+ * MEMTRACE_HAVE_* switches come from Kbuild, which looks for each feature in
+ * the headers being built against.
  */
 #ifndef _MEMTRACE_COMPAT_H
 #define _MEMTRACE_COMPAT_H
 
-#include <linux/version.h>
 #include <linux/mm.h>
-#include <linux/mmap_lock.h>
 #include <linux/page-flags.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
-#if __has_include(<linux/leafops.h>)
+#ifdef MEMTRACE_HAVE_LEAFOPS
 #include <linux/leafops.h>
 #endif
-#if __has_include(<linux/sched/exec_state.h>)
+#ifdef MEMTRACE_HAVE_EXEC_STATE
 #include <linux/sched/exec_state.h>
 #endif
 
+#include "uapi/memtrace.h"
+
 /*
  * Mapped exactly once? 6.11 counts the mappings of a large folio in
- * _large_mapcount and folio_mapcount() became the inline way to ask; before,
+ * _large_mapcount, and folio_mapcount() became the inline way to ask; before,
  * page_mapcount() (with the exported __page_mapcount() for compound pages).
  */
 static inline int memtrace_page_mapcount(struct page *page)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+#ifdef MEMTRACE_HAVE_LARGE_MAPCOUNT
 	return folio_mapcount(page_folio(page));
 #else
 	return page_mapcount(page);
@@ -41,7 +41,7 @@ static inline int memtrace_page_mapcount(struct page *page)
 /* Page flags moved to folios in 5.16; 7.x generates only the folio tests. */
 static inline bool memtrace_page_swapbacked(struct page *page)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 16, 0)
+#ifdef MEMTRACE_HAVE_FOLIOS
 	return folio_test_swapbacked(page_folio(page));
 #else
 	return PageSwapBacked(page);
@@ -49,17 +49,18 @@ static inline bool memtrace_page_swapbacked(struct page *page)
 }
 
 /*
- * Dumpability lived in mm->flags until 7.x moved it to task->exec_state, whose
- * accessor (task_exec_state_get_dumpable) is not exported; the RCU-protected
- * field is read the way that accessor does. 1 means "dumpable by its owner"
- * (SUID_DUMP_USER, TASK_DUMPABLE_OWNER) in every version.
+ * Dumpability lived in mm->flags (get_dumpable()) until 7.x moved it to
+ * task->exec_state, whose accessor task_exec_state_get_dumpable() is not
+ * exported; the RCU-protected field is read the way that accessor does.
+ * 1 means "dumpable by its owner" in every version (SUID_DUMP_USER, then
+ * TASK_DUMPABLE_OWNER).
  */
 #define MEMTRACE_DUMPABLE_OWNER 1
 
 static inline int memtrace_task_dumpable(struct task_struct *task,
 					 struct mm_struct *mm)
 {
-#if __has_include(<linux/sched/exec_state.h>)
+#ifdef MEMTRACE_HAVE_EXEC_STATE
 	struct task_exec_state *es;
 	int d = 0;
 
@@ -75,44 +76,30 @@ static inline int memtrace_task_dumpable(struct task_struct *task,
 }
 
 /*
- * Non-present entries: swp_entry_t with pte_to_swp_entry(), non_swap_entry()
- * and is_migration_entry() until 6.19 brought softleaf_t (linux/leafops.h)
- * and 7.x dropped the old helpers. swp_type()/swp_offset() work on both.
+ * A non-present, non-empty page-table entry (a PMD or PUD one passed as a PTE
+ * of the same bits): MEMTRACE_SWAP with *swp set to the entry encoded as
+ * pagemap does, MEMTRACE_MIGRATION or MEMTRACE_OTHER. Until 6.19 these were
+ * swp_entry_t with pte_to_swp_entry(), non_swap_entry() and
+ * is_migration_entry(); 6.19 brought softleaf_t (linux/leafops.h) and 7.x
+ * dropped the old helpers. swp_type() and swp_offset() work on both.
  */
-#if __has_include(<linux/leafops.h>)
-typedef softleaf_t memtrace_leaf_t;
-
-static inline memtrace_leaf_t memtrace_leaf_of(pte_t pte)
+static inline u8 memtrace_leaf_state(pte_t pte, u64 *swp)
 {
-	return softleaf_from_pte(pte);
-}
-
-static inline bool memtrace_leaf_is_swap(memtrace_leaf_t e)
-{
-	return softleaf_is_swap(e);
-}
-
-static inline bool memtrace_leaf_is_migration(memtrace_leaf_t e)
-{
-	return softleaf_is_migration(e);
-}
+#ifdef MEMTRACE_HAVE_LEAFOPS
+	softleaf_t e = softleaf_from_pte(pte);
+	bool swap = softleaf_is_swap(e), migration = softleaf_is_migration(e);
 #else
-typedef swp_entry_t memtrace_leaf_t;
-
-static inline memtrace_leaf_t memtrace_leaf_of(pte_t pte)
-{
-	return pte_to_swp_entry(pte);
-}
-
-static inline bool memtrace_leaf_is_swap(memtrace_leaf_t e)
-{
-	return !non_swap_entry(e);
-}
-
-static inline bool memtrace_leaf_is_migration(memtrace_leaf_t e)
-{
-	return is_migration_entry(e);
-}
+	swp_entry_t e = pte_to_swp_entry(pte);
+	bool swap = !non_swap_entry(e), migration = is_migration_entry(e);
 #endif
+
+	*swp = 0;
+	if (swap) {
+		*swp = swp_type(e) |
+		       ((u64)swp_offset(e) << MEMTRACE_SWAP_TYPE_BITS);
+		return MEMTRACE_SWAP;
+	}
+	return migration ? MEMTRACE_MIGRATION : MEMTRACE_OTHER;
+}
 
 #endif /* _MEMTRACE_COMPAT_H */

@@ -10,10 +10,10 @@
 #include <linux/cred.h>
 #include <linux/module.h>
 #include <linux/slab.h>
-#include <linux/version.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
+#include "compat.h"
 #include "netlink.h"
 #include "walk.h"
 
@@ -42,7 +42,7 @@ static const struct nla_policy memtrace_info_policy[MEMTRACE_A_MAX + 1] = {};
 
 static struct nlattr **memtrace_nl_dump_attrs(struct netlink_callback *cb)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+#ifdef MEMTRACE_HAVE_GENL_INFO_DUMP
 	/* 6.2 gave dumps a struct genl_info, like doit */
 	return genl_info_dump(cb)->attrs;
 #else
@@ -101,10 +101,12 @@ static void memtrace_nl_explain(struct netlink_ext_ack *extack, int err)
 {
 	switch (err) {
 	case -ESRCH:
-		NL_SET_ERR_MSG(extack, "no such process, or it has no memory (kernel thread, exited)");
+		NL_SET_ERR_MSG(extack,
+			       "no such process, or it has no memory (kernel thread, exited)");
 		break;
 	case -EACCES:
-		NL_SET_ERR_MSG(extack, "not allowed to look at that process: uid/gid differ or it is not dumpable, and no CAP_SYS_PTRACE");
+		NL_SET_ERR_MSG(extack,
+			       "permission denied: uid/gid differ or not dumpable, and no CAP_SYS_PTRACE");
 		break;
 	case -ERANGE:
 		NL_SET_ERR_MSG(extack, "END is past the process's TASK_SIZE");

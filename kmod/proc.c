@@ -30,6 +30,13 @@
 #define MEMTRACE_SUMMARY_MAX	256
 #define MEMTRACE_SLOTS		16	/* users whose last query is remembered */
 
+/*
+ * Everyone may open /proc/memtrace for reading and writing: a query is judged
+ * by the opener's credentials like /proc/PID/pagemap (target.c), so an
+ * unprivileged user reaches only what pagemap would show them.
+ */
+#define MEMTRACE_PROC_MODE	0666
+
 enum memtrace_proc_state {
 	MEMTRACE_PROC_EMPTY,	/* no query yet */
 	MEMTRACE_PROC_ACTIVE,	/* answer being produced */
@@ -417,7 +424,7 @@ static const struct proc_ops memtrace_proc_ops = {
 
 int memtrace_proc_init(void)
 {
-	memtrace_proc_entry = proc_create(MEMTRACE_PROC_NAME, 0666, NULL,
+	memtrace_proc_entry = proc_create(MEMTRACE_PROC_NAME, MEMTRACE_PROC_MODE, NULL,
 					  &memtrace_proc_ops);
 	return memtrace_proc_entry ? 0 : -ENOMEM;
 }

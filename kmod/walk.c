@@ -129,22 +129,6 @@ static u32 memtrace_frame_flags(struct vm_area_struct *vma, unsigned long pfn,
 	return flags;
 }
 
-/* A non-present, non-empty entry: swap, migration or something else. */
-static u8 memtrace_nonpresent_state(pte_t pte, u64 *val)
-{
-	memtrace_leaf_t entry = memtrace_leaf_of(pte);
-
-	*val = 0;
-	if (memtrace_leaf_is_swap(entry)) {
-		*val = swp_type(entry) |
-		       ((u64)swp_offset(entry) << MEMTRACE_SWAP_TYPE_BITS);
-		return MEMTRACE_SWAP;
-	}
-	if (memtrace_leaf_is_migration(entry))
-		return MEMTRACE_MIGRATION;
-	return MEMTRACE_OTHER;
-}
-
 static int memtrace_pte_range(struct memtrace_walk *w,
 			      struct vm_area_struct *vma, pmd_t pmd,
 			      unsigned long addr, unsigned long end)
@@ -182,7 +166,7 @@ static int memtrace_pte_range(struct memtrace_walk *w,
 						   flags, pfn, false, node);
 			}
 		} else {
-			state = memtrace_nonpresent_state(pte, &val);
+			state = memtrace_leaf_state(pte, &val);
 			ret = memtrace_add(w, addr, 1, state, 0, val, false,
 					   MEMTRACE_NO_NODE);
 		}
@@ -240,7 +224,7 @@ static int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma
 			return -EAGAIN;
 	}
 	if (!pmd_present(pmd)) {
-		state = memtrace_nonpresent_state(__pte(pmd_val(pmd)), &pfn);
+		state = memtrace_leaf_state(__pte(pmd_val(pmd)), &pfn);
 		return memtrace_add(w, addr, pages, state, 0, pfn, false, node);
 	}
 	state = memtrace_leaf(vma, addr, pmd_pfn(pmd), PMD_SIZE, &flags, &pfn,
@@ -336,7 +320,7 @@ static int memtrace_pud_range(struct memtrace_walk *w,
 			ret = memtrace_add(w, addr, pages, state, flags, pfn,
 					   true, node);
 		} else if (!pud_present(pud)) {
-			state = memtrace_nonpresent_state(__pte(pud_val(pud)), &pfn);
+			state = memtrace_leaf_state(__pte(pud_val(pud)), &pfn);
 			ret = memtrace_add(w, addr, pages, state, 0, pfn, false,
 					   node);
 		} else if (pud_bad(pud)) {

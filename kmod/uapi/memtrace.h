@@ -63,7 +63,8 @@
  *
  * START is rounded down and END up to page boundaries; "all" is [0, the
  * target's TASK_SIZE): 0x7ffffffff000 with 4-level paging, 2^56 - 4096 on a
- * CPU and kernel with 5-level paging (LA57); the header line tells. The PID is resolved in the writer's pid namespace.
+ * CPU and kernel with 5-level paging (LA57); the header line tells. The PID
+ * is resolved in the writer's pid namespace.
  * Errors from write(2): EINVAL (syntax, END <= START), ERANGE (START+LENGTH
  * overflows, END past TASK_SIZE), E2BIG (a line longer than
  * MEMTRACE_QUERY_MAX), ESRCH (no such process, kernel thread, exited),
@@ -71,11 +72,13 @@
  *
  * The answer, read(2) in as many calls as needed (text, tab-separated):
  *
- *   # memtrace pid=P start=0x... end=0x... page_size=4096 mode=runs|pages
+ *   # memtrace pid=P start=0x... end=0x... page_size=4096
+ *     mode=runs|pages    (one line)
  *   # addr	pages	state	size	flags	pfn	node
  *   0x7f0000000000	16	present	4K	a-wdyx	0x1234	0
  *   ...
- *   # summary pages=N unmapped=N none=N zero=N present=N swap=N migration=N other=N
+ *   # summary pages=N unmapped=N none=N zero=N present=N swap=N
+ *     migration=N other=N    (one line)
  *
  * flags is a fixed-width word of MEMTRACE_FLAG_LETTERS, '-' where unset:
  * kind (a anon, f file, s shmem, p pfnmap), h hugetlb, w write, d dirty,
@@ -190,6 +193,7 @@ enum memtrace_cmd {
 	MEMTRACE_CMD_QUERY,
 	__MEMTRACE_CMD_MAX
 };
+
 #define MEMTRACE_CMD_MAX (__MEMTRACE_CMD_MAX - 1)
 
 enum memtrace_attr {
@@ -208,6 +212,7 @@ enum memtrace_attr {
 	MEMTRACE_A_PAD,
 	__MEMTRACE_A_MAX
 };
+
 #define MEMTRACE_A_MAX (__MEMTRACE_A_MAX - 1)
 
 enum memtrace_record_attr {
@@ -221,6 +226,7 @@ enum memtrace_record_attr {
 	MEMTRACE_R_PAD,
 	__MEMTRACE_R_MAX
 };
+
 #define MEMTRACE_R_MAX (__MEMTRACE_R_MAX - 1)
 
 #endif /* _UAPI_MEMTRACE_H */

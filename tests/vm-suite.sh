@@ -1,0 +1,46 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the lab VM (busybox sh), from tests/run: loads the module, runs
+# every in-VM suite that was added to /lab, unloads the module, and on a
+# debug kernel asks kmemleak. Each suite prints TAP; each suite's exit status
+# and each step is one more test line, so a suite that dies is never silent.
+
+n=0
+step() { # step DESC CMD...: one test line for a command's status
+	desc=$1
+	shift
+	"$@"
+	rc=$?
+	n=$((n + 1))
+	if [ "$rc" = 0 ]; then echo "ok - $desc"; else echo "not ok - $desc (exit $rc)"; fi
+	return $rc
+}
+
+echo "# kernel $(uname -r)"
+step "insmod memtrace.ko" insmod /lab/memtrace.ko || exit 1
+grep -q memtrace /proc/modules && [ -e /proc/memtrace ]
+step "module listed and /proc/memtrace present" [ $? = 0 ]
+
+[ -x /lab/correctness ] && step "suite: module correctness" /lab/correctness
+[ -f /lab/vm-tests.sh ] && step "suite: client" sh /lab/vm-tests.sh
+for s in /lab/suite-*.sh; do
+	[ -f "$s" ] || continue
+	name=${s##*/suite-}
+	step "suite: ${name%.sh}" sh "$s"
+done
+
+step "rmmod memtrace" rmmod memtrace
+[ ! -e /proc/memtrace ]
+step "/proc/memtrace gone after rmmod" [ $? = 0 ]
+
+if [ -d /sys/kernel/debug ] && mount -t debugfs none /sys/kernel/debug 2>/dev/null &&
+	[ -e /sys/kernel/debug/kmemleak ]; then
+	# two scans: kmemleak reports an object only once it is old enough
+	echo scan > /sys/kernel/debug/kmemleak
+	sleep 6
+	echo scan > /sys/kernel/debug/kmemleak
+	leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
+	cat /sys/kernel/debug/kmemleak | head -40
+	step "kmemleak: no unreferenced object after rmmod ($leaks)" [ "$leaks" = 0 ]
+fi
+exit 0
