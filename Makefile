@@ -8,11 +8,22 @@
 #   make vm         a lab VM: make vm KERNEL=6.12 CMD='memtrace demo'
 #   make check      checkpatch, sparse and W=1 on the module, all kernels
 #   make bench      benchmarks against pagemap, mincore, PAGEMAP_SCAN
+# On a machine that can load modules (a lab VM), as root:
+#   make load / make unload               insmod / rmmod with clear messages
+#   make install / make uninstall         module (extra/), client, man page,
+#                                         bash completion (DESTDIR, PREFIX)
+#   make dkms-install / dkms-uninstall    rebuild on every kernel upgrade
 
 KERNEL ?= 6.1
 KERNELS ?= 5.10 6.1 6.12 latest
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CMD ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell cat VERSION)
+# The kernel release the module is built for, as modules_install names it.
+KRELEASE = $(shell modinfo -F vermagic kmod/memtrace.ko 2>/dev/null | cut -d' ' -f1)
+DKMS_SRC = $(DESTDIR)/usr/src/memtrace-$(VERSION)
 
 all: client module
 
@@ -45,10 +56,58 @@ vm: setup client
 check: setup
 	KERNELS="$(KERNELS)" scripts/check
 
+load: module
+	scripts/load
+
+unload:
+	scripts/unload
+
+install: install-client install-module
+
+install-client: client
+	install -D -m 0755 user/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
+	install -D -m 0644 user/memtrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/memtrace.8
+	install -D -m 0644 user/memtrace.bash-completion \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/memtrace
+
+install-module:
+	@test -d "$(KDIR)" || { echo "memtrace: no kernel headers at $(KDIR); pass KDIR=" >&2; exit 1; }
+	$(MAKE) -C kmod KDIR=$(KDIR)
+	# Unsigned, like any local build (distribution headers carry no
+	# signing key; DKMS signs with its own MOK key where Secure Boot needs it).
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/kmod INSTALL_MOD_PATH=$(DESTDIR) \
+	  INSTALL_MOD_DIR=extra CONFIG_MODULE_SIG_ALL= modules_install
+	$(if $(DESTDIR),,depmod $(KRELEASE))
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/memtrace \
+	  $(DESTDIR)$(PREFIX)/share/man/man8/memtrace.8 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/memtrace
+	rm -f $(DESTDIR)/lib/modules/$(or $(KRELEASE),$(shell uname -r))/extra/memtrace.ko*
+	$(if $(DESTDIR),,-depmod $(or $(KRELEASE),$(shell uname -r)))
+
+# The module's sources as DKMS wants them: /usr/src/memtrace-VERSION.
+dkms-src:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)/uapi
+	cp kmod/Kbuild kmod/Makefile kmod/*.c kmod/*.h VERSION $(DKMS_SRC)/
+	cp kmod/uapi/memtrace.h $(DKMS_SRC)/uapi/
+	sed 's/@VERSION@/$(VERSION)/' kmod/dkms.conf.in > $(DKMS_SRC)/dkms.conf
+
+dkms-install: dkms-src
+	dkms add memtrace/$(VERSION)
+	dkms build memtrace/$(VERSION)
+	dkms install memtrace/$(VERSION)
+
+dkms-uninstall:
+	-dkms remove memtrace/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
 clean:
 	$(MAKE) -C user clean
 	$(MAKE) -C tests clean
 	rm -rf build kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 	  kmod/modules.order kmod/Module.symvers
 
-.PHONY: all client module setup test demo vm check clean
+.PHONY: all client module setup test demo vm check clean load unload install \
+	install-client install-module uninstall dkms-src dkms-install dkms-uninstall

@@ -22,7 +22,7 @@ MT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # without recommends (they pull in a graphical stack).
 MT_HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap libnl-genl-3-dev
 libnl-3-dev pkg-config sparse linux-source-6.1 xz-utils zstd kmod gcc make
-libc6-dev gzip util-linux"
+libc6-dev gzip util-linux dkms"
 # Packages every build chroot gets (the --include of debootstrap).
 MT_CHROOT_PKGS="make,gcc,libc6-dev,libelf-dev,ca-certificates"
 
