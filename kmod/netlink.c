@@ -21,6 +21,15 @@ struct memtrace_nl_dump {
 	struct memtrace_walk walk;
 	struct sk_buff *skb;	/* the message being filled */
 	bool summary_sent;
+	int err;		/* a refusal deferred to the first dump call */
+	int why;		/* and why: enum memtrace_nl_why */
+};
+
+/* Why a QUERY is refused, each with its own extack message. */
+enum memtrace_nl_why {
+	MEMTRACE_WHY_WALK,	/* memtrace_walk_init()'s errno says it */
+	MEMTRACE_WHY_NO_PID,
+	MEMTRACE_WHY_PID_RANGE,
 };
 
 /* What a dump keeps in netlink_callback::ctx. */
@@ -97,8 +106,16 @@ static int memtrace_nl_put_summary(struct sk_buff *skb,
 	return 0;
 }
 
-static void memtrace_nl_explain(struct netlink_ext_ack *extack, int err)
+static void memtrace_nl_explain(struct netlink_ext_ack *extack, int why, int err)
 {
+	if (why == MEMTRACE_WHY_NO_PID) {
+		NL_SET_ERR_MSG(extack, "MEMTRACE_A_PID is required");
+		return;
+	}
+	if (why == MEMTRACE_WHY_PID_RANGE) {
+		NL_SET_ERR_MSG(extack, "PID out of range");
+		return;
+	}
 	switch (err) {
 	case -ESRCH:
 		NL_SET_ERR_MSG(extack,
@@ -117,29 +134,27 @@ static void memtrace_nl_explain(struct netlink_ext_ack *extack, int err)
 	}
 }
 
-static int memtrace_nl_query_start(struct netlink_callback *cb)
+/* Validate a QUERY and set up its walk; on error d->why says why. */
+static int memtrace_nl_query_setup(struct netlink_callback *cb,
+				   struct memtrace_nl_dump *d)
 {
-	struct netlink_ext_ack *extack = cb->extack;
 	struct nlattr **attrs = memtrace_nl_dump_attrs(cb);
 	struct memtrace_caller caller = {
 		.cred = current_cred(),
 		.cap_ptrace = netlink_capable(cb->skb, CAP_SYS_PTRACE),
 		.cap_admin = netlink_capable(cb->skb, CAP_SYS_ADMIN),
 	};
-	struct memtrace_nl_dump *d;
 	u64 start = 0, end = 0;
 	u8 mode = MEMTRACE_MODE_RUNS;
 	u32 pid;
-	int err;
 
 	if (!attrs[MEMTRACE_A_PID]) {
-		NL_SET_ERR_MSG(extack, "MEMTRACE_A_PID is required");
+		d->why = MEMTRACE_WHY_NO_PID;
 		return -EINVAL;
 	}
 	pid = nla_get_u32(attrs[MEMTRACE_A_PID]);
 	if (!pid || pid > PID_MAX_LIMIT) {
-		NL_SET_ERR_MSG_ATTR(extack, attrs[MEMTRACE_A_PID],
-				    "PID out of range");
+		d->why = MEMTRACE_WHY_PID_RANGE;
 		return -ESRCH;
 	}
 	if (attrs[MEMTRACE_A_START])
@@ -149,17 +164,35 @@ static int memtrace_nl_query_start(struct netlink_callback *cb)
 	if (attrs[MEMTRACE_A_MODE])
 		mode = nla_get_u8(attrs[MEMTRACE_A_MODE]);
 
+	d->walk.sink = memtrace_nl_sink;
+	return memtrace_walk_init(&d->walk, &caller, pid, start, end,
+				  !attrs[MEMTRACE_A_END], mode);
+}
+
+static int memtrace_nl_query_start(struct netlink_callback *cb)
+{
+	struct memtrace_nl_dump *d;
+	int err;
+
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
-	err = memtrace_walk_init(&d->walk, &caller, pid, start, end,
-				 !attrs[MEMTRACE_A_END], mode);
+	err = memtrace_nl_query_setup(cb, d);
+	if (err && !cb->extack) {
+		/*
+		 * Older kernels (5.10 among them) give a dump's start callback
+		 * no extack; the first dump call has one, and its error goes
+		 * out in NLMSG_DONE with the message. Refuse there, so the
+		 * caller learns why.
+		 */
+		d->err = err;
+		err = 0;
+	}
 	if (err) {
-		memtrace_nl_explain(extack, err);
+		memtrace_nl_explain(cb->extack, d->why, err);
 		kfree(d);
 		return err;
 	}
-	d->walk.sink = memtrace_nl_sink;
 	memtrace_nl_ctx(cb)->dump = d;
 	return 0;
 }
@@ -171,6 +204,10 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 	void *hdr;
 	int err;
 
+	if (d->err) {
+		memtrace_nl_explain(cb->extack, d->why, d->err);
+		return d->err;
+	}
 	if (d->summary_sent)
 		return 0;	/* NLMSG_DONE */
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
