@@ -200,44 +200,61 @@ static u8 memtrace_leaf(struct vm_area_struct *vma, unsigned long addr,
 	return MEMTRACE_PRESENT;
 }
 
+/* State, flags, frame and node of a huge or non-present PMD entry. */
+static u8 memtrace_pmd_classify(struct vm_area_struct *vma, pmd_t pmd,
+				unsigned long addr, u32 *flags, u64 *pfn,
+				int *node)
+{
+	u8 state;
+
+	*flags = 0;
+	*node = MEMTRACE_NO_NODE;
+	if (!pmd_present(pmd))
+		return memtrace_leaf_state(__pte(pmd_val(pmd)), pfn);
+	state = memtrace_leaf(vma, addr, pmd_pfn(pmd), PMD_SIZE, flags, pfn,
+			      node);
+	if (state == MEMTRACE_PRESENT) {
+		if (pmd_write(pmd))
+			*flags |= MEMTRACE_F_WRITE;
+		if (pmd_dirty(pmd))
+			*flags |= MEMTRACE_F_DIRTY;
+		if (pmd_young(pmd))
+			*flags |= MEMTRACE_F_YOUNG;
+	}
+	return state;
+}
+
 /*
  * A PMD that maps 2M at once (THP or hugetlb), or a non-present huge entry.
- * A THP entry is re-read under its PMD lock; -EAGAIN means it changed and the
- * caller reads the PMD again.
+ * Under the PMD lock a THP can be neither split nor freed: the entry is read
+ * again there and its page looked at before letting go; -EAGAIN means it
+ * changed and the caller reads the PMD again. hugetlb has locks of its own
+ * that modules cannot take; its entries are read like GUP-fast reads them.
  */
 static int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 			     pmd_t *pmdp, pmd_t pmd, unsigned long addr,
 			     unsigned long end)
 {
-	unsigned long pages = (end - addr) >> PAGE_SHIFT;
-	int node = MEMTRACE_NO_NODE;
-	u32 flags = 0;
-	u64 pfn = 0;
+	spinlock_t *ptl;	/* the PMD table lock */
+	u32 flags;
+	u64 pfn;
+	int node;
 	u8 state;
 
-	if (!is_vm_hugetlb_page(vma)) {
-		spinlock_t *ptl = pmd_lock(w->mm, pmdp);
-		bool same = pmd_same(pmd, *pmdp);
-
-		spin_unlock(ptl);
-		if (!same)
+	if (is_vm_hugetlb_page(vma)) {
+		state = memtrace_pmd_classify(vma, pmd, addr, &flags, &pfn, &node);
+	} else {
+		ptl = pmd_lock(w->mm, pmdp);
+		if (!pmd_same(pmd, *pmdp)) {
+			spin_unlock(ptl);
 			return -EAGAIN;
+		}
+		state = memtrace_pmd_classify(vma, pmd, addr, &flags, &pfn, &node);
+		spin_unlock(ptl);
 	}
-	if (!pmd_present(pmd)) {
-		state = memtrace_leaf_state(__pte(pmd_val(pmd)), &pfn);
-		return memtrace_add(w, addr, pages, state, 0, pfn, false, node);
-	}
-	state = memtrace_leaf(vma, addr, pmd_pfn(pmd), PMD_SIZE, &flags, &pfn,
-			      &node);
-	if (state == MEMTRACE_PRESENT) {
-		if (pmd_write(pmd))
-			flags |= MEMTRACE_F_WRITE;
-		if (pmd_dirty(pmd))
-			flags |= MEMTRACE_F_DIRTY;
-		if (pmd_young(pmd))
-			flags |= MEMTRACE_F_YOUNG;
-	}
-	return memtrace_add(w, addr, pages, state, flags, pfn, true, node);
+	return memtrace_add(w, addr, (end - addr) >> PAGE_SHIFT, state, flags,
+			    pfn, state == MEMTRACE_PRESENT || state == MEMTRACE_ZERO,
+			    node);
 }
 
 /* Between page tables: reschedule, abort on SIGKILL, let writers in. */
