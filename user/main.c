@@ -44,6 +44,9 @@ static const struct mt_subcommand subcommands[] = {
 	{ "maps", mt_cmd_maps, "PID",
 	  "every mapping with its pages present, zero, swap and none, and smaps' Rss",
 	  "" },
+	{ "info", mt_cmd_info, "",
+	  "what the module says about itself (GET_INFO), and the transport in use",
+	  "" },
 };
 
 #define NCMDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -62,8 +65,11 @@ static void usage(FILE *f)
 		fprintf(f, "  %-7s %s\n", subcommands[i].name, subcommands[i].summary);
 	fprintf(f, "\nRun `%s help COMMAND` for its options. Exit status: 0 ok, "
 		"1 failure or disagreement, 2 usage.\n"
+		"The transport is netlink when the module's generic netlink family resolves,\n"
+		"else proc (/proc/memtrace); --transport chooses.\n"
 		"Environment: MEMTRACE_PROC (default /proc/memtrace), NO_COLOR, and for tests\n"
-		"MEMTRACE_FAKE_ANSWER=FILE (see memtrace(8)).\n", mt_prog);
+		"MEMTRACE_FAKE_ANSWER=FILE (see memtrace(8)); either selects proc by default.\n",
+		mt_prog);
 }
 
 static const struct mt_subcommand *find_cmd(const char *name)
@@ -161,7 +167,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct mt_ctx ctx = { .tp = &mt_transport_proc, .format = MT_FMT_HUMAN };
+	struct mt_ctx ctx = { .tp = &mt_transport_auto, .format = MT_FMT_HUMAN };
 	const struct mt_subcommand *cmd;
 	int opt, ret;
 
@@ -204,6 +210,7 @@ int main(int argc, char **argv)
 	argv += optind;
 	optind = 0;	/* re-initialise getopt for the subcommand */
 	ret = cmd->fn(&ctx, argc, argv);
+	mt_transport_cleanup();
 	if (fflush(stdout) || ferror(stdout)) {
 		mt_err("writing the output: %s", strerror(errno));
 		return MT_EXIT_FAIL;

@@ -228,7 +228,8 @@ struct mt_ctx {
 	"  -j, --json            JSON output\n" \
 	"  -t, --tsv             tab-separated output with a # header\n" \
 	"      --color=WHEN      auto (default), always, never (NO_COLOR honoured)\n" \
-	"      --transport=NAME  proc (default) or netlink\n" \
+	"      --transport=NAME  proc or netlink (default: netlink when the module's\n" \
+	"                        family resolves, else proc)\n" \
 	"  -h, --help            this help\n"
 
 int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg);
@@ -252,6 +253,7 @@ int mt_cmd_demo(struct mt_ctx *ctx, int argc, char **argv);
 int mt_cmd_query(struct mt_ctx *ctx, int argc, char **argv);
 int mt_cmd_verify(struct mt_ctx *ctx, int argc, char **argv);
 int mt_cmd_maps(struct mt_ctx *ctx, int argc, char **argv);
+int mt_cmd_info(struct mt_ctx *ctx, int argc, char **argv);
 
 /* Resolve RANGE for PID into spans; caller frees *spans. */
 struct mt_span { uint64_t start, end; bool all; };

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The transport table and the error messages every transport shares. */
+/*
+ * The transport table, the default choice between them, and the error
+ * messages every transport shares.
+ */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "transport.h"
@@ -11,11 +15,104 @@ const struct mt_transport_ops *mt_transport_get(const char *name, bool *availabl
 	if (!strcmp(name, "proc"))
 		return &mt_transport_proc;
 	if (!strcmp(name, "netlink")) {
-		*available = false;	/* transport_netlink.c: not yet */
+#ifdef MT_HAVE_NETLINK
+		return &mt_transport_netlink;
+#else
+		*available = false;	/* built without libnl-genl-3 */
 		return NULL;
+#endif
 	}
 	*available = false;
 	return NULL;
+}
+
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v;
+}
+
+/*
+ * The default: netlink when the family resolves, else proc, silently; proc
+ * also when the proc transport's testing aids are set. Chosen once, at the
+ * first use, so that commands that never reach the module never probe.
+ */
+static const struct mt_transport_ops *auto_pick(void)
+{
+	static const struct mt_transport_ops *choice;
+	struct mt_error err;
+
+	if (choice)
+		return choice;
+	choice = &mt_transport_proc;
+	if (env_set("MEMTRACE_PROC") || env_set("MEMTRACE_FAKE_ANSWER"))
+		return choice;
+#ifdef MT_HAVE_NETLINK
+	memset(&err, 0, sizeof(err));
+	if (!mt_transport_netlink.probe(&err))
+		choice = &mt_transport_netlink;
+#else
+	(void)err;
+#endif
+	return choice;
+}
+
+const struct mt_transport_ops *mt_transport_resolve(const struct mt_transport_ops *tp)
+{
+	return tp == &mt_transport_auto ? auto_pick() : tp;
+}
+
+static int auto_probe(struct mt_error *err)
+{
+	const struct mt_transport_ops *tp = auto_pick();
+
+	return tp->probe ? tp->probe(err) : 0;
+}
+
+static int auto_query(const struct mt_query *q, mt_record_cb cb, void *arg,
+		      struct mt_header *hdr, struct mt_summary *sum, struct mt_error *err)
+{
+	return auto_pick()->query(q, cb, arg, hdr, sum, err);
+}
+
+const struct mt_transport_ops mt_transport_auto = {
+	.name = "auto",
+	.probe = auto_probe,
+	.query = auto_query,
+	.info = NULL,
+};
+
+int mt_transport_info(struct mt_info *info, struct mt_error *err)
+{
+#ifdef MT_HAVE_NETLINK
+	return mt_transport_netlink.info(info, err);
+#else
+	int ret = mt_transport_proc.probe(err);	/* not loaded: say that first */
+
+	(void)info;
+	if (ret)
+		return ret;
+	err->err = -EOPNOTSUPP;
+	snprintf(err->msg, sizeof(err->msg),
+		 "this memtrace is built without the netlink transport (libnl-genl-3), "
+		 "which GET_INFO needs");
+	return err->err;
+#endif
+}
+
+void mt_transport_cleanup(void)
+{
+#ifdef MT_HAVE_NETLINK
+	mt_netlink_close();
+#endif
+}
+
+void mt_transport_print_error(const struct mt_error *err)
+{
+	mt_err("%s", err->msg);
+	if (err->kmsg[0])
+		mt_err("kernel says: %s", err->kmsg);
 }
 
 int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
@@ -100,7 +197,7 @@ int mt_run_query(const struct mt_ctx *ctx, const struct mt_query *q, mt_record_c
 	if (ret < 0) {
 		if (!err.msg[0])
 			return ret;	/* the callback's own error */
-		mt_err("%s", err.msg);
+		mt_transport_print_error(&err);
 		return MT_EXIT_FAIL;
 	}
 	return ret;	/* 0, or what the callback returned */

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * How a query reaches the module. One vtable per transport: procfs text
- * (transport_proc.c) now, generic netlink (transport_netlink.c, libnl-genl-3)
- * later. A transport streams the records to the callback, in address order,
- * fills in the header and summary, and returns 0 or a negative errno with
- * err->msg saying what went wrong (mt_transport_strerror() for the common
- * cases).
+ * (transport_proc.c) and generic netlink (transport_netlink.c, libnl-genl-3,
+ * built when pkg-config finds it). A transport streams the records to the
+ * callback, in address order, fills in the header and summary, and returns 0
+ * or a negative errno with err->msg saying what went wrong
+ * (mt_transport_fail() for the common cases) and err->kmsg the kernel's own
+ * words when it sent some (netlink extended ACK).
+ *
+ * mt_transport_auto, the default, picks netlink when the module's family
+ * resolves and proc otherwise (or when MEMTRACE_PROC or MEMTRACE_FAKE_ANSWER,
+ * the proc transport's testing aids, are set).
  */
 #ifndef MT_TRANSPORT_H
 #define MT_TRANSPORT_H
@@ -22,6 +27,17 @@ struct mt_query {
 struct mt_error {
 	int err;		/* negative errno */
 	char msg[MT_ERR_MAX + 128];
+	char kmsg[MT_ERR_MAX];	/* the kernel's extended ACK message, or "" */
+};
+
+/* What the module says about itself (generic netlink MEMTRACE_CMD_GET_INFO). */
+struct mt_info {
+	char version[64];
+	unsigned int page_size;
+	unsigned int nstates;
+	uint32_t flags_mask;
+	uint64_t task_size;
+	int family_id;		/* the generic netlink family's id */
 };
 
 struct mt_transport_ops {
@@ -31,17 +47,32 @@ struct mt_transport_ops {
 	int (*query)(const struct mt_query *q, mt_record_cb cb, void *arg,
 		     struct mt_header *hdr, struct mt_summary *sum,
 		     struct mt_error *err);
+	/* GET_INFO; NULL when the transport has none. 0 or -errno, err set. */
+	int (*info)(struct mt_info *info, struct mt_error *err);
 };
 
 extern const struct mt_transport_ops mt_transport_proc;
+extern const struct mt_transport_ops mt_transport_auto;
+#ifdef MT_HAVE_NETLINK
+extern const struct mt_transport_ops mt_transport_netlink;
+void mt_netlink_close(void);
+#endif
 
 /* NULL: unknown name. *available false: known, but not built in. */
 const struct mt_transport_ops *mt_transport_get(const char *name, bool *available);
+/* The transport tp stands for: auto's choice, made once; tp itself otherwise. */
+const struct mt_transport_ops *mt_transport_resolve(const struct mt_transport_ops *tp);
+/* The netlink transport's GET_INFO, whichever transport carries queries. */
+int mt_transport_info(struct mt_info *info, struct mt_error *err);
+/* Close what transports keep open between queries (a netlink socket). */
+void mt_transport_cleanup(void);
 int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
 		      const char *path);
 /* The answer's header must be the one asked for. */
 int mt_transport_check_header(const struct mt_query *q, const struct mt_header *h,
 			      struct mt_error *err);
+/* Print err->msg, and the kernel's message when there is one. */
+void mt_transport_print_error(const struct mt_error *err);
 /* Run a query; print the error and return MT_EXIT_FAIL on failure. */
 int mt_run_query(const struct mt_ctx *ctx, const struct mt_query *q, mt_record_cb cb,
 		 void *arg, struct mt_header *hdr, struct mt_summary *sum);

@@ -81,7 +81,7 @@ run 2 "bad --color" --color=sometimes maps 1
 # ---- help and version: exit 0 ----
 run 0 "--help" --help
 has "$tmp/out" "verify" "--help lists the commands"
-for c in demo query verify maps; do
+for c in demo query verify maps info; do
 	run 0 "$c --help" $c --help
 	has "$tmp/out" "Usage: memtrace $c" "$c --help shows its usage"
 	run 0 "help $c" help $c
@@ -97,8 +97,25 @@ has "$tmp/err" "the memtrace module is not loaded" "says the module is not loade
 has "$tmp/err" "insmod kmod/memtrace.ko" "says how to load it"
 run 1 "demo without the module" demo
 has "$tmp/err" "not loaded" "demo says the module is not loaded"
-run 1 "netlink transport not built" --transport=netlink query $$ all
+run 1 "info without the module" info
+has "$tmp/err" "not loaded" "info says the module is not loaded"
 unset MEMTRACE_PROC
+run 2 "info with an argument" info extra
+run 2 "an unknown transport" --transport=carrier-pigeon query $$ all
+if [ -d /sys/module/memtrace ]; then
+	echo "ok $((n + 1)) - # SKIP the netlink transport without the module: the module is loaded here"
+	n=$((n + 1))
+elif $MEMTRACE --transport=netlink query $$ all 2>&1 | grep -q "not built into"; then
+	run 1 "the netlink transport, not built in" --transport=netlink query $$ all
+	has "$tmp/err" "not built into" "says the netlink transport is not built in"
+else
+	run 1 "the netlink transport without the module" --transport=netlink query $$ all
+	has "$tmp/err" 'family "memtrace" not found: the memtrace module is not loaded' \
+		"netlink: says the module is not loaded"
+	run 1 "the default transport without the module falls back to proc" query $$ all
+	has "$tmp/err" "/proc/memtrace not found: the memtrace module is not loaded" \
+		"default: the proc transport's message"
+fi
 
 # ---- a target process and canned answers ----
 "$TARGET" "$tmp" >"$tmp/addr" &

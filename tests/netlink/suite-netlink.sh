@@ -1,0 +1,286 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# In-VM suite of the generic netlink family and the client's netlink
+# transport (TAP). Runs as root in the lab VM (busybox sh) with the module
+# loaded; tests/run picks it up as /lab/suite-netlink.sh, tests/netlink/run
+# runs it on its own. Programs, from /lab unless set in the environment:
+#   MEMTRACE  the client            RUNAS     tests/client/runas
+#   PATTERNS  tests/netlink/patterns    NLBAD  tests/netlink/nlbad
+#   BOUNDED   tests/netlink/bounded     MODULE the .ko (for the unload tests)
+# 1. transport equivalence: a stopped target (patterns.c: the correctness
+#    suite's regions, a fork+COW child, THP) answers the same, record by
+#    record, through --transport=proc and --transport=netlink, in runs and
+#    pages modes, over each region and "all", as root and as uid 1000 on its
+#    own process; verify agrees with pagemap through netlink;
+# 2. nlbad: malformed requests, each with its errno and extended ACK;
+# 3. bounded: memory does not grow with the range, kernel or client;
+# 4. the default transport, and what happens when the module is unloaded
+#    (then it is loaded again); valgrind of the netlink client when the VM
+#    has valgrind (tests/netlink/run adds it).
+
+L=/lab
+MEMTRACE=${MEMTRACE:-$L/memtrace}
+RUNAS=${RUNAS:-$L/runas}
+PATTERNS=${PATTERNS:-$L/patterns}
+NLBAD=${NLBAD:-$L/nlbad}
+BOUNDED=${BOUNDED:-$L/bounded}
+MODULE=${MODULE:-$L/memtrace.ko}
+tmp=$(mktemp -d /tmp/mt-nl.XXXXXX)
+chmod 1777 "$tmp"	# uid 1000 writes its regions file here
+n=0
+failed=0
+pids=
+
+cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+ok() { # STATUS NAME
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# mt [--as UID] ARGS...: the client, as root or as UID, output in $tmp/out, $tmp/err
+mt() {
+	if [ "$1" = --as ]; then
+		u=$2
+		shift 2
+		"$RUNAS" "$u" "$u" "$MEMTRACE" "$@" >"$tmp/out" 2>"$tmp/err"
+	else
+		"$MEMTRACE" "$@" >"$tmp/out" 2>"$tmp/err"
+	fi
+}
+
+show() { sed 's/^/#   /' "$@" | head -20; }
+
+# wait_stopped PID: until the process is in state T (stopped)
+wait_stopped() {
+	i=0
+	while [ $i -lt 200 ]; do
+		st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+		[ "$st" = T ] && return 0
+		sleep 0.05 2>/dev/null || sleep 1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+[ "$(id -u)" -eq 0 ] || echo "# warning: not root; some tests will fail"
+echo "# kernel $(uname -r), client $("$MEMTRACE" --version 2>&1)"
+if [ ! -e /proc/memtrace ] && [ -f "$MODULE" ]; then
+	echo "# the module is not loaded (an earlier suite unloaded it?): insmod $MODULE"
+	insmod "$MODULE"
+fi
+
+# ---- the default transport ----
+mt info
+ok $? "info answers (GET_INFO)"
+grep -q '^transport: *netlink' "$tmp/out"
+ok $? "the default transport is netlink when the family resolves"
+show "$tmp/out"
+MEMTRACE_PROC=/proc/memtrace "$MEMTRACE" info >"$tmp/out" 2>&1
+grep -q '^transport: *proc' "$tmp/out"
+ok $? "MEMTRACE_PROC set: the default is proc"
+mt --transport=proc info
+grep -q '^transport: *proc' "$tmp/out"
+ok $? "--transport=proc info: says proc"
+mt info --json
+grep -q '"transport":"netlink".*"page_size":4096,"nstates":7,' "$tmp/out"
+ok $? "info --json"
+
+# ---- 1. transport equivalence on stopped targets ----
+# equiv WHO PID RANGE MODE NAME: proc and netlink answer the same
+equiv() {
+	who=$1 pid=$2 range=$3 mode=$4 name=$5
+	as=
+	[ "$who" = root ] || as="--as $who"
+	mt $as --transport=proc query --$mode --tsv "$pid" "$range"
+	rp=$?
+	cp "$tmp/out" "$tmp/proc"
+	cp "$tmp/err" "$tmp/proc.err"
+	mt $as --transport=netlink query --$mode --tsv "$pid" "$range"
+	rn=$?
+	cp "$tmp/out" "$tmp/nl"
+	if [ $rp -eq 0 ] && [ $rn -eq 0 ] && cmp -s "$tmp/proc" "$tmp/nl"; then
+		ok 0 "$who: $name, $mode mode: proc == netlink ($(grep -vc '^#' "$tmp/nl") records)"
+		return
+	fi
+	# A stopped target does not change, but the kernel may (khugepaged,
+	# reclaim): ask both once more before calling it a difference.
+	echo "# $who $name $mode: first answers differ (proc exit $rp, netlink exit $rn); asking again"
+	diff "$tmp/proc" "$tmp/nl" 2>/dev/null | head -6 | sed 's/^/#   /'
+	mt $as --transport=proc query --$mode --tsv "$pid" "$range"
+	rp=$?
+	cp "$tmp/out" "$tmp/proc"
+	mt $as --transport=netlink query --$mode --tsv "$pid" "$range"
+	rn=$?
+	cp "$tmp/out" "$tmp/nl"
+	[ $rp -eq 0 ] && [ $rn -eq 0 ] && cmp -s "$tmp/proc" "$tmp/nl"
+	r=$?
+	ok $r "$who: $name, $mode mode: proc == netlink ($(grep -vc '^#' "$tmp/nl") records)"
+	if [ $r -ne 0 ]; then
+		echo "#   proc exit $rp, netlink exit $rn"
+		show "$tmp/proc.err" "$tmp/err"
+		diff "$tmp/proc" "$tmp/nl" 2>/dev/null | head -20 | sed 's/^/#   /'
+	fi
+}
+
+# equiv_all WHO: start patterns as WHO, compare every region and "all"
+equiv_all() {
+	who=$1
+	file=$tmp/regions-$who
+	if [ "$who" = root ]; then
+		"$PATTERNS" "$file" &
+	else
+		"$RUNAS" "$who" "$who" "$PATTERNS" "$file" &
+	fi
+	tp=$!
+	pids="$pids $tp"
+	if ! wait_stopped $tp || ! grep -q '^done ' "$file" 2>/dev/null; then
+		ok 1 "$who: the patterns target sets up and stops"
+		return
+	fi
+	cp=$(awk '$1 == "child" { print $2 }' "$file")
+	pids="$pids $cp"
+	ok 0 "$who: the patterns target (pid $tp, COW child $cp) sets up and stops"
+	while read -r name pid start end; do
+		case $name in child|done) continue ;; esac
+		for mode in runs pages; do
+			equiv "$who" "$pid" "$start-$end" $mode "$name"
+		done
+	done <"$file"
+	for pid in $tp $cp; do
+		for mode in runs pages; do
+			equiv "$who" "$pid" all $mode "all of pid $pid"
+		done
+	done
+	# the netlink answers against pagemap too
+	as=
+	[ "$who" = root ] || as="--as $who"
+	mt $as --transport=netlink verify "$tp" all
+	r=$?
+	ok $r "$who: verify --transport=netlink of the whole target agrees with pagemap"
+	[ $r -eq 0 ] || show "$tmp/out" "$tmp/err"
+	mt $as --transport=netlink verify "$cp" all
+	r=$?
+	ok $r "$who: verify --transport=netlink of the COW child agrees with pagemap"
+	[ $r -eq 0 ] || show "$tmp/out" "$tmp/err"
+	kill -9 $tp $cp 2>/dev/null
+}
+
+if [ ! -x "$PATTERNS" ]; then
+	skip "transport equivalence" "no $PATTERNS (make -C tests/netlink)"
+else
+	equiv_all root
+fi
+if [ ! -x "$PATTERNS" ]; then
+	:
+elif [ -x "$RUNAS" ] && id lab >/dev/null 2>&1; then
+	equiv_all 1000
+	# and uid 1000 may not look at root's stopped target
+	"$PATTERNS" "$tmp/regions-other" &
+	tp=$!
+	pids="$pids $tp"
+	wait_stopped $tp
+	mt --as 1000 --transport=netlink query "$tp" all
+	r=$?
+	[ $r -eq 1 ] && grep -q "permission denied" "$tmp/err"
+	ok $? "uid 1000 on root's process over netlink: exit 1 ($r), permission denied"
+	show "$tmp/err"
+	grep -q "kernel says: " "$tmp/err"
+	ok $? "uid 1000 on root's process: the kernel's message is printed"
+	kill -9 $tp $(awk '$1 == "child" { print $2 }' "$tmp/regions-other") 2>/dev/null
+else
+	skip "uid 1000 equivalence" "no runas helper or no user lab"
+fi
+
+# ---- errors through the client ----
+mt --transport=netlink query 999999 0x1000+4096
+r=$?
+[ $r -eq 1 ] && grep -q "no such process" "$tmp/err"
+ok $? "netlink, no such process: exit 1 ($r), no such process"
+grep -q "^memtrace: kernel says: " "$tmp/err"
+ok $? "netlink, no such process: 'memtrace: kernel says: ...'"
+show "$tmp/err"
+mt --transport=netlink query 1 0x0-0xffffffffffff000
+r=$?
+[ $r -eq 1 ] && grep -q "range out of bounds" "$tmp/err"
+ok $? "netlink, END past TASK_SIZE: exit 1 ($r), range out of bounds"
+show "$tmp/err"
+
+# ---- 2. malformed requests ----
+if [ -x "$NLBAD" ]; then
+	echo "# nlbad"
+	"$NLBAD"
+	ok $? "nlbad: every malformed request refused as documented"
+else
+	skip "nlbad" "no $NLBAD"
+fi
+
+# ---- 3. bounded memory ----
+if [ -x "$BOUNDED" ]; then
+	echo "# bounded"
+	"$BOUNDED" "$MEMTRACE"
+	ok $? "bounded: the dump streams in bounded memory"
+else
+	skip "bounded" "no $BOUNDED"
+fi
+
+# ---- 4. valgrind of the netlink client, when the VM has it ----
+if command -v valgrind >/dev/null 2>&1; then
+	# slow under TCG: a few runs that cover the transport's paths
+	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
+	sleep 1000 &
+	sp=$!
+	pids="$pids $sp"
+	for t in "0 info --json" "0 query --pages $sp all" "0 verify $sp all" "0 demo --tsv" \
+		"1 query 999999 all" "1 query $sp 0x0-0xffffffffffff000"; do
+		want=${t%% *} args=${t#* }
+		$vg "$MEMTRACE" --transport=netlink $args >"$tmp/out" 2>"$tmp/err"
+		r=$?
+		[ $r -eq "$want" ] && ! grep -q '^==' "$tmp/err"
+		ok $? "valgrind: memtrace --transport=netlink $args (exit $r, want $want, no error, no leak)"
+		[ $r -eq "$want" ] || show "$tmp/err"
+	done
+	kill $sp 2>/dev/null
+else
+	skip "valgrind of the netlink client" "no valgrind in the VM"
+fi
+
+# ---- 5. the module unloaded, then loaded again ----
+if [ -f "$MODULE" ] && [ -z "$MT_NL_NO_RMMOD" ] && rmmod memtrace 2>/dev/null; then
+	mt query $$ all
+	r=$?
+	[ $r -eq 1 ] && grep -q "the memtrace module is not loaded" "$tmp/err"
+	ok $? "unloaded, default transport: exit 1 ($r), the module is not loaded"
+	show "$tmp/err"
+	mt --transport=netlink query $$ all
+	r=$?
+	[ $r -eq 1 ] && grep -q 'family "memtrace" not found: the memtrace module is not loaded' "$tmp/err"
+	ok $? "unloaded, --transport=netlink: exit 1 ($r), the module is not loaded"
+	mt info
+	r=$?
+	[ $r -eq 1 ] && grep -q "the memtrace module is not loaded" "$tmp/err"
+	ok $? "unloaded, info: exit 1 ($r), the module is not loaded"
+	insmod "$MODULE"
+	ok $? "insmod again"
+	mt info
+	ok $? "loaded again: info answers"
+	mt query $$ '[stack]'
+	ok $? "loaded again: a query answers"
+else
+	skip "module unload tests" "no $MODULE, MT_NL_NO_RMMOD set, or rmmod failed"
+fi
+
+echo "1..$n"
+echo "# $((n - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
