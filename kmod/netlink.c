@@ -209,7 +209,7 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 		return d->err;
 	}
 	if (d->summary_sent)
-		return 0;	/* NLMSG_DONE */
+		return 0;	/* NLMSG_DONE, if it did not fit after the summary */
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
 			  &memtrace_genl_family, NLM_F_MULTI, MEMTRACE_CMD_QUERY);
 	if (!hdr)
@@ -232,7 +232,8 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 	if (w->done && !memtrace_nl_put_summary(skb, w))
 		d->summary_sent = true;
 	genlmsg_end(skb, hdr);
-	return skb->len;
+	/* 0 after the summary: NLMSG_DONE rides in this same buffer */
+	return d->summary_sent ? 0 : skb->len;
 }
 
 static int memtrace_nl_query_done(struct netlink_callback *cb)

@@ -15,6 +15,7 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
 #include <linux/slab.h>
@@ -25,7 +26,7 @@
 #include "proc.h"
 #include "walk.h"
 
-#define MEMTRACE_PROC_BUF	(16 * 1024)
+#define MEMTRACE_PROC_BUF	(64 * 1024)
 #define MEMTRACE_LINE_MAX	160	/* one record line, with room to spare */
 #define MEMTRACE_SUMMARY_MAX	256
 #define MEMTRACE_SLOTS		16	/* users whose last query is remembered */
@@ -394,7 +395,7 @@ static int memtrace_proc_open(struct inode *inode, struct file *file)
 	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
 	if (!pf)
 		return -ENOMEM;
-	pf->buf = kmalloc(MEMTRACE_PROC_BUF, GFP_KERNEL);
+	pf->buf = kvmalloc(MEMTRACE_PROC_BUF, GFP_KERNEL);
 	if (!pf->buf) {
 		kfree(pf);
 		return -ENOMEM;
@@ -410,7 +411,7 @@ static int memtrace_proc_release(struct inode *inode, struct file *file)
 
 	memtrace_walk_release(&pf->walk);
 	mutex_destroy(&pf->lock);
-	kfree(pf->buf);
+	kvfree(pf->buf);
 	kfree(pf);
 	return 0;
 }

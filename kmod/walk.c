@@ -129,50 +129,79 @@ static u32 memtrace_frame_flags(struct vm_area_struct *vma, unsigned long pfn,
 	return flags;
 }
 
+/* What memtrace_add() is told about one page. */
+struct memtrace_class {
+	u64 pfn;
+	u32 flags;
+	int node;
+	u8 state;
+};
+
+static void memtrace_pte_class(struct vm_area_struct *vma, pte_t pte,
+			       struct memtrace_class *c)
+{
+	c->flags = 0;
+	c->node = MEMTRACE_NO_NODE;
+	c->pfn = 0;
+	if (pte_none(pte)) {
+		c->state = MEMTRACE_NONE;
+	} else if (!pte_present(pte)) {
+		c->state = memtrace_leaf_state(pte, &c->pfn);
+	} else {
+		c->pfn = pte_pfn(pte);
+		if (is_zero_pfn(c->pfn)) {
+			c->state = MEMTRACE_ZERO;
+			return;
+		}
+		c->state = MEMTRACE_PRESENT;
+		c->flags = memtrace_frame_flags(vma, c->pfn, &c->node);
+		if (pte_write(pte))
+			c->flags |= MEMTRACE_F_WRITE;
+		if (pte_dirty(pte))
+			c->flags |= MEMTRACE_F_DIRTY;
+		if (pte_young(pte))
+			c->flags |= MEMTRACE_F_YOUNG;
+	}
+}
+
+/*
+ * One PTE table's part of [addr, end). In runs mode, neighbours of equal
+ * class reach memtrace_add() as one piece (its pfn the first page's, as a
+ * run's is); in pages mode every page is its own.
+ */
 static int memtrace_pte_range(struct memtrace_walk *w,
 			      struct vm_area_struct *vma, pmd_t pmd,
 			      unsigned long addr, unsigned long end)
 {
+	bool batch = w->mode == MEMTRACE_MODE_RUNS;
+	struct memtrace_class run = {}, c;
+	unsigned long run_addr = addr, n = 0;
 	pte_t *ptep;
 	int ret = 0;
 
 	rcu_read_lock();
 	ptep = pte_offset_kernel(&pmd, addr);
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
-		pte_t pte = ptep_get(ptep);
-		unsigned long pfn;
-		u32 flags;
-		int node;
-		u64 val;
-		u8 state;
-
-		if (pte_none(pte)) {
-			ret = memtrace_add(w, addr, 1, MEMTRACE_NONE, 0, 0,
-					   false, MEMTRACE_NO_NODE);
-		} else if (pte_present(pte)) {
-			pfn = pte_pfn(pte);
-			if (is_zero_pfn(pfn)) {
-				ret = memtrace_add(w, addr, 1, MEMTRACE_ZERO, 0,
-						   pfn, false, MEMTRACE_NO_NODE);
-			} else {
-				flags = memtrace_frame_flags(vma, pfn, &node);
-				if (pte_write(pte))
-					flags |= MEMTRACE_F_WRITE;
-				if (pte_dirty(pte))
-					flags |= MEMTRACE_F_DIRTY;
-				if (pte_young(pte))
-					flags |= MEMTRACE_F_YOUNG;
-				ret = memtrace_add(w, addr, 1, MEMTRACE_PRESENT,
-						   flags, pfn, false, node);
-			}
-		} else {
-			state = memtrace_leaf_state(pte, &val);
-			ret = memtrace_add(w, addr, 1, state, 0, val, false,
-					   MEMTRACE_NO_NODE);
+		memtrace_pte_class(vma, ptep_get(ptep), &c);
+		if (n && batch && c.state == run.state && c.flags == run.flags &&
+		    c.node == run.node) {
+			n++;
+			continue;
 		}
-		if (ret)
-			break;
+		if (n) {
+			ret = memtrace_add(w, run_addr, n, run.state, run.flags,
+					   run.pfn, false, run.node);
+			if (ret)
+				goto out;
+		}
+		run = c;
+		run_addr = addr;
+		n = 1;
 	}
+	if (n)
+		ret = memtrace_add(w, run_addr, n, run.state, run.flags, run.pfn,
+				   false, run.node);
+out:
 	rcu_read_unlock();
 	return ret;
 }

@@ -543,6 +543,8 @@ static void t_exit_midway(void)
 	pid_t c = fork();
 
 	if (!c) {
+		/* an answer far longer than one kernel buffer */
+		mmap(NULL, 64 << 20, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		pause();
 		_exit(0);
 	}
