@@ -56,6 +56,10 @@ vm: setup client
 check: setup
 	KERNELS="$(KERNELS)" scripts/check
 
+# Not a test: timings side by side in one boot per kernel, to bench/results/.
+bench: setup client
+	scripts/bench
+
 load: module
 	scripts/load
 
@@ -109,5 +113,5 @@ clean:
 	rm -rf build kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 	  kmod/modules.order kmod/Module.symvers
 
-.PHONY: all client module setup test demo vm check clean load unload install \
+.PHONY: all client module setup test demo vm check bench clean load unload install \
 	install-client install-module uninstall dkms-src dkms-install dkms-uninstall

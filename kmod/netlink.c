@@ -126,7 +126,7 @@ static void memtrace_nl_explain(struct netlink_ext_ack *extack, int why, int err
 			       "permission denied: uid/gid differ or not dumpable, and no CAP_SYS_PTRACE");
 		break;
 	case -ERANGE:
-		NL_SET_ERR_MSG(extack, "END is past the process's TASK_SIZE");
+		NL_SET_ERR_MSG(extack, "START or END is past the process's TASK_SIZE");
 		break;
 	case -EINVAL:
 		NL_SET_ERR_MSG(extack, "END must be above START");

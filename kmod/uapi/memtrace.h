@@ -105,9 +105,9 @@
  *                                 order; the last one carries
  *                                 MEMTRACE_A_SUMMARY
  *
- * Attributes are validated strictly: an unknown or unexpected attribute, a
- * wrong length or a MODE above MEMTRACE_MODE_MAX is EINVAL (ERANGE for the
- * range check), with an extended ACK message saying which. QUERY errors are
+ * Attributes are validated strictly: an unknown or unexpected attribute or a
+ * wrong length is EINVAL, a MODE above MEMTRACE_MODE_MAX is ERANGE, each with
+ * an extended ACK message saying which. QUERY errors are
  * those of /proc/memtrace's write(2), each with a message. Permissions are
  * judged with the sender's credentials and capabilities.
  *
