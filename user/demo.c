@@ -58,6 +58,7 @@ struct demo {
 	uint64_t count[MEMTRACE_NSTATES];
 	uint64_t prev_present;
 	long vsz_kb, rss_kb, prev_rss_kb, prev_vsz_kb;
+	long srss_kb, prev_srss_kb;	/* smaps_rollup Rss: -1 if unavailable */
 	char ps_vsz[32], ps_rss[32];
 	bool have_ps;
 	char ps_path[256];
@@ -74,6 +75,7 @@ struct demo {
 
 static char stdout_buf[1 << 16];
 static char status_buf[8192];
+static char rollup_buf[4096];
 static char ps_buf[16384];
 
 /* ---- measurements without allocating ---- */
@@ -114,6 +116,18 @@ static void measure_status(struct demo *d)
 	}
 	d->vsz_kb = status_kb("\nVmSize:");
 	d->rss_kb = status_kb("\nVmRSS:");
+	/*
+	 * VmRSS is a counter; before 6.2 each thread folds its share into it
+	 * only every 64 faults, so it lags. smaps_rollup counts Rss from the
+	 * page tables: exact, at the cost of a walk.
+	 */
+	d->srss_kb = -1;
+	if (read_into("/proc/self/smaps_rollup", rollup_buf, sizeof(rollup_buf)) > 0) {
+		const char *p = strstr(rollup_buf, "\nRss:");
+
+		if (p)
+			d->srss_kb = strtol(p + 5, NULL, 10);
+	}
 }
 
 static void find_ps(struct demo *d)
@@ -419,9 +433,9 @@ static void print_stage(struct demo *d)
 			       (unsigned long long)d->check.agree,
 			       (unsigned long long)d->check.checked);
 			machine_map(d);
-			putchar('\n');
+			printf("\t%ld\n", d->srss_kb);
 		} else {
-			printf("\t-\t-\t-\t-\n");
+			printf("\t-\t-\t-\t-\t%ld\n", d->srss_kb);
 		}
 		if (region)
 			print_maps_lines(d, false);
@@ -434,8 +448,9 @@ static void print_stage(struct demo *d)
 	}
 	if (d->ctx->format == MT_FMT_JSON) {
 		printf("%s{\"stage\":%d,\"name\":\"%s\",\"vsz_kb\":%ld,\"rss_kb\":%ld,"
-		       "\"rss_delta_kb\":%ld,\"ps\":", d->stage ? "," : "", d->stage,
-		       stage_names[d->stage], d->vsz_kb, d->rss_kb, d->stage ? rss_delta : 0);
+		       "\"rss_delta_kb\":%ld,\"smaps_rss_kb\":%ld,\"ps\":", d->stage ? "," : "",
+		       d->stage, stage_names[d->stage], d->vsz_kb, d->rss_kb,
+		       d->stage ? rss_delta : 0, d->srss_kb);
 		if (d->have_ps) {
 			printf("{\"vsz\":");
 			mt_json_str(stdout, d->ps_vsz);
@@ -482,6 +497,12 @@ static void print_stage(struct demo *d)
 	if (d->stage)
 		printf(" (%+ld)", rss_delta);
 	printf("   [/proc/self/status]\n");
+	if (d->srss_kb >= 0) {
+		printf("  smaps:  Rss %ld kB", d->srss_kb);
+		if (d->stage)
+			printf(" (%+ld)", delta(d->srss_kb, d->prev_srss_kb));
+		printf("   [/proc/self/smaps_rollup: counted from the page tables]\n");
+	}
 	if (d->have_ps)
 		printf("  ps:     VSZ %s  RSS %s   [ps -o pid,vsz,rss,comm]\n", d->ps_vsz, d->ps_rss);
 	else
@@ -507,13 +528,19 @@ static void print_stage(struct demo *d)
 		       mt_pm_describe(d->dis[i].entry, pm, sizeof(pm)), d->dis[i].why);
 	}
 	if (d->stage > ST_MMAP || backed_delta || rss_delta) {
-		printf("  delta:  region backed %+ld kB, process RSS %+ld kB", backed_delta,
-		       rss_delta);
-		if (backed_delta != rss_delta)
+		long exact = d->srss_kb >= 0 ? delta(d->srss_kb, d->prev_srss_kb) : rss_delta;
+
+		printf("  delta:  region backed %+ld kB, process Rss %+ld kB%s", backed_delta,
+		       exact, d->srss_kb >= 0 ? " (smaps_rollup)" : "");
+		if (backed_delta != exact)
 			printf(" (they differ by %+ld kB: the rest of the process — stack, "
-			       "libc, page faults elsewhere%s)", rss_delta - backed_delta,
+			       "libc, page faults elsewhere%s)", exact - backed_delta,
 			       d->thp ? ", huge pages" : "");
 		printf("\n");
+		if (d->srss_kb >= 0 && rss_delta != exact)
+			printf("          VmRSS moved %+ld kB instead: it is a counter that kernels "
+			       "before 6.2 update\n          per thread every 64 faults, so it lags "
+			       "behind the page tables\n", rss_delta);
 	}
 	printf("  why:    %s\n", stage_note(d));
 }
@@ -557,6 +584,7 @@ static int stage(struct demo *d, int st)
 	print_stage(d);
 	fflush(stdout);
 	d->prev_rss_kb = d->rss_kb;
+	d->prev_srss_kb = d->srss_kb;
 	d->prev_vsz_kb = d->vsz_kb;
 	d->prev_present = d->count[MEMTRACE_PRESENT];
 	if (d->pause)
@@ -699,6 +727,7 @@ int mt_cmd_demo(struct mt_ctx *ctx, int argc, char **argv)
 	measure_status(&d);
 	measure_ps(&d);		/* warm up: the first vfork/exec faults in code */
 	d.prev_rss_kb = d.rss_kb;
+	d.prev_srss_kb = d.srss_kb;
 
 	switch (ctx->format) {
 	case MT_FMT_TSV:
@@ -707,7 +736,7 @@ int mt_cmd_demo(struct mt_ctx *ctx, int argc, char **argv)
 		       (long)getpid(), d.npages, d.page_size, d.pattern, d.thp);
 		for (int s = 0; s < MEMTRACE_NSTATES; s++)
 			printf("\t%s", mt_state_names[s]);
-		printf("\tbacked_delta_kb\tagree\tchecked\tmap\n");
+		printf("\tbacked_delta_kb\tagree\tchecked\tmap\tsmaps_rss_kb\n");
 		break;
 	case MT_FMT_JSON:
 		printf("{\"pid\":%ld,\"pages\":%zu,\"page_size\":%u,\"pattern\":\"%s\",\"thp\":%s,"
