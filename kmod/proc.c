@@ -12,6 +12,7 @@
  *   echo "$$ all" > /proc/memtrace; cat /proc/memtrace
  */
 #include <linux/capability.h>
+#include <linux/ctype.h>
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
@@ -79,12 +80,22 @@ static const char *const memtrace_mode_names[] = {
 	[MEMTRACE_MODE_PAGES] = "pages",
 };
 
-/* Decimal, or hex with a 0x prefix; no sign, no octal surprise. */
+/*
+ * Decimal, or hex with a 0x prefix, and nothing else: kstrtoull() alone
+ * would also take a sign and a second 0x, and report an overflow before a
+ * syntax error, so the digits are checked first.
+ */
 static int memtrace_parse_u64(const char *s, u64 *v)
 {
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		return kstrtoull(s + 2, 16, v);
-	return kstrtoull(s, 10, v);
+	bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	const char *digits = hex ? s + 2 : s;
+	const char *p = digits;
+
+	while (hex ? isxdigit(*p) : isdigit(*p))
+		p++;
+	if (p == digits || *p)
+		return -EINVAL;
+	return kstrtoull(digits, hex ? 16 : 10, v);
 }
 
 static int memtrace_parse_query(char *line, struct memtrace_query *q)

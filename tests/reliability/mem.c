@@ -1,0 +1,349 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rel-mem: swap, hugetlb and THP as memtrace reports them, page by page
+ * against /proc/self/pagemap (lab VM, root, module loaded; the suite script
+ * sets up zram swap and hugetlb pages first).
+ *
+ *   swap     anonymous pages written, MADV_PAGEOUT: "swap", with pagemap's
+ *            bit 62 and, as root, the swap value equal to pagemap's bits
+ *            0-54; touched again: "present"
+ *   hugetlb  a MAP_HUGETLB region: "none" until written, then present, 2M,
+ *            flag h, pfns head + i like pagemap's
+ *   thp      a 2 MiB THP: present 2M; split by mprotect of one 4K page, or by
+ *            MADV_DONTNEED of one: 4K-mapped present pages (no 2M flag), the
+ *            dropped page "none"
+ * A part that cannot run here prints "ok N - ... # SKIP reason".
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "../kmod/mtlib.h"
+#include "../kmod/tap.h"
+#include "rlib.h"
+
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+#define HUGE (2UL << 20)
+
+static int self;
+
+static void skip(const char *what, const char *why)
+{
+	printf("ok %d - %s # SKIP %s\n", ++tap_n, what, why);
+}
+
+static void on_rec(void *arg, uint64_t addr, uint64_t pages, unsigned int state, uint32_t flags,
+		   uint64_t pfn, int64_t node)
+{
+	struct mt_answer *a = arg;
+
+	for (uint64_t i = 0; i < pages; i++) {
+		struct mt_page *p = &a->pages[(addr - a->start) / 4096 + i];
+
+		p->state = state;
+		p->flags = flags;
+		p->pfn = pfn && (flags & MEMTRACE_F_SIZE_MASK) ? pfn + i : pfn;
+		p->node = (int)node;
+	}
+	a->records++;
+}
+
+/* A pages-mode query of [p, p + n pages), checked line by line, one entry per page. */
+static int query(void *p, unsigned long n, const char *mode, struct mt_answer *a)
+{
+	uint64_t s = (uintptr_t)p, e = s + n * 4096;
+	struct rl_check c;
+	char q[128];
+	int fd, len, err;
+
+	memset(a, 0, sizeof(*a));
+	a->start = s;
+	a->end = e;
+	a->pid = self;
+	a->pages = calloc(n, sizeof(*a->pages));
+	fd = open("/proc/memtrace", O_RDWR);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(q, sizeof(q), "%d 0x%" PRIx64 " 0x%" PRIx64 " %s", self, s, e, mode);
+	if (write(fd, q, len) != len) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	rl_check_init(&c, self, s, e, !strcmp(mode, "pages"), true);
+	c.on_record = on_rec;
+	c.arg = a;
+	err = rl_proc_read_all(fd, &c, 65536, NULL);
+	close(fd);
+	if (err == -EBADMSG)
+		tap_diag("answer: %s", c.err);
+	memcpy(a->counts, c.counts, sizeof(a->counts));
+	a->have_summary = c.summary;
+	return err;
+}
+
+/* count pages of a whose state is s and flags contain must and none of mustnot */
+static unsigned long count(const struct mt_answer *a, unsigned long n, int s, uint32_t must,
+			   uint32_t mustnot)
+{
+	unsigned long k = 0;
+
+	for (unsigned long i = 0; i < n; i++)
+		if (a->pages[i].state == s && (a->pages[i].flags & must) == must &&
+		    !(a->pages[i].flags & mustnot))
+			k++;
+	return k;
+}
+
+static long smaps_kb(void *addr, const char *field)
+{
+	char line[256];
+	unsigned long s, e;
+	long v = -1;
+	bool in = false;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &s, &e) == 2)
+			in = s <= (uintptr_t)addr && (uintptr_t)addr < e;
+		else if (in && !strncmp(line, field, strlen(field)) && line[strlen(field)] == ':')
+			v = atol(line + strlen(field) + 1);
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void t_swap(void)
+{
+	const unsigned long n = 64;
+	char *p, *copy;
+	uint64_t pm[64];
+	struct mt_answer a;
+	unsigned long swapped = 0, bad = 0, same = 0;
+	FILE *f = fopen("/proc/swaps", "r");
+	char line[256];
+	int lines = 0, err;
+
+	while (f && fgets(line, sizeof(line), f))
+		lines++;
+	if (f)
+		fclose(f);
+	if (lines < 2) {
+		skip("swap: pages move to swap and back", "no swap device (see the suite's zram setup)");
+		return;
+	}
+	p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	copy = malloc(n * 4096);
+	madvise(p, n * 4096, MADV_NOHUGEPAGE);
+	srand(42);
+	for (unsigned long i = 0; i < n * 4096; i++)
+		p[i] = (char)(rand() >> 7);
+	memcpy(copy, p, n * 4096);
+	for (int t = 0; t < 20; t++) {
+		if (madvise(p, n * 4096, MADV_PAGEOUT)) {
+			skip("swap: pages move to swap and back", "MADV_PAGEOUT refused");
+			return;
+		}
+		swapped = 0;
+		if (!mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * 4096, pm))
+			for (unsigned long i = 0; i < n; i++)
+				swapped += !!(pm[i] & PM_SWAP);
+		if (swapped == n)
+			break;
+		usleep(50000);
+	}
+	err = query(p, n, "pages", &a);
+	tap_ok(!err, "swap: pages-mode query after MADV_PAGEOUT (%s)", strerror(-err));
+	if (!err) {
+		unsigned long ms = count(&a, n, MEMTRACE_SWAP, 0, 0);
+
+		tap_ok(ms == swapped && ms > 0, "swap: %lu/%lu pages in swap, pagemap says %lu", ms, n,
+		       swapped);
+		bad = mt_crosscheck(self, &a, true);
+		tap_ok(!bad, "swap: %lu pages disagree with pagemap", bad);
+		mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * 4096, pm);
+		for (unsigned long i = 0; i < n; i++)
+			if (a.pages[i].state == MEMTRACE_SWAP && (pm[i] & PM_SWAP)) {
+				if (a.pages[i].pfn == (pm[i] & PM_PFN) && a.pages[i].pfn)
+					same++;
+				else if (bad++ < 3)
+					tap_diag("page %lu: swap value 0x%" PRIx64 ", pagemap 0x%" PRIx64,
+						 i, a.pages[i].pfn, pm[i] & PM_PFN);
+			}
+		tap_ok(same == ms && ms > 0, "swap: as root, the swap value equals pagemap's bits 0-54 (%lu/%lu)",
+		       same, ms);
+		mt_answer_free(&a);
+	}
+	err = query(p, n, "runs", &a);
+	tap_ok(!err, "swap: runs-mode answer well formed (%lu records, %" PRIu64 " swap)",
+	       a.records, a.counts[MEMTRACE_SWAP]);
+	mt_answer_free(&a);
+
+	/* touch: back to present, data intact */
+	tap_ok(!memcmp(p, copy, n * 4096), "swap: data intact after the round trip");
+	err = query(p, n, "pages", &a);
+	if (tap_ok(!err, "swap: query after touching (%s)", strerror(-err))) {
+		unsigned long pr = count(&a, n, MEMTRACE_PRESENT, MEMTRACE_F_ANON, 0);
+
+		tap_ok(pr == n, "swap: %lu/%lu pages present again", pr, n);
+		bad = mt_crosscheck(self, &a, true);
+		tap_ok(!bad, "swap: after touching, %lu pages disagree with pagemap", bad);
+		mt_answer_free(&a);
+	}
+	munmap(p, n * 4096);
+	free(copy);
+}
+
+static void t_hugetlb(void)
+{
+	const unsigned long n = HUGE / 4096;
+	struct mt_answer a;
+	char *p = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
+		       -1, 0);
+	unsigned long k, bad;
+	char buf[4096], want[64];
+	int err, fd, len;
+
+	if (p == MAP_FAILED) {
+		snprintf(buf, sizeof(buf), "MAP_HUGETLB: %s (nr_hugepages?)", strerror(errno));
+		skip("hugetlb: a 2M page present with flag h", buf);
+		return;
+	}
+	err = query(p, n, "pages", &a);
+	k = err ? 0 : count(&a, n, MEMTRACE_NONE, 0, 0);
+	tap_ok(!err && k == n, "hugetlb: untouched region is none (%lu/%lu, %s)", k, n, strerror(-err));
+	mt_answer_free(&a);
+
+	p[0] = 1;
+	p[HUGE - 1] = 2;
+	err = query(p, n, "pages", &a);
+	if (tap_ok(!err, "hugetlb: pages-mode query (%s)", strerror(-err))) {
+		k = count(&a, n, MEMTRACE_PRESENT, MEMTRACE_F_HUGETLB | MEMTRACE_F_SIZE_2M |
+			  MEMTRACE_F_WRITE, MEMTRACE_F_SIZE_1G);
+		tap_ok(k == n, "hugetlb: %lu/%lu pages present, 2M, hugetlb, writable", k, n);
+		bad = 0;
+		for (unsigned long i = 1; i < n; i++)
+			bad += a.pages[i].pfn != a.pages[0].pfn + i;
+		tap_ok(!bad && a.pages[0].pfn, "hugetlb: pfns are head + i (%lu wrong)", bad);
+		bad = mt_crosscheck(self, &a, true);
+		tap_ok(!bad, "hugetlb: %lu pages disagree with pagemap (pfns included)", bad);
+		mt_answer_free(&a);
+	}
+	/* the text: one run of 512 pages, size 2M, the h flag in the flags word */
+	fd = open("/proc/memtrace", O_RDWR);
+	len = snprintf(buf, sizeof(buf), "%d 0x%lx +0x%lx", self, (unsigned long)p, HUGE);
+	if (fd >= 0 && write(fd, buf, len) == len) {
+		len = read(fd, buf, sizeof(buf) - 1);
+		buf[len > 0 ? len : 0] = '\0';
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(want, sizeof(want), "0x%lx\t512\tpresent\t2M\t", (unsigned long)p);
+	{
+		char *l = strstr(buf, want);
+		char *w = l ? l + strlen(want) : NULL;
+
+		tap_ok(w && w[1] == 'h' && w[2] == 'w',
+		       "hugetlb: runs mode prints one run of 512 pages, 2M, flags '%.6s'", w ? w : "?");
+	}
+	munmap(p, HUGE);
+}
+
+/* A 2 MiB-aligned region backed by one THP, or NULL. */
+static char *thp(char **raw)
+{
+	char *p;
+
+	*raw = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	p = (char *)(((uintptr_t)*raw + HUGE - 1) & ~(HUGE - 1));
+	madvise(p, HUGE, MADV_HUGEPAGE);
+	memset(p, 3, HUGE);
+	if (smaps_kb(p, "AnonHugePages") != 2048) {
+		munmap(*raw, 2 * HUGE);
+		return NULL;
+	}
+	return p;
+}
+
+static void t_thp(void)
+{
+	const unsigned long n = HUGE / 4096;
+	char mode[64] = "", *raw, *p;
+	struct mt_answer a;
+	unsigned long k, bad;
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+	int err;
+
+	if (!f || !fgets(mode, sizeof(mode), f) || strstr(mode, "[never]")) {
+		if (f)
+			fclose(f);
+		skip("THP: a 2M page split into 4K pages", "THP disabled");
+		return;
+	}
+	fclose(f);
+	for (int how = 0; how < 2; how++) {
+		const char *what = how ? "MADV_DONTNEED of one 4K page" : "mprotect of one 4K page";
+		unsigned long hole = how ? 7 : 5;
+
+		p = thp(&raw);
+		if (!p) {
+			skip("THP: a 2M page split into 4K pages", "no huge page could be allocated");
+			return;
+		}
+		err = query(p, n, "pages", &a);
+		k = err ? 0 : count(&a, n, MEMTRACE_PRESENT, MEMTRACE_F_ANON | MEMTRACE_F_SIZE_2M, 0);
+		tap_ok(k == n, "THP (%s): before, %lu/%lu pages present, mapped 2M", what, k, n);
+		mt_answer_free(&a);
+
+		if (how)
+			madvise(p + hole * 4096, 4096, MADV_DONTNEED);
+		else
+			mprotect(p + hole * 4096, 4096, PROT_READ);
+		err = query(p, n, "pages", &a);
+		if (!tap_ok(!err, "THP (%s): query after the split (%s)", what, strerror(-err)))
+			continue;
+		k = count(&a, n, MEMTRACE_PRESENT, MEMTRACE_F_ANON, MEMTRACE_F_SIZE_MASK);
+		tap_ok(k == n - how, "THP (%s): %lu/%lu pages present and 4K-mapped, no 2M flag",
+		       what, k, n - how);
+		if (how)
+			tap_ok(a.pages[hole].state == MEMTRACE_NONE,
+			       "THP (MADV_DONTNEED): the dropped page is none (%s)",
+			       mt_state_names[a.pages[hole].state]);
+		else
+			tap_ok(!(a.pages[hole].flags & MEMTRACE_F_WRITE) &&
+			       (a.pages[hole + 1].flags & MEMTRACE_F_WRITE),
+			       "THP (mprotect): the protected page alone is not writable");
+		bad = mt_crosscheck(self, &a, true);
+		tap_ok(!bad, "THP (%s): %lu pages disagree with pagemap", what, bad);
+		mt_answer_free(&a);
+		munmap(raw, 2 * HUGE);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	self = getpid();
+	for (int i = 1; i < argc || argc == 1; i++) {
+		const char *w = argc == 1 ? "all" : argv[i];
+
+		if (!strcmp(w, "swap") || !strcmp(w, "all"))
+			t_swap();
+		if (!strcmp(w, "hugetlb") || !strcmp(w, "all"))
+			t_hugetlb();
+		if (!strcmp(w, "thp") || !strcmp(w, "all"))
+			t_thp();
+		if (argc == 1)
+			break;
+	}
+	return tap_done();
+}

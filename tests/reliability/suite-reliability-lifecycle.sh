@@ -1,0 +1,156 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Reliability: the module's lifecycle, in the lab VM as root, module loaded
+# (tests/vm-suite.sh). rmmod while /proc/memtrace files are open (one in the
+# middle of a big pages-mode answer) and queries are in flight; rmmod while a
+# netlink dump is in flight (refused, as the dump holds the module) and after
+# its socket is closed mid-dump; stale files and family ids afterwards;
+# 200 insmod/rmmod cycles (mt_quick=1: 20), each checked by a one-line query;
+# no module parameters. Leaves the module loaded.
+here=$(cd "$(dirname "$0")" && pwd)
+L=$here/rel-life
+KO=${MEMTRACE_KO:-$here/memtrace.ko}
+[ -f "$KO" ] || KO=/lab/memtrace.ko
+tmp=$(mktemp -d /tmp/rel-life.XXXXXX)
+n=0
+failed=0
+
+ok() { # ok STATUS DESC
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
+}
+loaded() { grep -q '^memtrace ' /proc/modules; }
+wait_file() { i=0; while [ ! -e "$1" ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i + 1)); done; [ -e "$1" ]; }
+# helper output: its TAP lines become ours
+helper_out() { sed -e 's/^ok [0-9]* - /ok - /' -e 's/^not ok [0-9]* - /not ok - /' -e '/^1\.\./d' "$1"; }
+ensure_loaded() { loaded || insmod "$KO"; }
+
+cycles=200
+grep -q 'mt_quick=1' /proc/cmdline && cycles=20
+echo "# kernel $(uname -r), module $KO"
+
+# --- no parameters ---------------------------------------------------------
+ensure_loaded
+p=$(ls -A /sys/module/memtrace/parameters 2>/dev/null)
+ok $([ -z "$p" ] && echo 0 || echo 1) "the module has no parameters (/sys/module/memtrace/parameters: '${p:-absent}')"
+
+# --- rmmod with open files, a partial answer, queries in flight ------------
+"$L" proc-hold "$tmp/ready" "$tmp/go" >"$tmp/hold.out" 2>&1 &
+hold=$!
+wait_file "$tmp/ready"
+"$L" proc-loop 12 >"$tmp/loop.out" 2>&1 &
+loop=$!
+sleep 2
+rmmod memtrace 2>"$tmp/rmmod.err"
+rc=$?
+if [ $rc = 0 ]; then
+	ok 0 "rmmod completes with /proc/memtrace files open (one mid-answer) and queries in flight"
+	ok $([ ! -e /proc/memtrace ] && ! loaded && echo 0 || echo 1) "/proc/memtrace and the module are gone"
+else
+	# refused: must be a clean "in use", with everything still working
+	grep -qiE 'in use|busy|temporarily' "$tmp/rmmod.err"
+	ok $? "rmmod with files open refused cleanly: $(cat "$tmp/rmmod.err")"
+fi
+touch "$tmp/go"
+wait $hold
+ok $? "stale /proc/memtrace files fail cleanly and close"
+helper_out "$tmp/hold.out"
+sleep 1
+ensure_loaded
+ok $? "insmod after the unload"
+wait $loop
+ok $? "queries running across the unload and reload: whole answers or clean errors"
+helper_out "$tmp/loop.out"
+
+# --- a netlink dump in flight ----------------------------------------------
+rm -f "$tmp/ready" "$tmp/go"
+"$L" nl-hold "$tmp/ready" "$tmp/go" >"$tmp/nl.out" 2>&1 &
+h=$!
+wait_file "$tmp/ready"
+rmmod memtrace 2>"$tmp/rmmod.err"
+rc=$?
+if [ $rc != 0 ]; then
+	loaded && [ -e /proc/memtrace ] && grep -qiE 'in use|busy|temporarily' "$tmp/rmmod.err"
+	ok $? "rmmod during a netlink dump is refused cleanly ($(cat "$tmp/rmmod.err"))"
+else
+	ok 0 "rmmod during a netlink dump completed (the dump must then end cleanly)"
+fi
+touch "$tmp/go"
+wait $h
+ok $? "the dump in flight ends well formed"
+helper_out "$tmp/nl.out"
+if loaded; then
+	rmmod memtrace
+	ok $? "rmmod once the dump has finished"
+fi
+ensure_loaded
+
+rm -f "$tmp/ready" "$tmp/go"
+"$L" nl-hold "$tmp/ready" "$tmp/go" close >"$tmp/nl.out" 2>&1 &
+h=$!
+wait_file "$tmp/ready"
+touch "$tmp/go"
+wait $h
+helper_out "$tmp/nl.out"
+rmmod memtrace
+ok $? "rmmod after a socket was closed in the middle of a dump"
+ensure_loaded
+
+rm -f "$tmp/ready" "$tmp/go"
+"$L" nl-stale "$tmp/ready" "$tmp/go" >"$tmp/nl.out" 2>&1 &
+h=$!
+wait_file "$tmp/ready"
+rmmod memtrace
+touch "$tmp/go"
+wait $h
+ok $? "a stale netlink family id gets clean errors"
+helper_out "$tmp/nl.out"
+ensure_loaded
+
+# --- insmod with an unknown parameter --------------------------------------
+rmmod memtrace
+dmesg -c >/dev/null 2>&1
+if insmod "$KO" mt_no_such_param=1 2>"$tmp/insmod.err"; then
+	# Linux ignores unknown parameters since 3.17 (with a warning)
+	dmesg | grep -q "unknown parameter 'mt_no_such_param' ignored"
+	ok $? "insmod with an unknown parameter: loaded, the kernel ignores it with a warning"
+	p=$(ls -A /sys/module/memtrace/parameters 2>/dev/null)
+	ok $([ -z "$p" ] && echo 0 || echo 1) "still no parameters after it"
+	rmmod memtrace
+else
+	! loaded
+	ok $? "insmod with an unknown parameter fails cleanly: $(cat "$tmp/insmod.err")"
+fi
+
+# --- cycles ---------------------------------------------------------------
+start=$(date +%s)
+bad=0
+i=0
+while [ $i -lt $cycles ]; do
+	i=$((i + 1))
+	if ! insmod "$KO"; then
+		bad=$((bad + 1)); echo "# cycle $i: insmod failed"; break
+	fi
+	echo "$$ 0 +4096" >/proc/memtrace
+	read -r hdr </proc/memtrace
+	if [ "$hdr" != "# memtrace pid=$$ start=0x0 end=0x1000 page_size=4096 mode=runs" ]; then
+		bad=$((bad + 1)); echo "# cycle $i: header '$hdr'"
+	fi
+	if [ $((i % 10)) = 0 ] && ! "$L" nl-check; then
+		bad=$((bad + 1)); echo "# cycle $i: netlink check failed"
+	fi
+	if ! rmmod memtrace; then
+		bad=$((bad + 1)); echo "# cycle $i: rmmod failed"; break
+	fi
+	[ $bad -gt 5 ] && break
+done
+secs=$(($(date +%s) - start))
+echo "# cycles: $i insmod/rmmod cycles in $secs s, $bad bad"
+ok $([ $bad = 0 ] && [ $i = $cycles ] && echo 0 || echo 1) "$i insmod/rmmod cycles, each answering a one-line query (netlink every 10th)"
+
+ensure_loaded
+loaded && [ -e /proc/memtrace ]
+ok $? "the module is loaded at the end"
+rm -rf "$tmp"
+echo "1..$n"
+[ $failed = 0 ]
