@@ -70,7 +70,7 @@ install: install-client install-module
 
 install-client: client
 	install -D -m 0755 user/memtrace $(DESTDIR)$(PREFIX)/bin/memtrace
-	install -D -m 0644 user/memtrace.8 $(DESTDIR)$(PREFIX)/share/man/man8/memtrace.8
+	install -D -m 0644 user/memtrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1
 	install -D -m 0644 user/memtrace.bash-completion \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/memtrace
 
@@ -85,7 +85,7 @@ install-module:
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/memtrace \
-	  $(DESTDIR)$(PREFIX)/share/man/man8/memtrace.8 \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/memtrace.1 \
 	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/memtrace
 	rm -f $(DESTDIR)/lib/modules/$(or $(KRELEASE),$(shell uname -r))/extra/memtrace.ko*
 	$(if $(DESTDIR),,-depmod $(or $(KRELEASE),$(shell uname -r)))

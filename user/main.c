@@ -68,7 +68,7 @@ static void usage(FILE *f)
 		"The transport is netlink when the module's generic netlink family resolves,\n"
 		"else proc (/proc/memtrace); --transport chooses.\n"
 		"Environment: MEMTRACE_PROC (default /proc/memtrace), NO_COLOR, and for tests\n"
-		"MEMTRACE_FAKE_ANSWER=FILE (see memtrace(8)); either selects proc by default.\n",
+		"MEMTRACE_FAKE_ANSWER=FILE (see memtrace(1)); either selects proc by default.\n",
 		mt_prog);
 }
 
