@@ -518,10 +518,10 @@ int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,
 
 	if (mode > MEMTRACE_MODE_MAX)
 		return -EINVAL;
-	if (!to_task_size && end <= start)
-		return -EINVAL;	/* judged as written, before rounding */
 	if (start >= TASK_SIZE_MAX || (!to_task_size && end > TASK_SIZE_MAX))
 		return -ERANGE;
+	if (!to_task_size && end <= start)
+		return -EINVAL;	/* judged as written, before rounding */
 	start = round_down(start, PAGE_SIZE);
 	if (!to_task_size)
 		end = round_up(end, PAGE_SIZE);
