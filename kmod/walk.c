@@ -154,7 +154,20 @@ static void memtrace_pte_class(struct vm_area_struct *vma, pte_t pte,
 			return;
 		}
 		c->state = MEMTRACE_PRESENT;
-		c->flags = memtrace_frame_flags(vma, c->pfn, &c->node);
+		if (pte_write(pte) && vma_is_anonymous(vma) &&
+		    num_online_nodes() == 1) {
+			/*
+			 * The common case without touching the struct page:
+			 * in a private anonymous mapping every frame is
+			 * anonymous, and a writable entry maps one that is
+			 * exclusively ours (copy-on-write write-protects every
+			 * shared one); with one node online, it is that node.
+			 */
+			c->flags = MEMTRACE_F_ANON | MEMTRACE_F_EXCL;
+			c->node = first_online_node;
+		} else {
+			c->flags = memtrace_frame_flags(vma, c->pfn, &c->node);
+		}
 		if (pte_write(pte))
 			c->flags |= MEMTRACE_F_WRITE;
 		if (pte_dirty(pte))

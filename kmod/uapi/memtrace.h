@@ -32,7 +32,9 @@
  *   WRITE                the entry is writable
  *   DIRTY                the entry is dirty
  *   YOUNG                the entry is young (accessed)
- *   EXCL                 the frame is mapped exactly once (cheap mapcount test)
+ *   EXCL                 the frame is this process's alone: a writable entry of
+ *                        a private anonymous mapping (copy-on-write
+ *                        write-protects shared ones), else a mapcount of one
  *   HUGETLB              the page belongs to a hugetlbfs mapping
  *   SIZE_2M / SIZE_1G    mapped by a PMD / PUD entry (THP or hugetlb);
  *                        neither: mapped by a 4K PTE
