@@ -15,7 +15,7 @@
 #   make dkms-install / dkms-uninstall    rebuild on every kernel upgrade
 
 KERNEL ?= 6.1
-KERNELS ?= 5.10 6.1 6.12 latest
+KERNELS ?= 5.10 6.1 6.12 latest debug
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CMD ?=
 PREFIX ?= /usr/local
