@@ -285,8 +285,8 @@ static void querier(int qi, uint64_t seed)
 			if (c.records)	/* after part of the answer: the target left mid-query */
 				atomic_fetch_add(&st->mid_esrch, 1);
 			if (!esrch_ok(idx, pid)) {
-				atomic_fetch_add(&st->errors, 1);
 				char path[64], stat[256] = "?";
+				const char *st_end;
 				FILE *f;
 
 				snprintf(path, sizeof(path), "/proc/%d/stat", pid);
@@ -295,6 +295,15 @@ static void querier(int qi, uint64_t seed)
 					stat[0] = '\0';
 				if (f)
 					fclose(f);
+				/*
+				 * A target killed by a signal (SIGBUS on a truncated
+				 * file, the OOM killer) never marks itself exiting:
+				 * gone or a zombie, its ESRCH is right.
+				 */
+				st_end = strrchr(stat, ')');
+				if (!f || (st_end && (st_end[2] == 'Z' || st_end[2] == 'X')))
+					continue;
+				atomic_fetch_add(&st->errors, 1);
 				report("querier %d (%s %s): ESRCH for pid %d, which is alive (after %lu "
 				       "records; stat: %.60s)", qi, nl ? "netlink" : "proc",
 				       mode ? "pages" : "runs", pid, c.records, stat);
