@@ -102,4 +102,17 @@ static inline u8 memtrace_leaf_state(pte_t pte, u64 *swp)
 	return migration ? MEMTRACE_MIGRATION : MEMTRACE_OTHER;
 }
 
+/*
+ * The bits of a present PTE other than its frame number. Two present entries
+ * with equal bits in an anonymous private mapping classify alike, so a walk
+ * compares these instead of classifying every entry. x86 names them
+ * PTE_FLAGS_MASK; elsewhere the whole entry is compared, which only merges
+ * equal entries (correct, just slower).
+ */
+#ifdef PTE_FLAGS_MASK
+#define MEMTRACE_PTE_BITS_MASK	((u64)PTE_FLAGS_MASK)
+#else
+#define MEMTRACE_PTE_BITS_MASK	(~(u64)0)
+#endif
+
 #endif /* _MEMTRACE_COMPAT_H */

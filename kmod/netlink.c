@@ -17,10 +17,23 @@
 #include "netlink.h"
 #include "walk.h"
 
+/* Pfns a packed page vector holds until it is closed: 16 KiB */
+#define MEMTRACE_NL_PFNS	2048
+
 struct memtrace_nl_dump {
 	struct memtrace_walk walk;
 	struct sk_buff *skb;	/* the message being filled */
+	bool packed;		/* MEMTRACE_A_PACKED asked for */
 	bool summary_sent;
+	/*
+	 * Packed answers: the array attribute open at the tail of skb (RUNS
+	 * or PAGEVEC, NULL if none); a PAGEVEC's pfns wait in pfns and go out
+	 * in a PFNVEC when it closes.
+	 */
+	struct nlattr *arr;
+	struct memtrace_pagevec *vec;
+	u32 *words;		/* the PAGEVEC's first word */
+	u64 *pfns;		/* MEMTRACE_NL_PFNS, when pfns are shown */
 	int err;		/* a refusal deferred to the first dump call */
 	int why;		/* and why: enum memtrace_nl_why */
 };
@@ -44,6 +57,8 @@ static const struct nla_policy memtrace_query_policy[MEMTRACE_A_MAX + 1] = {
 	[MEMTRACE_A_START] = { .type = NLA_U64 },
 	[MEMTRACE_A_END] = { .type = NLA_U64 },
 	[MEMTRACE_A_MODE] = NLA_POLICY_MAX(NLA_U8, MEMTRACE_MODE_MAX),
+	[MEMTRACE_A_PACKED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_NO_PFN] = { .type = NLA_FLAG },
 };
 
 /* GET_INFO takes no attributes: strict validation rejects every one. */
@@ -86,6 +101,114 @@ static int memtrace_nl_sink(struct memtrace_walk *w,
 	}
 	nla_nest_end(skb, nest);
 	return 0;
+}
+
+/*
+ * Close the open array. A PAGEVEC was reserved for as many pages as could
+ * fit with their pfns and lent to the walker (walk.h, pv_*): it is cut to the
+ * pages the walker wrote, and its pfns follow it in a PFNVEC, for which room
+ * was kept.
+ */
+static int memtrace_nl_close(struct memtrace_nl_dump *d)
+{
+	struct memtrace_walk *w = &d->walk;
+	struct memtrace_pagevec *vec = d->vec;
+	struct nlattr *a = d->arr;
+	int err = 0;
+
+	if (vec) {
+		vec->count = w->pv_word - d->words;
+		a->nla_len = nla_attr_size(sizeof(*vec) + vec->count * sizeof(u32));
+		skb_trim(d->skb, (unsigned char *)a + nla_total_size(nla_len(a)) -
+			 d->skb->data);
+		if (d->pfns)
+			err = nla_put(d->skb, MEMTRACE_A_PFNVEC,
+				      vec->count * sizeof(u64), d->pfns);
+		w->pv_room = 0;
+	}
+	d->arr = NULL;
+	d->vec = NULL;
+	return err;
+}
+
+/* An attribute is at most U16_MAX bytes long. */
+static bool memtrace_nl_arr_full(const struct nlattr *a, unsigned int more)
+{
+	return a->nla_len + more > U16_MAX;
+}
+
+static int memtrace_nl_put_run(struct memtrace_nl_dump *d,
+			       const struct memtrace_record *r)
+{
+	struct memtrace_run *run;
+
+	if (d->arr && (d->vec || memtrace_nl_arr_full(d->arr, sizeof(*run))) &&
+	    memtrace_nl_close(d))
+		return -EMSGSIZE;
+	if (skb_tailroom(d->skb) < (d->arr ? sizeof(*run) :
+				    nla_total_size(sizeof(*run))))
+		return -ENOSPC;
+	if (!d->arr)
+		d->arr = nla_reserve(d->skb, MEMTRACE_A_RUNS, 0);
+	d->arr->nla_len += sizeof(*run);
+	run = __skb_put(d->skb, sizeof(*run));
+	run->addr = r->addr;
+	run->pages = r->pages;
+	run->pfn = r->pfn;
+	run->word = MEMTRACE_PW(r->state, r->flags, r->node);
+	run->reserved = 0;
+	return 0;
+}
+
+/*
+ * A page the walker could not put in the lent room (there was none, it was
+ * used up, or the page does not follow): open a new PAGEVEC with as much
+ * room as the message has left, put the page first, lend the rest.
+ */
+static int memtrace_nl_put_page(struct memtrace_nl_dump *d,
+				const struct memtrace_record *r)
+{
+	struct memtrace_walk *w = &d->walk;
+	unsigned int per = sizeof(u32) + (d->pfns ? sizeof(u64) : 0);
+	unsigned int cap;
+	int room;
+
+	if (d->arr && memtrace_nl_close(d))
+		return -EMSGSIZE;
+	/* the PAGEVEC's header, its PFNVEC's header, then per page */
+	room = skb_tailroom(d->skb) - nla_total_size(sizeof(*d->vec)) -
+	       (d->pfns ? NLA_HDRLEN : 0);
+	if (room < (int)per)
+		return -ENOSPC;
+	cap = min_t(unsigned int, room / per,
+		    (U16_MAX - nla_total_size(sizeof(*d->vec))) / sizeof(u32));
+	if (d->pfns)
+		cap = min_t(unsigned int, cap, MEMTRACE_NL_PFNS);
+	d->arr = nla_reserve(d->skb, MEMTRACE_A_PAGEVEC,
+			     sizeof(*d->vec) + cap * sizeof(u32));
+	d->vec = nla_data(d->arr);
+	d->vec->addr = r->addr;
+	d->vec->reserved = 0;
+	d->words = (u32 *)(d->vec + 1);
+	d->words[0] = MEMTRACE_PW(r->state, r->flags, r->node);
+	if (d->pfns)
+		d->pfns[0] = r->pfn;
+	w->pv_word = d->words + 1;
+	w->pv_pfn = d->pfns ? d->pfns + 1 : NULL;
+	w->pv_room = cap - 1;
+	w->pv_next = r->addr + PAGE_SIZE;
+	return 0;
+}
+
+/* Packed answers: runs, and pages mode's pages in page vectors. */
+static int memtrace_nl_sink_packed(struct memtrace_walk *w,
+				   const struct memtrace_record *r)
+{
+	struct memtrace_nl_dump *d = container_of(w, struct memtrace_nl_dump, walk);
+
+	if (w->mode == MEMTRACE_MODE_PAGES && r->state != MEMTRACE_UNMAPPED)
+		return memtrace_nl_put_page(d, r);
+	return memtrace_nl_put_run(d, r);
 }
 
 static int memtrace_nl_put_summary(struct sk_buff *skb,
@@ -147,6 +270,7 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 	u64 start = 0, end = 0;
 	u8 mode = MEMTRACE_MODE_RUNS;
 	u32 pid;
+	int err;
 
 	if (!attrs[MEMTRACE_A_PID]) {
 		d->why = MEMTRACE_WHY_NO_PID;
@@ -164,9 +288,16 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 	if (attrs[MEMTRACE_A_MODE])
 		mode = nla_get_u8(attrs[MEMTRACE_A_MODE]);
 
-	d->walk.sink = memtrace_nl_sink;
-	return memtrace_walk_init(&d->walk, &caller, pid, start, end,
-				  !attrs[MEMTRACE_A_END], mode);
+	if (nla_get_flag(attrs[MEMTRACE_A_NO_PFN]))
+		caller.cap_admin = false;	/* pfns are not wanted */
+	d->packed = nla_get_flag(attrs[MEMTRACE_A_PACKED]);
+	d->walk.sink = d->packed ? memtrace_nl_sink_packed : memtrace_nl_sink;
+	err = memtrace_walk_init(&d->walk, &caller, pid, start, end,
+				 !attrs[MEMTRACE_A_END], mode);
+	if (err || !d->packed || mode != MEMTRACE_MODE_PAGES || !caller.cap_admin)
+		return err;
+	d->pfns = kvmalloc_array(MEMTRACE_NL_PFNS, sizeof(u64), GFP_KERNEL);
+	return d->pfns ? 0 : -ENOMEM;
 }
 
 static int memtrace_nl_query_start(struct netlink_callback *cb)
@@ -190,6 +321,8 @@ static int memtrace_nl_query_start(struct netlink_callback *cb)
 	}
 	if (err) {
 		memtrace_nl_explain(cb->extack, d->why, err);
+		memtrace_walk_release(&d->walk);
+		kvfree(d->pfns);
 		kfree(d);
 		return err;
 	}
@@ -224,6 +357,8 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 
 	d->skb = skb;
 	err = memtrace_walk_step(w);
+	if (d->arr && memtrace_nl_close(d) && !err)
+		err = -EMSGSIZE;
 	d->skb = NULL;
 	if (err) {
 		genlmsg_cancel(skb, hdr);
@@ -242,6 +377,7 @@ static int memtrace_nl_query_done(struct netlink_callback *cb)
 
 	if (d) {
 		memtrace_walk_release(&d->walk);
+		kvfree(d->pfns);
 		kfree(d);
 	}
 	return 0;

@@ -27,7 +27,7 @@
 #include "proc.h"
 #include "walk.h"
 
-#define MEMTRACE_PROC_BUF	(64 * 1024)
+#define MEMTRACE_PROC_BUF	(8 * 1024)	/* a kmalloc slab size */
 #define MEMTRACE_LINE_MAX	160	/* one record line, with room to spare */
 #define MEMTRACE_SUMMARY_MAX	256
 #define MEMTRACE_SLOTS		16	/* users whose last query is remembered */
@@ -165,12 +165,12 @@ static void memtrace_caller_of(struct file *file, struct memtrace_caller *c)
 	c->cap_admin = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 }
 
-static void memtrace_flag_word(u32 f, char *s)
+/* The flags word, MEMTRACE_FLAGS_WIDTH letters at s (no NUL). */
+static char *memtrace_put_flags(char *s, u32 f)
 {
 	static const char letters[] = MEMTRACE_FLAG_LETTERS;
-	unsigned int i;
-
 	static const char kinds[] = MEMTRACE_KIND_LETTERS;
+	unsigned int i;
 
 	s[0] = '-';
 	for (i = 0; i < sizeof(kinds) - 1; i++)
@@ -178,7 +178,7 @@ static void memtrace_flag_word(u32 f, char *s)
 			s[0] = kinds[i];
 	for (i = 0; i < MEMTRACE_FLAGS_WIDTH - 1; i++)
 		s[i + 1] = f & (MEMTRACE_F_HUGETLB << i) ? letters[i] : '-';
-	s[MEMTRACE_FLAGS_WIDTH] = '\0';
+	return s + MEMTRACE_FLAGS_WIDTH;
 }
 
 static const char *memtrace_size_name(u32 f)
@@ -186,21 +186,74 @@ static const char *memtrace_size_name(u32 f)
 	return f & MEMTRACE_F_SIZE_1G ? "1G" : f & MEMTRACE_F_SIZE_2M ? "2M" : "4K";
 }
 
+/*
+ * Record lines are written by hand, not with snprintf(): a large answer has
+ * hundreds of thousands of them, and vsnprintf()'s format parsing was most of
+ * the cost of /proc/memtrace. Each helper writes at p and returns the end.
+ */
+static char *memtrace_put_hex(char *p, u64 v)
+{
+	static const char digits[] = "0123456789abcdef";
+	int n = v ? DIV_ROUND_UP(fls64(v), 4) : 1;
+	char *q;
+
+	*p++ = '0';
+	*p++ = 'x';
+	for (q = p + n; q > p; v >>= 4)
+		*--q = digits[v & 0xf];
+	return p + n;
+}
+
+static char *memtrace_put_dec(char *p, u64 v)
+{
+	char tmp[20];
+	int n = 0;
+
+	do {
+		tmp[n++] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
+/* A few letters: copied inline, not through strlen() and memcpy() calls. */
+static char *memtrace_put_str(char *p, const char *s)
+{
+	while (*s)
+		*p++ = *s++;
+	return p;
+}
+
 static int memtrace_proc_sink(struct memtrace_walk *w,
 			      const struct memtrace_record *r)
 {
 	struct memtrace_proc_file *pf =
 		container_of(w, struct memtrace_proc_file, walk);
-	char flags[MEMTRACE_FLAGS_WIDTH + 1];
+	char *p = pf->buf + pf->len;
 
+	/* "0x<16>\t<20>\t<9>\t<2>\t<6>\t0x<16>\t-<10>\n": at most 87 bytes */
+	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 87);
 	if (MEMTRACE_PROC_BUF - pf->len < MEMTRACE_LINE_MAX)
 		return -ENOSPC;
-	memtrace_flag_word(r->flags, flags);
-	pf->len += scnprintf(pf->buf + pf->len, MEMTRACE_PROC_BUF - pf->len,
-			     "0x%llx\t%llu\t%s\t%s\t%s\t0x%llx\t%d\n",
-			     r->addr, r->pages, memtrace_state_names[r->state],
-			     memtrace_size_name(r->flags), flags, r->pfn,
-			     r->node);
+	p = memtrace_put_hex(p, r->addr);
+	*p++ = '\t';
+	p = memtrace_put_dec(p, r->pages);
+	*p++ = '\t';
+	p = memtrace_put_str(p, memtrace_state_names[r->state]);
+	*p++ = '\t';
+	p = memtrace_put_str(p, memtrace_size_name(r->flags));
+	*p++ = '\t';
+	p = memtrace_put_flags(p, r->flags);
+	*p++ = '\t';
+	p = memtrace_put_hex(p, r->pfn);
+	*p++ = '\t';
+	if (r->node < 0)
+		*p++ = '-';
+	p = memtrace_put_dec(p, r->node < 0 ? -(s64)r->node : r->node);
+	*p++ = '\n';
+	pf->len = p - pf->buf;
 	return 0;
 }
 
@@ -406,7 +459,7 @@ static int memtrace_proc_open(struct inode *inode, struct file *file)
 	pf = kzalloc(sizeof(*pf), GFP_KERNEL);
 	if (!pf)
 		return -ENOMEM;
-	pf->buf = kvmalloc(MEMTRACE_PROC_BUF, GFP_KERNEL);
+	pf->buf = kmalloc(MEMTRACE_PROC_BUF, GFP_KERNEL);
 	if (!pf->buf) {
 		kfree(pf);
 		return -ENOMEM;
@@ -422,7 +475,7 @@ static int memtrace_proc_release(struct inode *inode, struct file *file)
 
 	memtrace_walk_release(&pf->walk);
 	mutex_destroy(&pf->lock);
-	kvfree(pf->buf);
+	kfree(pf->buf);
 	kfree(pf);
 	return 0;
 }

@@ -12,11 +12,19 @@
  *    next level is found from that copy, like GUP-fast;
  *  - a PTE table is read inside rcu_read_lock(): since 6.5 khugepaged may free
  *    one with only mmap_lock held for read elsewhere, through RCU;
- *  - a huge PMD is re-read under its PMD lock before it is reported, so a THP
- *    being split or migrated is seen before or after, never half-way.
+ *  - a huge PMD whose struct page is looked at is re-read under its PMD lock,
+ *    so a THP being split or migrated is seen before or after, never half-way;
  * Struct pages are only read (flags, mapping, node), never referenced: a stale
  * read races with freeing exactly as GUP-fast's does, and struct pages of a
  * valid pfn always exist.
+ *
+ * Speed: most entries are classified from their bits alone. A writable entry
+ * of a private anonymous mapping (with one NUMA node online) maps an
+ * exclusive anonymous frame of that node, so no struct page is read; and an
+ * entry whose bits other than the frame equal those of the entry classified
+ * before it has the same class, so runs of such entries cost a load and a
+ * compare each. In pages mode a packed netlink answer lends the walker room
+ * to write page words straight into the message (walk.h, pv_*).
  */
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
@@ -47,9 +55,87 @@ static bool memtrace_same_run(const struct memtrace_record *a,
 }
 
 /*
+ * Account the record r as taken (w->next moves past it) and give it to the
+ * sink; if the sink is full, r waits in w->pending for the next step.
+ */
+static int memtrace_emit(struct memtrace_walk *w,
+			 const struct memtrace_record *r)
+{
+	int err;
+
+	w->counts[r->state] += r->pages;
+	w->next = r->addr + (r->pages << PAGE_SHIFT);
+	err = w->sink(w, r);
+	if (err == -ENOSPC) {
+		w->pending = *r;
+		w->have_pending = true;
+		return MEMTRACE_WALK_FULL;
+	}
+	return err;
+}
+
+/*
+ * Pages mode: every page of a VMA is a record of its own, an unmapped gap is
+ * one; nothing is merged, so nothing waits.
+ */
+static int memtrace_add_pages(struct memtrace_walk *w, unsigned long addr,
+			      unsigned long pages, u8 state, u32 flags, u64 pfn,
+			      bool step_pfn, int node)
+{
+	struct memtrace_record r = {
+		.addr = addr, .pages = pages, .state = state,
+		.flags = flags, .node = node,
+	};
+	int ret;
+
+	if (!w->show_pfn)
+		pfn = 0;
+	if (state == MEMTRACE_UNMAPPED)
+		return memtrace_emit(w, &r);
+	if (!pfn)
+		step_pfn = false;
+	r.pages = 1;
+	while (pages) {
+		unsigned long n = min_t(unsigned long, pages, w->pv_room), i;
+		u32 word = MEMTRACE_PW(state, flags, node);
+
+		if (n && addr == w->pv_next) {
+			/* many pages into the lent room at once */
+			for (i = 0; i < n; i++)
+				w->pv_word[i] = word;
+			if (w->pv_pfn && !pfn)
+				memset(w->pv_pfn, 0, n * sizeof(u64));
+			else if (w->pv_pfn)
+				for (i = 0; i < n; i++)
+					w->pv_pfn[i] = step_pfn ? pfn + i : pfn;
+			w->pv_word += n;
+			if (w->pv_pfn)
+				w->pv_pfn += n;
+			w->pv_room -= n;
+			w->pv_next += n << PAGE_SHIFT;
+			w->counts[state] += n;
+			w->next = w->pv_next;
+		} else {
+			n = 1;
+			r.addr = addr;
+			r.pfn = pfn;
+			ret = memtrace_emit(w, &r);
+			if (ret)
+				return ret;
+		}
+		pages -= n;
+		addr += n << PAGE_SHIFT;
+		if (step_pfn)
+			pfn += n;
+	}
+	return 0;
+}
+
+/*
  * Account the pages [addr, addr + pages * PAGE_SIZE) as one piece of equal
  * state. pfn is the first page's frame and steps by one per page when step_pfn
- * is set. Advances w->next over what was taken.
+ * is set. Advances w->next over what was taken. In runs mode the piece joins
+ * the pending run when it continues it, else the pending run goes to the sink.
  */
 static int memtrace_add(struct memtrace_walk *w, unsigned long addr,
 			unsigned long pages, u8 state, u32 flags, u64 pfn,
@@ -60,37 +146,28 @@ static int memtrace_add(struct memtrace_walk *w, unsigned long addr,
 		.flags = flags, .node = node,
 		.pfn = w->show_pfn ? pfn : 0,
 	};
-	bool per_page = w->mode == MEMTRACE_MODE_PAGES &&
-			state != MEMTRACE_UNMAPPED;
 	int err;
 
-	if (!w->show_pfn)
-		step_pfn = false;
-
-	while (pages) {
-		if (per_page)
-			r.pages = 1;
-		if (w->have_pending) {
-			if (!per_page && memtrace_same_run(&w->pending, &r)) {
-				w->pending.pages += r.pages;
-				goto taken;
-			}
-			err = w->sink(w, &w->pending);
-			if (err == -ENOSPC)
-				return MEMTRACE_WALK_FULL;
-			if (err)
-				return err;
+	if (w->mode == MEMTRACE_MODE_PAGES)
+		return memtrace_add_pages(w, addr, pages, state, flags, pfn,
+					  step_pfn, node);
+	if (w->have_pending) {
+		if (memtrace_same_run(&w->pending, &r)) {
+			w->pending.pages += pages;
+			w->counts[state] += pages;
+			w->next = addr + (pages << PAGE_SHIFT);
+			return 0;
 		}
-		w->pending = r;
-		w->have_pending = true;
-taken:
-		w->counts[state] += r.pages;
-		w->next = r.addr + (r.pages << PAGE_SHIFT);
-		pages -= r.pages;
-		r.addr = w->next;
-		if (step_pfn)
-			r.pfn += r.pages;
+		err = w->sink(w, &w->pending);
+		if (err == -ENOSPC)
+			return MEMTRACE_WALK_FULL;
+		if (err)
+			return err;
 	}
+	w->pending = r;
+	w->have_pending = true;
+	w->counts[state] += pages;
+	w->next = addr + (pages << PAGE_SHIFT);
 	return 0;
 }
 
@@ -135,36 +212,57 @@ struct memtrace_class {
 	u32 flags;
 	int node;
 	u8 state;
+	/*
+	 * Every entry with (pte_val & MEMTRACE_PTE_BITS_MASK) == key has this
+	 * class but for its pfn; false when the class needed more than the
+	 * entry's bits (the struct page, the zero pfn, a swap entry).
+	 */
+	bool keyed;
+	u64 key;
 };
 
-static void memtrace_pte_class(struct vm_area_struct *vma, pte_t pte,
-			       struct memtrace_class *c)
+/*
+ * A PTE's class. anon_fast: the VMA is private anonymous and one node is
+ * online (w->node0), so a writable present entry needs no struct page.
+ */
+static void memtrace_pte_class(struct memtrace_walk *w,
+			       struct vm_area_struct *vma, bool anon_fast,
+			       pte_t pte, struct memtrace_class *c)
 {
 	c->flags = 0;
 	c->node = MEMTRACE_NO_NODE;
 	c->pfn = 0;
+	c->keyed = false;
 	if (pte_none(pte)) {
 		c->state = MEMTRACE_NONE;
+		/* pte_none() ignores a few bits on some CPUs: equal values only */
+		c->keyed = true;
+		c->key = pte_val(pte);
 	} else if (!pte_present(pte)) {
 		c->state = memtrace_leaf_state(pte, &c->pfn);
 	} else {
 		c->pfn = pte_pfn(pte);
 		if (is_zero_pfn(c->pfn)) {
 			c->state = MEMTRACE_ZERO;
+			c->keyed = true;	/* equal values only */
+			c->key = pte_val(pte);
 			return;
 		}
 		c->state = MEMTRACE_PRESENT;
-		if (pte_write(pte) && vma_is_anonymous(vma) &&
-		    num_online_nodes() == 1) {
+		if (anon_fast && pte_write(pte)) {
 			/*
 			 * The common case without touching the struct page:
 			 * in a private anonymous mapping every frame is
 			 * anonymous, and a writable entry maps one that is
 			 * exclusively ours (copy-on-write write-protects every
-			 * shared one); with one node online, it is that node.
+			 * shared one, the zero page included); with one node
+			 * online, it is that node. All of it follows from the
+			 * entry's bits.
 			 */
 			c->flags = MEMTRACE_F_ANON | MEMTRACE_F_EXCL;
-			c->node = first_online_node;
+			c->node = w->node0;
+			c->keyed = MEMTRACE_PTE_BITS_MASK != ~(u64)0;
+			c->key = pte_val(pte) & MEMTRACE_PTE_BITS_MASK;
 		} else {
 			c->flags = memtrace_frame_flags(vma, c->pfn, &c->node);
 		}
@@ -177,16 +275,99 @@ static void memtrace_pte_class(struct vm_area_struct *vma, pte_t pte,
 	}
 }
 
+/* Does pte have the class c was keyed by (c->keyed set)? */
+static __always_inline bool memtrace_key_match(const struct memtrace_class *c,
+					       pte_t pte)
+{
+	return (pte_val(pte) & (c->state == MEMTRACE_PRESENT ?
+				MEMTRACE_PTE_BITS_MASK : ~(u64)0)) == c->key;
+}
+
+/*
+ * Pages mode: each entry of [addr, end) of a PTE table is a record. The room
+ * a sink lent (walk.h) is filled through local copies of its cursor, written
+ * back before anything else looks at the walk.
+ */
+static int memtrace_pte_pages(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, bool anon_fast,
+			      pte_t *ptep, unsigned long addr, unsigned long end)
+{
+	struct memtrace_class c = {}, last = {};
+	unsigned int room = w->pv_room;
+	unsigned long next = w->pv_next;
+	u32 *word = w->pv_word, cw = 0;
+	u64 *pfn = w->pv_pfn;
+	int ret = 0;
+
+	for (; addr < end; addr += PAGE_SIZE, ptep++) {
+		pte_t pte = ptep_get(ptep);
+
+		/*
+		 * Two keyed classes at hand, the last page's and the one
+		 * before it of another class: pages that alternate (written,
+		 * not written) are not classified again either.
+		 */
+		if (c.keyed && memtrace_key_match(&c, pte)) {
+			if (c.state == MEMTRACE_PRESENT)
+				c.pfn = pte_pfn(pte);
+		} else if (last.keyed && memtrace_key_match(&last, pte)) {
+			swap(c, last);
+			if (c.state == MEMTRACE_PRESENT)
+				c.pfn = pte_pfn(pte);
+			cw = MEMTRACE_PW(c.state, c.flags, c.node);
+		} else {
+			if (c.keyed)
+				last = c;
+			memtrace_pte_class(w, vma, anon_fast, pte, &c);
+			cw = MEMTRACE_PW(c.state, c.flags, c.node);
+		}
+		if (room && addr == next) {
+			*word++ = cw;
+			if (pfn)
+				*pfn++ = w->show_pfn ? c.pfn : 0;
+			room--;
+			next += PAGE_SIZE;
+			w->counts[c.state]++;
+			continue;
+		}
+		/* the slow way: the walk's cursor must be current for it */
+		if (word != w->pv_word) {
+			w->pv_word = word;
+			w->pv_pfn = pfn;
+			w->pv_room = room;
+			w->pv_next = next;
+			w->next = next;
+		}
+		ret = memtrace_add(w, addr, 1, c.state, c.flags, c.pfn, false,
+				   c.node);
+		if (ret)
+			return ret;
+		room = w->pv_room;
+		next = w->pv_next;
+		word = w->pv_word;
+		pfn = w->pv_pfn;
+	}
+	if (word != w->pv_word) {
+		w->pv_word = word;
+		w->pv_pfn = pfn;
+		w->pv_room = room;
+		w->pv_next = next;
+		w->next = next;
+	}
+	return 0;
+}
+
 /*
  * One PTE table's part of [addr, end). In runs mode, neighbours of equal
  * class reach memtrace_add() as one piece (its pfn the first page's, as a
- * run's is); in pages mode every page is its own.
+ * run's is); in pages mode every page is its own. An entry whose bits match
+ * the previous one's key is not classified again.
  */
 static int memtrace_pte_range(struct memtrace_walk *w,
 			      struct vm_area_struct *vma, pmd_t pmd,
 			      unsigned long addr, unsigned long end)
 {
-	bool batch = w->mode == MEMTRACE_MODE_RUNS;
+	bool anon_fast = w->one_node && vma_is_anonymous(vma);
 	struct memtrace_class run = {}, c;
 	unsigned long run_addr = addr, n = 0;
 	pte_t *ptep;
@@ -194,9 +375,19 @@ static int memtrace_pte_range(struct memtrace_walk *w,
 
 	rcu_read_lock();
 	ptep = pte_offset_kernel(&pmd, addr);
+	if (w->mode == MEMTRACE_MODE_PAGES) {
+		ret = memtrace_pte_pages(w, vma, anon_fast, ptep, addr, end);
+		goto out;
+	}
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
-		memtrace_pte_class(vma, ptep_get(ptep), &c);
-		if (n && batch && c.state == run.state && c.flags == run.flags &&
+		pte_t pte = ptep_get(ptep);
+
+		if (n && run.keyed && memtrace_key_match(&run, pte)) {
+			n++;
+			continue;
+		}
+		memtrace_pte_class(w, vma, anon_fast, pte, &c);
+		if (n && c.state == run.state && c.flags == run.flags &&
 		    c.node == run.node) {
 			n++;
 			continue;
@@ -283,7 +474,24 @@ static int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma
 	int node;
 	u8 state;
 
-	if (is_vm_hugetlb_page(vma)) {
+	if (w->one_node && vma_is_anonymous(vma) && pmd_present(pmd) &&
+	    pmd_write(pmd)) {
+		/*
+		 * As for a PTE: a writable huge entry of a private anonymous
+		 * mapping maps an anonymous THP of ours (the huge zero page
+		 * is never writable); its bits say the rest, no struct page
+		 * is read, so no lock is needed either.
+		 */
+		state = MEMTRACE_PRESENT;
+		pfn = pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
+		node = w->node0;
+		flags = MEMTRACE_F_ANON | MEMTRACE_F_EXCL | MEMTRACE_F_SIZE_2M |
+			MEMTRACE_F_WRITE;
+		if (pmd_dirty(pmd))
+			flags |= MEMTRACE_F_DIRTY;
+		if (pmd_young(pmd))
+			flags |= MEMTRACE_F_YOUNG;
+	} else if (is_vm_hugetlb_page(vma)) {
 		state = memtrace_pmd_classify(vma, pmd, addr, &flags, &pfn, &node);
 	} else {
 		ptl = pmd_lock(w->mm, pmdp);
@@ -486,9 +694,19 @@ int memtrace_walk_step(struct memtrace_walk *w)
 
 	if (w->done)
 		return 0;
+	if (w->have_pending && w->mode == MEMTRACE_MODE_PAGES) {
+		/* refused by a full sink last time; nothing merges with it */
+		ret = w->sink(w, &w->pending);
+		if (ret)
+			return ret == -ENOSPC ? 0 : ret;
+		w->have_pending = false;
+	}
 	if (w->next < w->end) {
 		if (!mmget_not_zero(mm))
 			return -ESRCH;	/* the target has exited */
+		/* num_online_nodes() counts bits: once a step, not a page */
+		w->one_node = num_online_nodes() == 1;
+		w->node0 = first_online_node;
 		for (;;) {
 			if (mmap_read_lock_killable(mm)) {
 				ret = -EINTR;
@@ -558,6 +776,7 @@ int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,
 	w->show_pfn = c->cap_admin;
 	w->have_pending = false;
 	w->done = false;
+	w->pv_room = 0;
 	return 0;
 }
 

@@ -28,7 +28,8 @@ struct memtrace_walk;
  * A sink takes one record. It returns 0 when it took it, -ENOSPC when it is
  * full (the walk stops and offers the same record again next time), or another
  * negative errno, which ends the walk. It is called with mmap_lock held for
- * read: it must not sleep on user memory.
+ * read: it must not sleep on user memory. In runs mode records are merged
+ * before they reach the sink; in pages mode each goes to it at once.
  */
 typedef int (*memtrace_sink_t)(struct memtrace_walk *w,
 			       const struct memtrace_record *r);
@@ -42,6 +43,19 @@ struct memtrace_walk {
 	enum memtrace_mode mode;
 	bool show_pfn;		/* caller has CAP_SYS_ADMIN */
 	bool have_pending;
+	bool one_node;		/* one NUMA node online (this step): node0 */
+	int node0;
+	/*
+	 * Pages mode: a sink may lend the walker room for pv_room more page
+	 * words (MEMTRACE_PW()) and, when pv_pfn is set, pfns, for the pages
+	 * from pv_next on. The walker fills it without calling the sink: the
+	 * fast path of a packed netlink answer. The sink takes it back (and
+	 * sets pv_room to 0) before the step ends.
+	 */
+	u32 *pv_word;
+	u64 *pv_pfn;
+	unsigned int pv_room;
+	unsigned long pv_next;
 	bool done;		/* every record, the last included, was taken */
 	struct memtrace_record pending;
 	u64 counts[MEMTRACE_NSTATES];

@@ -11,7 +11,9 @@
  * allocate a new one between its stages. GET_INFO is asked once, right after
  * the family resolves: the answers' page size comes from it.
  *
- * A QUERY is a dump. Every record is handed to the caller's callback as its
+ * A QUERY is a dump, asked for packed (MEMTRACE_A_PACKED: arrays of runs and
+ * page words, a few bytes a page instead of an attribute nest a record). Every
+ * record is handed to the caller's callback as its
  * message is parsed: nothing is kept but the current message, which libnl
  * frees after it. The answer is checked as strictly as the text one
  * (answer.c): the header repeated by every message must not change, records
@@ -26,6 +28,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
@@ -382,52 +385,39 @@ static int nl_info(struct mt_info *info, struct mt_error *err)
 
 /* ---- QUERY ---- */
 
-static int on_record(struct nl_req *r, struct nlattr *nest)
+/* One record, from a nest or a packed array: check it and hand it over. */
+static int take_record(struct nl_req *r, struct mt_record *rec)
 {
-	struct nlattr *tb[MEMTRACE_R_MAX + 1];
-	struct mt_record rec;
 	uint64_t span;
-	uint32_t flags;
-	uint8_t state;
 	int ret;
 
 	if (r->have_sum)
 		return proto(r, "a record after the summary");
-	if (nla_parse_nested(tb, MEMTRACE_R_MAX, nest, NULL))
-		return proto(r, "malformed record");
-	if (!get_u64(tb[MEMTRACE_R_ADDR], &rec.addr) || !get_u64(tb[MEMTRACE_R_PAGES], &rec.pages) ||
-	    !get_u8(tb[MEMTRACE_R_STATE], &state) || !get_u32(tb[MEMTRACE_R_FLAGS], &flags) ||
-	    !get_u64(tb[MEMTRACE_R_PFN], &rec.pfn) || !tb[MEMTRACE_R_NODE] ||
-	    nla_len(tb[MEMTRACE_R_NODE]) != sizeof(int32_t))
-		return proto(r, "record with a missing or malformed attribute");
-	rec.state = state;
-	rec.flags = flags;
-	rec.node = (int32_t)nla_get_u32(tb[MEMTRACE_R_NODE]);
-	if (state >= MEMTRACE_NSTATES)
-		return proto(r, "record at 0x%llx: unknown state %u",
-			     (unsigned long long)rec.addr, state);
-	if (flags & ~(uint32_t)MEMTRACE_F_ALL)
+	if (rec->state < 0 || rec->state >= MEMTRACE_NSTATES)
+		return proto(r, "record at 0x%llx: unknown state %d",
+			     (unsigned long long)rec->addr, rec->state);
+	if (rec->flags & ~(uint32_t)MEMTRACE_F_ALL)
 		return proto(r, "record at 0x%llx: unknown flags 0x%x",
-			     (unsigned long long)rec.addr, flags);
-	if (rec.pfn > MT_PM_PFN_MASK)
+			     (unsigned long long)rec->addr, rec->flags);
+	if (rec->pfn > MT_PM_PFN_MASK)
 		return proto(r, "record at 0x%llx: pfn wider than 55 bits",
-			     (unsigned long long)rec.addr);
-	if (rec.node < MEMTRACE_NO_NODE)
-		return proto(r, "record at 0x%llx: node %d", (unsigned long long)rec.addr,
-			     rec.node);
-	if (rec.addr != r->next)
+			     (unsigned long long)rec->addr);
+	if (rec->node < MEMTRACE_NO_NODE)
+		return proto(r, "record at 0x%llx: node %d", (unsigned long long)rec->addr,
+			     rec->node);
+	if (rec->addr != r->next)
 		return proto(r, "record at 0x%llx, expected 0x%llx",
-			     (unsigned long long)rec.addr, (unsigned long long)r->next);
-	span = r->hdr.end - rec.addr;
-	if (!rec.pages || rec.pages > span / r->hdr.page_size)
+			     (unsigned long long)rec->addr, (unsigned long long)r->next);
+	span = r->hdr.end - rec->addr;
+	if (!rec->pages || rec->pages > span / r->hdr.page_size)
 		return proto(r, "record at 0x%llx of %llu pages: empty or past the end",
-			     (unsigned long long)rec.addr, (unsigned long long)rec.pages);
-	if (r->hdr.mode == MEMTRACE_MODE_PAGES && rec.pages != 1 &&
-	    rec.state != MEMTRACE_UNMAPPED)
-		return proto(r, "pages mode record of %llu pages", (unsigned long long)rec.pages);
-	r->next += rec.pages * r->hdr.page_size;
-	r->tally.pages += rec.pages;
-	r->tally.count[rec.state] += rec.pages;
+			     (unsigned long long)rec->addr, (unsigned long long)rec->pages);
+	if (r->hdr.mode == MEMTRACE_MODE_PAGES && rec->pages != 1 &&
+	    rec->state != MEMTRACE_UNMAPPED)
+		return proto(r, "pages mode record of %llu pages", (unsigned long long)rec->pages);
+	r->next += rec->pages * r->hdr.page_size;
+	r->tally.pages += rec->pages;
+	r->tally.count[rec->state] += rec->pages;
 	if (!r->checked) {
 		if (mt_transport_check_header(r->q, &r->hdr, r->err)) {
 			r->proto = -EPROTO;	/* err->msg says why */
@@ -438,12 +428,112 @@ static int on_record(struct nl_req *r, struct nlattr *nest)
 		r->checked = true;
 	}
 	if (r->cb) {
-		ret = r->cb(&r->hdr, &rec, r->arg);
+		ret = r->cb(&r->hdr, rec, r->arg);
 		if (ret) {
 			r->cb_ret = ret;
 			r->pending = false;
 			return NL_STOP;
 		}
+	}
+	return NL_OK;
+}
+
+static int on_record(struct nl_req *r, struct nlattr *nest)
+{
+	struct nlattr *tb[MEMTRACE_R_MAX + 1];
+	struct mt_record rec;
+	uint32_t flags;
+	uint8_t state;
+
+	if (nla_parse_nested(tb, MEMTRACE_R_MAX, nest, NULL))
+		return proto(r, "malformed record");
+	if (!get_u64(tb[MEMTRACE_R_ADDR], &rec.addr) || !get_u64(tb[MEMTRACE_R_PAGES], &rec.pages) ||
+	    !get_u8(tb[MEMTRACE_R_STATE], &state) || !get_u32(tb[MEMTRACE_R_FLAGS], &flags) ||
+	    !get_u64(tb[MEMTRACE_R_PFN], &rec.pfn) || !tb[MEMTRACE_R_NODE] ||
+	    nla_len(tb[MEMTRACE_R_NODE]) != sizeof(int32_t))
+		return proto(r, "record with a missing or malformed attribute");
+	rec.state = state;
+	rec.flags = flags;
+	rec.node = (int32_t)nla_get_u32(tb[MEMTRACE_R_NODE]);
+	return take_record(r, &rec);
+}
+
+/* A packed word's state, flags and node into rec. */
+static void unpack_word(uint32_t w, struct mt_record *rec)
+{
+	rec->state = MEMTRACE_PW_STATE(w);
+	rec->flags = MEMTRACE_PW_FLAGS(w);
+	rec->node = MEMTRACE_PW_NODE(w);
+}
+
+/* MEMTRACE_A_RUNS: an array of struct memtrace_run. */
+static int on_runs(struct nl_req *r, const struct nlattr *a)
+{
+	const char *p = nla_data(a);
+	size_t len = (size_t)nla_len(a);
+	struct memtrace_run run;
+	struct mt_record rec;
+	int ret;
+
+	if (len % sizeof(run))
+		return proto(r, "runs array of %zu bytes", len);
+	for (size_t off = 0; off < len; off += sizeof(run)) {
+		memcpy(&run, p + off, sizeof(run));
+		if (run.reserved)
+			return proto(r, "run at 0x%llx: reserved field set",
+				     (unsigned long long)run.addr);
+		rec.addr = run.addr;
+		rec.pages = run.pages;
+		rec.pfn = run.pfn;
+		unpack_word(run.word, &rec);
+		ret = take_record(r, &rec);
+		if (ret != NL_OK)
+			return ret;
+	}
+	return NL_OK;
+}
+
+/*
+ * MEMTRACE_A_PAGEVEC, and the PFNVEC after it when there is one (next: the
+ * attribute after the vector, NULL at the end of the message): one record
+ * per page.
+ */
+static int on_pagevec(struct nl_req *r, const struct nlattr *a, const struct nlattr *next)
+{
+	const char *p = nla_data(a), *pfns = NULL;
+	size_t len = (size_t)nla_len(a);
+	struct memtrace_pagevec vec;
+	struct mt_record rec;
+	uint32_t w;
+	int ret;
+
+	if (len < sizeof(vec))
+		return proto(r, "short page vector");
+	memcpy(&vec, p, sizeof(vec));
+	if (!vec.count || vec.reserved || len != sizeof(vec) + (size_t)vec.count * sizeof(w))
+		return proto(r, "page vector at 0x%llx: bad count or length",
+			     (unsigned long long)vec.addr);
+	if (next && nla_type(next) == MEMTRACE_A_PFNVEC) {
+		if ((size_t)nla_len(next) != (size_t)vec.count * sizeof(uint64_t))
+			return proto(r, "page vector at 0x%llx: %u pages, pfns of %d bytes",
+				     (unsigned long long)vec.addr, vec.count, nla_len(next));
+		pfns = nla_data(next);
+	}
+	rec.addr = vec.addr;
+	rec.pages = 1;
+	rec.pfn = 0;
+	for (uint32_t i = 0; i < vec.count; i++) {
+		memcpy(&w, p + sizeof(vec) + i * sizeof(w), sizeof(w));
+		unpack_word(w, &rec);
+		if (rec.state == MEMTRACE_UNMAPPED)
+			return proto(r, "page vector at 0x%llx: an unmapped page",
+				     (unsigned long long)vec.addr);
+		if (pfns)
+			memcpy(&rec.pfn, pfns + i * sizeof(uint64_t), sizeof(uint64_t));
+		ret = take_record(r, &rec);
+		if (ret != NL_OK)
+			return ret;
+		rec.addr += r->hdr.page_size;
 	}
 	return NL_OK;
 }
@@ -476,7 +566,7 @@ static int on_query(struct nl_msg *msg, void *arg)
 	struct nlattr *a;
 	uint32_t pid;
 	uint8_t mode;
-	int rem, ret;
+	int rem, ret, prev = 0;
 
 	if (!genlmsg_valid_hdr(nlh, 0))
 		return proto(r, "short message");
@@ -506,16 +596,37 @@ static int on_query(struct nl_msg *msg, void *arg)
 		return proto(r, "the answer's PID, START, END or MODE changed half-way");
 	}
 	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem) {
+		struct nlattr *next = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+		int left = rem - NLA_ALIGN(a->nla_len);
+
 		if (nla_type(a) == MEMTRACE_A_RECORD)
 			ret = on_record(r, a);
+		else if (nla_type(a) == MEMTRACE_A_RUNS)
+			ret = on_runs(r, a);
+		else if (nla_type(a) == MEMTRACE_A_PAGEVEC)
+			ret = on_pagevec(r, a, nla_ok(next, left) ? next : NULL);
 		else if (nla_type(a) == MEMTRACE_A_SUMMARY)
 			ret = on_summary(r, a);
+		else if (nla_type(a) == MEMTRACE_A_PFNVEC && prev != MEMTRACE_A_PAGEVEC)
+			ret = proto(r, "pfn vector without its page vector");
 		else
-			continue;	/* the header, or an attribute of a later version */
+			ret = NL_OK;	/* the header, PFNVEC, or an attribute of a later version */
+		prev = nla_type(a);
 		if (ret != NL_OK)
 			return ret;
 	}
 	return NL_OK;
+}
+
+/*
+ * Answers come packed (arrays: a few bytes a page) unless MEMTRACE_NL_NESTED
+ * is set (testing aid: the nested records, one attribute nest each).
+ */
+static bool nested(void)
+{
+	const char *e = getenv("MEMTRACE_NL_NESTED");
+
+	return e && *e && strcmp(e, "0");
 }
 
 static int nl_query(const struct mt_query *q, mt_record_cb cb, void *arg,
@@ -536,6 +647,7 @@ static int nl_query(const struct mt_query *q, mt_record_cb cb, void *arg,
 	msg = request(MEMTRACE_CMD_QUERY, NLM_F_DUMP);
 	if (!msg || nla_put_u32(msg, MEMTRACE_A_PID, (uint32_t)q->pid) ||
 	    nla_put_u8(msg, MEMTRACE_A_MODE, (uint8_t)q->mode) ||
+	    (!nested() && nla_put_flag(msg, MEMTRACE_A_PACKED)) ||
 	    (!q->all && (nla_put_u64(msg, MEMTRACE_A_START, q->start) ||
 			 nla_put_u64(msg, MEMTRACE_A_END, q->end)))) {
 		nlmsg_free(msg);

@@ -56,7 +56,8 @@
  *
  * /proc/memtrace
  * --------------
- * Write one query line, then read the answer from the same open file:
+ * Write one query line, then read the answer from the same open file (a
+ * query written later replaces it: one open file serves many queries):
  *
  *   QUERY := PID WS RANGE [WS MODE] [WS] [NEWLINE]
  *   RANGE := START WS END | START WS "+" LENGTH | "all"
@@ -100,7 +101,11 @@
  *                                 FLAGS_MASK, TASK_SIZE
  *   MEMTRACE_CMD_QUERY (dump)     request: PID (required), START (default
  *                                 0), END (default: the target's
- *                                 TASK_SIZE), MODE (default runs)
+ *                                 TASK_SIZE), MODE (default runs),
+ *                                 PACKED (flag, see below), NO_PFN
+ *                                 (flag: every pfn 0, as for a caller
+ *                                 without CAP_SYS_ADMIN; a residency
+ *                                 query saves 8 bytes a page)
  *                                 replies: each message repeats PID, START,
  *                                 END, MODE of the answer and carries
  *                                 MEMTRACE_A_RECORD nests in address
@@ -117,15 +122,30 @@
  * MEMTRACE_R_STATE (u8), MEMTRACE_R_FLAGS (u32), MEMTRACE_R_PFN (u64),
  * MEMTRACE_R_NODE (s32). A summary nest holds one u64 per state,
  * attribute number = state + 1.
+ *
+ * Packed answers
+ * --------------
+ * A QUERY with the MEMTRACE_A_PACKED flag is answered with arrays instead of
+ * one nest per record (a nest costs ~64 bytes and a dozen attribute headers;
+ * a page of a packed page vector costs 4 bytes, 12 with its pfn):
+ *
+ *   MEMTRACE_A_RUNS     an array of struct memtrace_run, one per record
+ *   MEMTRACE_A_PAGEVEC  pages mode, pages inside a VMA: struct
+ *                       memtrace_pagevec, then count __u32 page words, one
+ *                       record of one page each, from addr on
+ *   MEMTRACE_A_PFNVEC   count __u64 pfns of the PAGEVEC right before it;
+ *                       sent only to callers who may see pfns (else every
+ *                       pfn is 0)
+ *
+ * In address order, like the nests; unmapped gaps of pages mode come as
+ * RUNS. Runs and page words carry state, flags and node in one __u32 word,
+ * MEMTRACE_PW(). Arrays are only 4-byte aligned (netlink attributes are):
+ * read their __u64s with memcpy.
  */
 #ifndef _UAPI_MEMTRACE_H
 #define _UAPI_MEMTRACE_H
 
-#ifdef __KERNEL__
 #include <linux/types.h>
-#else
-#include <stdint.h>
-#endif
 
 #define MEMTRACE_PROC_NAME	"memtrace"
 #define MEMTRACE_QUERY_MAX	256	/* bytes in one query line */
@@ -212,6 +232,11 @@ enum memtrace_attr {
 	MEMTRACE_A_FLAGS_MASK,	/* u32: flags this module can report */
 	MEMTRACE_A_TASK_SIZE,	/* u64: largest END accepted (TASK_SIZE_MAX) */
 	MEMTRACE_A_PAD,
+	MEMTRACE_A_PACKED,	/* flag: answer with RUNS/PAGEVEC/PFNVEC */
+	MEMTRACE_A_RUNS,	/* binary: struct memtrace_run[] */
+	MEMTRACE_A_PAGEVEC,	/* binary: struct memtrace_pagevec, __u32[] */
+	MEMTRACE_A_PFNVEC,	/* binary: __u64[] */
+	MEMTRACE_A_NO_PFN,	/* flag: leave pfns out (0, no PFNVEC) */
 	__MEMTRACE_A_MAX
 };
 
@@ -230,5 +255,33 @@ enum memtrace_record_attr {
 };
 
 #define MEMTRACE_R_MAX (__MEMTRACE_R_MAX - 1)
+
+/*
+ * The word of a packed run or page: state in bits 0-3, flags in bits 4-15,
+ * node + 1 in bits 16-31 (0: MEMTRACE_NO_NODE).
+ */
+#define MEMTRACE_PW_FLAGS_SHIFT 4
+#define MEMTRACE_PW_NODE_SHIFT	16
+#define MEMTRACE_PW(state, flags, node)					\
+	((__u32)(state) | (__u32)(flags) << MEMTRACE_PW_FLAGS_SHIFT |	\
+	 (__u32)((node) + 1) << MEMTRACE_PW_NODE_SHIFT)
+#define MEMTRACE_PW_STATE(w)	((w) & 0xf)
+#define MEMTRACE_PW_FLAGS(w)	(((w) >> MEMTRACE_PW_FLAGS_SHIFT) & 0xfff)
+#define MEMTRACE_PW_NODE(w)	((int)((w) >> MEMTRACE_PW_NODE_SHIFT) - 1)
+
+struct memtrace_run {
+	__u64 addr;
+	__u64 pages;
+	__u64 pfn;
+	__u32 word;		/* MEMTRACE_PW(state, flags, node) */
+	__u32 reserved;		/* 0 */
+};
+
+struct memtrace_pagevec {
+	__u64 addr;		/* of the first page */
+	__u32 count;		/* page words that follow */
+	__u32 reserved;		/* 0 */
+	/* __u32 word[count]: MEMTRACE_PW(state, flags, node) */
+};
 
 #endif /* _UAPI_MEMTRACE_H */

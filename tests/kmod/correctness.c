@@ -526,6 +526,21 @@ static void t_isolation(void)
 	b2[n > 0 ? n : 0] = 0;
 	tap_ok(strstr(b1, "start=0x1000 end=0x2000") && strstr(b2, "start=0x5000 end=0x8000"),
 	       "isolation: each file answers its own query");
+	/* a second query on the same file replaces the first, even mid-answer */
+	n = snprintf(q, sizeof(q), "%d 0xc000 +0x2000", getpid());
+	tap_ok(write(f1, q, n) == n, "reuse: a second query on a half-read file");
+	n = read(f1, b1, 60);
+	b1[n > 0 ? n : 0] = 0;
+	tap_ok(strncmp(b1, "# memtrace", 10) == 0 && strstr(b1, "start=0xc000 end=0xe000"),
+	       "reuse: the answer to the second query starts afresh");
+	while (read(f1, b1, sizeof(b1)) > 0)
+		;
+	n = snprintf(q, sizeof(q), "%d 0x10000 +0x1000", getpid());
+	tap_ok(write(f1, q, n) == n, "reuse: a third query after the end of an answer");
+	n = read(f1, b1, 60);
+	b1[n > 0 ? n : 0] = 0;
+	tap_ok(strncmp(b1, "# memtrace", 10) == 0 && strstr(b1, "start=0x10000 end=0x11000"),
+	       "reuse: the third query is answered");
 	close(f1);
 	close(f2);
 

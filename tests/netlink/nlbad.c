@@ -342,6 +342,97 @@ static void exit_midway(void)
 		 r.msg[0] ? r.msg : "", "");
 }
 
+/* What a packed answer held (packed_cb). */
+struct packed_seen {
+	unsigned int records, runs, pagevecs, pfnvecs, other;
+	uint64_t pfn_or;	/* every pfn of the PFNVECs or-ed */
+};
+
+static int packed_cb(const struct nlmsghdr *h, void *arg)
+{
+	struct packed_seen *ps = arg;
+	const unsigned char *p = (const unsigned char *)NLMSG_DATA(h) + GENL_HDRLEN;
+	int rem = (int)h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+	const struct nlattr *a;
+
+	for (a = (const struct nlattr *)p; nlr_attr_ok(a, rem); a = nlr_attr_next((struct nlattr *)a, &rem)) {
+		switch (nlr_type(a)) {
+		case MEMTRACE_A_RECORD: ps->records++; break;
+		case MEMTRACE_A_RUNS: ps->runs++; break;
+		case MEMTRACE_A_PAGEVEC: ps->pagevecs++; break;
+		case MEMTRACE_A_PFNVEC:
+			ps->pfnvecs++;
+			for (int i = 0; i + 8 <= nlr_len(a); i += 8) {
+				uint64_t v;
+
+				memcpy(&v, (const char *)nlr_data(a) + i, 8);
+				ps->pfn_or |= v;
+			}
+			break;
+		case MEMTRACE_A_PID: case MEMTRACE_A_START: case MEMTRACE_A_END:
+		case MEMTRACE_A_MODE: case MEMTRACE_A_SUMMARY: case MEMTRACE_A_PAD:
+			break;
+		default: ps->other++; break;
+		}
+	}
+	return 0;
+}
+
+/* QUERY of [p, p + 4 pages) of this process in mode, with the flags given. */
+static void packed_query(const char *what, const void *p, int mode, bool packed, bool no_pfn,
+			 struct packed_seen *ps)
+{
+	struct nlr_result r;
+	int ret;
+
+	memset(ps, 0, sizeof(*ps));
+	query(getpid());
+	nlb_u64(&b, MEMTRACE_A_START, (uintptr_t)p);
+	nlb_u64(&b, MEMTRACE_A_END, (uintptr_t)p + 4 * 4096);
+	nlb_u8(&b, MEMTRACE_A_MODE, (uint8_t)mode);
+	if (packed)
+		nlb_attr(&b, MEMTRACE_A_PACKED, NULL, 0);
+	if (no_pfn)
+		nlb_attr(&b, MEMTRACE_A_NO_PFN, NULL, 0);
+	ret = nlr_send(&s, &b);
+	if (!ret)
+		ret = nlr_wait(&s, b.seq, &r, packed_cb, ps);
+	if (ret || !r.answered || r.error) {
+		tap_ok(0, "%s: answered (%s, error %d)", what, strerror(ret < 0 ? -ret : 0), r.error);
+		ps->other = ~0U;
+	}
+}
+
+/* PACKED and NO_PFN do what memtrace.h says (run as root: pfns shown). */
+static void packed_checks(void)
+{
+	char *p = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct packed_seen ps;
+
+	if (p == MAP_FAILED) {
+		tap_ok(0, "packed checks: mmap");
+		return;
+	}
+	p[0] = 1;
+	p[2 * 4096] = 1;
+	packed_query("pages, packed", p, MEMTRACE_MODE_PAGES, true, false, &ps);
+	tap_ok(ps.pagevecs >= 1 && ps.pfnvecs == ps.pagevecs && !ps.records && !ps.other &&
+	       ps.pfn_or != 0 && geteuid() == 0,
+	       "pages, packed, as root: page vectors (%u) each with its pfns (%u), pfns shown, "
+	       "no nests (%u)", ps.pagevecs, ps.pfnvecs, ps.records);
+	packed_query("pages, packed, NO_PFN", p, MEMTRACE_MODE_PAGES, true, true, &ps);
+	tap_ok(ps.pagevecs >= 1 && !ps.pfnvecs && !ps.records && !ps.other,
+	       "pages, packed, NO_PFN: page vectors (%u), no pfn vector (%u)", ps.pagevecs,
+	       ps.pfnvecs);
+	packed_query("runs, packed", p, MEMTRACE_MODE_RUNS, true, false, &ps);
+	tap_ok(ps.runs >= 1 && !ps.pagevecs && !ps.pfnvecs && !ps.records && !ps.other,
+	       "runs, packed: runs arrays (%u), nothing else", ps.runs);
+	packed_query("pages, nested", p, MEMTRACE_MODE_PAGES, false, false, &ps);
+	tap_ok(ps.records == 4 && !ps.runs && !ps.pagevecs && !ps.other,
+	       "pages, not packed: 4 record nests (%u), no arrays", ps.records);
+	munmap(p, 4 * 4096);
+}
+
 int main(void)
 {
 	uint64_t task_size = 0;
@@ -436,6 +527,25 @@ int main(void)
 	query(me);
 	nlb_u32(&b, MEMTRACE_A_PAGE_SIZE, 4096);
 	expect("MEMTRACE_A_PAGE_SIZE in a QUERY", -EINVAL, MSG_REQUIRED);
+
+	/* the flags carry no payload: the policy's length check says ERANGE */
+	packed_checks();
+
+	query(me);
+	nlb_u32(&b, MEMTRACE_A_PACKED, 1);
+	expect("MEMTRACE_A_PACKED with a payload (a flag)", -ERANGE, MSG_REQUIRED);
+
+	query(me);
+	nlb_u8(&b, MEMTRACE_A_NO_PFN, 1);
+	expect("MEMTRACE_A_NO_PFN with a payload (a flag)", -ERANGE, MSG_REQUIRED);
+
+	query(me);
+	nlb_attr(&b, MEMTRACE_A_RUNS, NULL, 0);
+	expect("MEMTRACE_A_RUNS in a QUERY (a reply attribute)", -EINVAL, MSG_REQUIRED);
+
+	query(me);
+	nlb_attr(&b, MEMTRACE_A_PAGEVEC, NULL, 0);
+	expect("MEMTRACE_A_PAGEVEC in a QUERY (a reply attribute)", -EINVAL, MSG_REQUIRED);
 
 	nlb_start(&b, &s, MEMTRACE_CMD_GET_INFO, NLM_F_ACK);
 	nlb_u32(&b, MEMTRACE_A_PID, (uint32_t)me);

@@ -98,39 +98,50 @@ grep -q '"transport":"netlink".*"page_size":4096,"nstates":7,' "$tmp/out"
 ok $? "info --json"
 
 # ---- 1. transport equivalence on stopped targets ----
-# equiv WHO PID RANGE MODE NAME: proc and netlink answer the same
+# ask3 AS PID RANGE MODE: the answer through proc, netlink (packed, the
+# default) and netlink with nested records, in $tmp/proc, $tmp/nl,
+# $tmp/nest; true when all three succeeded and are the same
+ask3() {
+	mt $1 --transport=proc query --$4 --tsv "$2" "$3"
+	rp=$?
+	cp "$tmp/out" "$tmp/proc"
+	cp "$tmp/err" "$tmp/proc.err"
+	mt $1 --transport=netlink query --$4 --tsv "$2" "$3"
+	rn=$?
+	cp "$tmp/out" "$tmp/nl"
+	cp "$tmp/err" "$tmp/nl.err"
+	export MEMTRACE_NL_NESTED=1
+	mt $1 --transport=netlink query --$4 --tsv "$2" "$3"
+	rs=$?
+	unset MEMTRACE_NL_NESTED
+	cp "$tmp/out" "$tmp/nest"
+	[ $rp -eq 0 ] && [ $rn -eq 0 ] && [ $rs -eq 0 ] &&
+		cmp -s "$tmp/proc" "$tmp/nl" && cmp -s "$tmp/nl" "$tmp/nest"
+}
+
+# equiv WHO PID RANGE MODE NAME: proc and netlink (both encodings) answer the same
 equiv() {
 	who=$1 pid=$2 range=$3 mode=$4 name=$5
 	as=
 	[ "$who" = root ] || as="--as $who"
-	mt $as --transport=proc query --$mode --tsv "$pid" "$range"
-	rp=$?
-	cp "$tmp/out" "$tmp/proc"
-	cp "$tmp/err" "$tmp/proc.err"
-	mt $as --transport=netlink query --$mode --tsv "$pid" "$range"
-	rn=$?
-	cp "$tmp/out" "$tmp/nl"
-	if [ $rp -eq 0 ] && [ $rn -eq 0 ] && cmp -s "$tmp/proc" "$tmp/nl"; then
-		ok 0 "$who: $name, $mode mode: proc == netlink ($(grep -vc '^#' "$tmp/nl") records)"
+	what="$who: $name, $mode mode: proc == netlink packed == nested"
+	if ask3 "$as" "$pid" "$range" "$mode"; then
+		ok 0 "$what ($(grep -vc '^#' "$tmp/nl") records)"
 		return
 	fi
 	# A stopped target does not change, but the kernel may (khugepaged,
-	# reclaim): ask both once more before calling it a difference.
-	echo "# $who $name $mode: first answers differ (proc exit $rp, netlink exit $rn); asking again"
+	# reclaim): ask once more before calling it a difference.
+	echo "# $who $name $mode: first answers differ (exit proc $rp, packed $rn, nested $rs); asking again"
 	diff "$tmp/proc" "$tmp/nl" 2>/dev/null | head -6 | sed 's/^/#   /'
-	mt $as --transport=proc query --$mode --tsv "$pid" "$range"
-	rp=$?
-	cp "$tmp/out" "$tmp/proc"
-	mt $as --transport=netlink query --$mode --tsv "$pid" "$range"
-	rn=$?
-	cp "$tmp/out" "$tmp/nl"
-	[ $rp -eq 0 ] && [ $rn -eq 0 ] && cmp -s "$tmp/proc" "$tmp/nl"
+	diff "$tmp/nl" "$tmp/nest" 2>/dev/null | head -6 | sed 's/^/#   /'
+	ask3 "$as" "$pid" "$range" "$mode"
 	r=$?
-	ok $r "$who: $name, $mode mode: proc == netlink ($(grep -vc '^#' "$tmp/nl") records)"
+	ok $r "$what ($(grep -vc '^#' "$tmp/nl") records)"
 	if [ $r -ne 0 ]; then
-		echo "#   proc exit $rp, netlink exit $rn"
-		show "$tmp/proc.err" "$tmp/err"
+		echo "#   exit proc $rp, packed $rn, nested $rs"
+		show "$tmp/proc.err" "$tmp/nl.err" "$tmp/err"
 		diff "$tmp/proc" "$tmp/nl" 2>/dev/null | head -20 | sed 's/^/#   /'
+		diff "$tmp/nl" "$tmp/nest" 2>/dev/null | head -20 | sed 's/^/#   /'
 	fi
 }
 

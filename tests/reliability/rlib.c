@@ -387,7 +387,8 @@ static size_t put_attr(unsigned char *p, uint16_t type, const void *data, uint16
 	struct nlattr a = { .nla_len = NLA_HDRLEN + len, .nla_type = type };
 
 	memcpy(p, &a, sizeof(a));
-	memcpy(p + NLA_HDRLEN, data, len);
+	if (len)
+		memcpy(p + NLA_HDRLEN, data, len);
 	memset(p + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
 	return NLA_HDRLEN + NLA_ALIGN(len);
 }
@@ -488,7 +489,7 @@ size_t rl_nl_query_msg(struct rl_nl *s, void *buf, uint32_t pid, uint64_t start,
 	struct nlmsghdr *h = buf;
 	struct genlmsghdr *g = (struct genlmsghdr *)(p + NLMSG_HDRLEN);
 	size_t len = NLMSG_HDRLEN + GENL_HDRLEN;
-	uint8_t m = mode;
+	uint8_t m = mode & 0xff;
 
 	memset(buf, 0, len);
 	g->cmd = MEMTRACE_CMD_QUERY;
@@ -498,6 +499,8 @@ size_t rl_nl_query_msg(struct rl_nl *s, void *buf, uint32_t pid, uint64_t start,
 	if (have_end)
 		len += put_attr(p + len, MEMTRACE_A_END, &end, 8);
 	len += put_attr(p + len, MEMTRACE_A_MODE, &m, 1);
+	if (mode & RL_PACKED)
+		len += put_attr(p + len, MEMTRACE_A_PACKED, NULL, 0);
 	h->nlmsg_len = len;
 	h->nlmsg_type = s->family;
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -580,6 +583,69 @@ static bool check_summary_nest(struct rl_check *c, const struct nlattr *nest)
 	return rl_check_summary(c, total, counts);
 }
 
+/* MEMTRACE_A_RUNS: whole struct memtrace_run records, each checked. */
+static bool check_runs(struct rl_check *c, const struct nlattr *a)
+{
+	unsigned int len = a->nla_len - NLA_HDRLEN;
+	struct memtrace_run run;
+
+	if (len % sizeof(run))
+		return rl_check_fail(c, "runs array of %u bytes", len);
+	for (unsigned int off = 0; off < len; off += sizeof(run)) {
+		memcpy(&run, (const char *)a + NLA_HDRLEN + off, sizeof(run));
+		if (run.reserved)
+			return rl_check_fail(c, "run 0x%" PRIx64 ": reserved 0x%x", (uint64_t)run.addr,
+					     run.reserved);
+		if (MEMTRACE_PW_FLAGS(run.word) >> 11 || MEMTRACE_PW_STATE(run.word) >= MEMTRACE_NSTATES)
+			return rl_check_fail(c, "run 0x%" PRIx64 ": word 0x%x", (uint64_t)run.addr,
+					     run.word);
+		if (!rl_check_record(c, run.addr, run.pages, MEMTRACE_PW_STATE(run.word),
+				     MEMTRACE_PW_FLAGS(run.word), run.pfn, MEMTRACE_PW_NODE(run.word)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * MEMTRACE_A_PAGEVEC, with pfns from the PFNVEC that must follow it when pfns
+ * are shown (pfns: its data, NULL when there is none).
+ */
+static bool check_pagevec(struct rl_check *c, const struct nlattr *a, const struct nlattr *pfns)
+{
+	unsigned int len = a->nla_len - NLA_HDRLEN;
+	const char *d = (const char *)a + NLA_HDRLEN;
+	struct memtrace_pagevec v;
+	uint64_t pfn = 0;
+	uint32_t w;
+
+	if (c->mode != MEMTRACE_MODE_PAGES)
+		return rl_check_fail(c, "a page vector in runs mode");
+	if (len < sizeof(v))
+		return rl_check_fail(c, "page vector of %u bytes", len);
+	memcpy(&v, d, sizeof(v));
+	if (!v.count || v.reserved || len != sizeof(v) + v.count * 4)
+		return rl_check_fail(c, "page vector 0x%" PRIx64 ": count %u reserved %u, %u bytes",
+				     (uint64_t)v.addr, v.count, v.reserved, len);
+	if (pfns && pfns->nla_len != NLA_HDRLEN + v.count * 8)
+		return rl_check_fail(c, "page vector 0x%" PRIx64 " of %u pages: pfn vector of %u bytes",
+				     (uint64_t)v.addr, v.count, pfns->nla_len - NLA_HDRLEN);
+	if (!pfns && c->admin)
+		return rl_check_fail(c, "page vector 0x%" PRIx64 " without pfns (as admin)",
+				     (uint64_t)v.addr);
+	for (uint32_t i = 0; i < v.count; i++) {
+		memcpy(&w, d + sizeof(v) + i * 4, 4);
+		if (pfns)
+			memcpy(&pfn, (const char *)pfns + NLA_HDRLEN + i * 8, 8);
+		if (MEMTRACE_PW_FLAGS(w) >> 11 || MEMTRACE_PW_STATE(w) == MEMTRACE_UNMAPPED)
+			return rl_check_fail(c, "page 0x%" PRIx64 ": word 0x%x",
+					     (uint64_t)v.addr + i * RL_PAGE, w);
+		if (!rl_check_record(c, v.addr + i * RL_PAGE, 1, MEMTRACE_PW_STATE(w),
+				     MEMTRACE_PW_FLAGS(w), pfn, MEMTRACE_PW_NODE(w)))
+			return false;
+	}
+	return true;
+}
+
 /* The query a dump message repeats: adopted from the first, then equal. */
 static bool header_ok(struct rl_check *c, uint32_t pid, uint64_t start, uint64_t end,
 		      uint8_t mode, bool *first)
@@ -609,7 +675,7 @@ bool rl_nl_check_msg(struct rl_check *c, const struct nlmsghdr *h, uint16_t fami
 	uint32_t pid = 0;
 	uint64_t start = 0, end = 0;
 	uint8_t mode = 0;
-	unsigned int seen = 0;
+	unsigned int seen = 0, prev = 0;
 	const struct nlattr *a;
 	int rem;
 
@@ -637,14 +703,34 @@ bool rl_nl_check_msg(struct rl_check *c, const struct nlmsghdr *h, uint16_t fami
 		case MEMTRACE_A_PAD: ok = a->nla_len == NLA_HDRLEN; break;
 		case MEMTRACE_A_RECORD:
 		case MEMTRACE_A_SUMMARY:
+		case MEMTRACE_A_RUNS:
+		case MEMTRACE_A_PAGEVEC:
+		case MEMTRACE_A_PFNVEC: {
+			const struct nlattr *next = (const struct nlattr *)((const char *)a +
+									    NLA_ALIGN(a->nla_len));
+			int left = rem - NLA_ALIGN(a->nla_len);
+
 			if (seen != 0x1e)
 				return rl_check_fail(c, "record before PID/START/END/MODE");
 			if (!header_ok(c, pid, start, end, mode, first))
 				return false;
-			if (t == MEMTRACE_A_RECORD ? !check_record_nest(c, a) :
-			    !check_summary_nest(c, a))
+			if (t == MEMTRACE_A_RECORD)
+				ok = check_record_nest(c, a);
+			else if (t == MEMTRACE_A_SUMMARY)
+				ok = check_summary_nest(c, a);
+			else if (t == MEMTRACE_A_RUNS)
+				ok = check_runs(c, a);
+			else if (t == MEMTRACE_A_PAGEVEC)
+				ok = check_pagevec(c, a, left >= NLA_HDRLEN && next->nla_len >= NLA_HDRLEN &&
+						   next->nla_len <= left &&
+						   next->nla_type == MEMTRACE_A_PFNVEC ? next : NULL);
+			else if (prev != MEMTRACE_A_PAGEVEC)
+				return rl_check_fail(c, "a pfn vector without its page vector");
+			if (!ok)
 				return false;
+			prev = t;
 			continue;
+		}
 		default:
 			return rl_check_fail(c, "unexpected attribute %u in a dump message", t);
 		}

@@ -23,6 +23,8 @@
 #include "memtrace.h"
 
 #define RL_PAGE ((uint64_t)4096)
+/* or-ed into the mode of rl_nl_query(_msg): ask for a packed answer */
+#define RL_PACKED 0x100
 #define RL_PID_MAX_LIMIT 4194304	/* PID_MAX_LIMIT on 64-bit */
 
 /* ---- knobs ---- */

@@ -6,7 +6,8 @@
  * Targets (4) churn an 8 MiB arena: mmap (anonymous, shared, file, THP) /
  * munmap / mprotect / madvise(MADV_DONTNEED, MADV_PAGEOUT) / touch / fork a
  * child that writes and exits, and exit after a random lifetime (a new
- * target takes the slot). Queriers (8: /proc and netlink, runs and pages
+ * target takes the slot). Queriers (8: /proc and netlink (packed or nested
+ * records at random), runs and pages
  * modes) query the arenas, parts of them and whole address spaces; every
  * answer goes through the checker (rlib.c). A query may end in ESRCH only
  * when its target has exited: a target marks itself before it exits, so an
@@ -275,7 +276,8 @@ static void querier(int qi, uint64_t seed)
 			s = e = 0;
 		rl_check_init(&c, pid, s, e, mode, true);
 		if (nl)
-			err = rl_nl_query(&nls, &c, pid, s, e, !whole, mode, NULL);
+			err = rl_nl_query(&nls, &c, pid, s, e, !whole,
+					  mode | (rl_chance(&r, 50) ? RL_PACKED : 0), NULL);
 		else
 			err = proc_query(&c, pid, s, e, whole, mode, &r, &bytes);
 		atomic_fetch_add(&st->queries, 1);
