@@ -4,7 +4,7 @@
  * what a user has today: /proc/PID/pagemap, mincore(2) and the PAGEMAP_SCAN
  * ioctl (6.7+). Runs inside the lab VM with the module loaded, as root.
  *
- *   bench [--sizes 64M,1G] [--repeat N] [--label K] [--accel A] [--date D]
+ *   bench [--sizes 2M,64M,1G] [--repeat N] [--label K] [--accel A] [--date D]
  *   bench --smoke        4 MiB, one repeat, TAP: every method ran and all
  *                        methods agree on the number of present pages
  *
@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,15 +70,17 @@ struct mt_page_region {
 enum method {
 	M_NL_RUNS, M_NL_PAGES, M_PROC_RUNS, M_PROC_PAGES,
 	M_PAGEMAP, M_MINCORE, M_SCAN,
-	/* profiling variants: answer received but not parsed */
-	M_NL_RUNS_RAW, M_NL_PAGES_RAW, M_PROC_RUNS_RAW, M_PROC_PAGES_RAW,
+	/* profiling variants: netlink's nested records; /proc's answer not parsed */
+	M_NL_RUNS_NEST, M_NL_PAGES_NEST, M_PROC_RUNS_RAW, M_PROC_PAGES_RAW,
+	M_NL_PAGES_NOPFN,	/* packed, MEMTRACE_A_NO_PFN: a residency query */
 	M_N
 };
 static const char *const method_names[M_N] = {
 	"nl runs", "nl pages", "proc runs", "proc pages",
 	"pagemap pread", "mincore", "PAGEMAP_SCAN",
-	"nl runs (no parse)", "nl pages (no parse)",
+	"nl runs (nested)", "nl pages (nested)",
 	"proc runs (no parse)", "proc pages (no parse)",
+	"nl pages (no pfn)",
 };
 #define M_MAIN 7	/* methods in the main table */
 
@@ -150,7 +153,8 @@ static void nla_add(struct nlreq *r, uint16_t type, const void *data, uint16_t l
 
 	a->nla_type = type;
 	a->nla_len = NLA_HDRLEN + len;
-	memcpy(NLA_DATA(a), data, len);
+	if (len)
+		memcpy(NLA_DATA(a), data, len);
 	r->n.nlmsg_len = NLMSG_ALIGN(r->n.nlmsg_len) + NLA_ALIGN(a->nla_len);
 }
 
@@ -216,51 +220,86 @@ static void nl_open(void)
 	}
 }
 
+static uint64_t get_u64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static bool state_backed(unsigned int st)
+{
+	return st == MEMTRACE_PRESENT || st == MEMTRACE_ZERO;
+}
+
 /*
  * Add up one QUERY message: *backed gets the present and zero pages of its
- * records (only when parse is set: with parse off only the top-level
- * attributes are stepped over, the records are not looked into), *sum_backed
- * those of the summary, when the message carries it.
+ * records (packed arrays or nested records), *sum_backed those of the
+ * summary, when the message carries it.
  */
-static void nl_parse(struct nlmsghdr *h, bool parse, uint64_t *backed,
-		     uint64_t *sum_backed)
+static void nl_parse(struct nlmsghdr *h, uint64_t *backed, uint64_t *sum_backed)
 {
 	struct nlattr *a, *b;
 	int rem, rem2;
 
 	for_each_nla(a, (char *)NLMSG_DATA(h) + GENL_HDRLEN,
 		     h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN), rem) {
-		if ((a->nla_type & NLA_TYPE_MASK) == MEMTRACE_A_RECORD && parse) {
+		unsigned int len = a->nla_len - NLA_HDRLEN;
+		const char *d = NLA_DATA(a);
+
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case MEMTRACE_A_RUNS:
+			for (unsigned int i = 0; i + sizeof(struct memtrace_run) <= len;
+			     i += sizeof(struct memtrace_run)) {
+				uint32_t w;
+
+				memcpy(&w, d + i + offsetof(struct memtrace_run, word), 4);
+				if (state_backed(MEMTRACE_PW_STATE(w)))
+					*backed += get_u64(d + i + offsetof(struct memtrace_run, pages));
+			}
+			break;
+		case MEMTRACE_A_PAGEVEC: {
+			const uint32_t *w = (const uint32_t *)(d + sizeof(struct memtrace_pagevec));
+			uint32_t n = ((const struct memtrace_pagevec *)d)->count;
+
+			for (uint32_t i = 0; i < n; i++)
+				*backed += state_backed(MEMTRACE_PW_STATE(w[i]));
+			break;
+		}
+		case MEMTRACE_A_RECORD: {
 			uint64_t pages = 0;
 			int st = -1;
 
-			for_each_nla(b, NLA_DATA(a), a->nla_len - NLA_HDRLEN, rem2) {
+			for_each_nla(b, NLA_DATA(a), len, rem2) {
 				if (b->nla_type == MEMTRACE_R_PAGES)
-					memcpy(&pages, NLA_DATA(b), 8);
+					pages = get_u64(NLA_DATA(b));
 				else if (b->nla_type == MEMTRACE_R_STATE)
 					st = *(uint8_t *)NLA_DATA(b);
 			}
-			if (st == MEMTRACE_PRESENT || st == MEMTRACE_ZERO)
+			if (state_backed(st))
 				*backed += pages;
-		} else if ((a->nla_type & NLA_TYPE_MASK) == MEMTRACE_A_SUMMARY) {
-			for_each_nla(b, NLA_DATA(a), a->nla_len - NLA_HDRLEN, rem2) {
-				uint64_t v;
-
-				memcpy(&v, NLA_DATA(b), 8);
-				if (b->nla_type == MEMTRACE_PRESENT + 1 ||
-				    b->nla_type == MEMTRACE_ZERO + 1)
-					*sum_backed += v;
-			}
+			break;
+		}
+		case MEMTRACE_A_SUMMARY:
+			for_each_nla(b, NLA_DATA(a), len, rem2)
+				if (state_backed(b->nla_type - 1))
+					*sum_backed += get_u64(NLA_DATA(b));
+			break;
 		}
 	}
 }
 
 /*
- * One QUERY dump of pid's [start, end) (end 0: to TASK_SIZE) in mode. Returns
- * the backed pages of the summary, checked against the records' when parse is
- * set. hook, when set, is called every 16 messages (kernel memory probe).
+ * One QUERY dump of pid's [start, end) (end 0: to TASK_SIZE) in mode, packed
+ * or with nested records, with pfns or not (how). Returns the backed pages of the summary, checked
+ * against the records'. hook, when set, is called every 16 messages (kernel
+ * memory probe).
  */
-static uint64_t nl_query(int pid, uint64_t start, uint64_t end, int mode, bool parse,
+#define NL_PACKED 1	/* MEMTRACE_A_PACKED */
+#define NL_NO_PFN 2	/* MEMTRACE_A_NO_PFN */
+
+static uint64_t nl_query(int pid, uint64_t start, uint64_t end, int mode, int how,
 			 void (*hook)(void))
 {
 	struct nlreq r = { 0 };
@@ -281,6 +320,10 @@ static uint64_t nl_query(int pid, uint64_t start, uint64_t end, int mode, bool p
 	if (end)
 		nla_add(&r, MEMTRACE_A_END, &end, 8);
 	nla_add(&r, MEMTRACE_A_MODE, &m, 1);
+	if (how & NL_PACKED)
+		nla_add(&r, MEMTRACE_A_PACKED, NULL, 0);
+	if (how & NL_NO_PFN)
+		nla_add(&r, MEMTRACE_A_NO_PFN, NULL, 0);
 	nl_send(&r);
 
 	while (!done) {
@@ -300,12 +343,12 @@ static uint64_t nl_query(int pid, uint64_t start, uint64_t end, int mode, bool p
 				errno = -e->error;
 				die("memtrace QUERY");
 			}
-			nl_parse(h, parse, &backed, &sum_backed);
+			nl_parse(h, &backed, &sum_backed);
 			if (hook && ++msgs % 16 == 1)
 				hook();
 		}
 	}
-	if (parse && backed != sum_backed) {
+	if (backed != sum_backed) {
 		fprintf(stderr, "bench: netlink records say %" PRIu64
 			" backed pages, the summary %" PRIu64 "\n", backed, sum_backed);
 		exit(1);
@@ -320,6 +363,8 @@ static uint64_t nl_query(int pid, uint64_t start, uint64_t end, int mode, bool p
 static char *proc_buf;
 static char proc_tail[512];
 
+static int proc_fd = -1;
+
 static uint64_t proc_query(int pid, uint64_t start, uint64_t end, const char *mode,
 			   bool parse, void (*hook)(void))
 {
@@ -331,9 +376,15 @@ static uint64_t proc_query(int pid, uint64_t start, uint64_t end, const char *mo
 	ssize_t n;
 
 	proc_tail[0] = '\0';
-	fd = open("/proc/memtrace", O_RDWR | O_CLOEXEC);
-	if (fd < 0)
+	/*
+	 * One open file for every query, as the netlink socket is one: a new
+	 * query written to it replaces the last (memtrace.h).
+	 */
+	if (proc_fd < 0)
+		proc_fd = open("/proc/memtrace", O_RDWR | O_CLOEXEC);
+	if (proc_fd < 0)
 		die("open /proc/memtrace");
+	fd = proc_fd;
 	if (end)
 		len = snprintf(q, sizeof(q), "%d 0x%" PRIx64 " 0x%" PRIx64 " %s\n",
 			       pid, start, end, mode);
@@ -386,7 +437,6 @@ static uint64_t proc_query(int pid, uint64_t start, uint64_t end, const char *mo
 	}
 	if (n < 0)
 		die("read /proc/memtrace");
-	close(fd);
 	{
 		char *s = strstr(proc_tail, " zero="), *t = strstr(proc_tail, " present=");
 
@@ -460,6 +510,7 @@ static int64_t pagemap_scan(int pid, uint64_t start, uint64_t end)
 	};
 	char path[64];
 	int64_t backed = 0;
+	uint64_t seen = start;
 	int fd, n;
 
 	snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
@@ -472,8 +523,18 @@ static int64_t pagemap_scan(int pid, uint64_t start, uint64_t end)
 			close(fd);
 			return -1;
 		}
-		for (int i = 0; i < n; i++)
-			backed += (scan_buf[i].end - scan_buf[i].start) / PAGE;
+		/*
+		 * Count each page once: a walk resumed at walk_end can report
+		 * again the end of a region the previous call returned.
+		 */
+		for (int i = 0; i < n; i++) {
+			uint64_t lo = scan_buf[i].start > seen ? scan_buf[i].start : seen;
+
+			if (scan_buf[i].end > lo)
+				backed += (scan_buf[i].end - lo) / PAGE;
+			if (scan_buf[i].end > seen)
+				seen = scan_buf[i].end;
+		}
 		if (a.walk_end >= end)
 			break;
 		a.start = a.walk_end;
@@ -567,10 +628,12 @@ static int cmp_d(const void *a, const void *b)
 static int64_t run_method(enum method m, int pid, uint64_t s, uint64_t e)
 {
 	switch (m) {
-	case M_NL_RUNS: return nl_query(pid, s, e, MEMTRACE_MODE_RUNS, true, NULL);
-	case M_NL_PAGES: return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, true, NULL);
-	case M_NL_RUNS_RAW: return nl_query(pid, s, e, MEMTRACE_MODE_RUNS, false, NULL);
-	case M_NL_PAGES_RAW: return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, false, NULL);
+	case M_NL_RUNS: return nl_query(pid, s, e, MEMTRACE_MODE_RUNS, NL_PACKED, NULL);
+	case M_NL_PAGES: return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, NL_PACKED, NULL);
+	case M_NL_RUNS_NEST: return nl_query(pid, s, e, MEMTRACE_MODE_RUNS, 0, NULL);
+	case M_NL_PAGES_NEST: return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, 0, NULL);
+	case M_NL_PAGES_NOPFN:
+		return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, NL_PACKED | NL_NO_PFN, NULL);
 	case M_PROC_RUNS: return proc_query(pid, s, e, "runs", true, NULL);
 	case M_PROC_PAGES: return proc_query(pid, s, e, "pages", true, NULL);
 	case M_PROC_RUNS_RAW: return proc_query(pid, s, e, "runs", false, NULL);
@@ -742,8 +805,10 @@ static const char *size_name(size_t s)
 	i = (i + 1) % 4;
 	if (s >= 1024 * MIB)
 		snprintf(b[i], 16, "%zu GiB", s / (1024 * MIB));
-	else
+	else if (s >= MIB)
 		snprintf(b[i], 16, "%zu MiB", s / MIB);
+	else
+		snprintf(b[i], 16, "%zu KiB", s / 1024);
 	return b[i];
 }
 
@@ -828,16 +893,19 @@ static void report(void)
 			}
 			printf("\n");
 		}
-		printf("\n%s, profiling: answer received but not parsed (ms), and pagemap/mincore for reference:\n\n"
-		       "| state | nl runs | nl runs (no parse) | nl pages | nl pages (no parse) |"
-		       " proc runs | proc runs (no parse) | proc pages | proc pages (no parse) | THP kB |\n"
-		       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", size_name(sr->size));
+		printf("\n%s, profiling (ms): netlink packed (the default) vs nested records (one nest of "
+		       "attributes per record); /proc with the text parsed vs only read:\n\n"
+		       "| state | nl runs | nl runs (nested) | nl pages | nl pages (nested) |"
+		       " nl pages (no pfn) | proc runs | proc runs (no parse) | proc pages |"
+		       " proc pages (no parse) | THP kB |\n"
+		       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", size_name(sr->size));
 		for (int s = 0; s < S_N; s++) {
 			printf("| %s |", state_names[s]);
 			cell(&sr->r[s][M_NL_RUNS]);
-			cell(&sr->r[s][M_NL_RUNS_RAW]);
+			cell(&sr->r[s][M_NL_RUNS_NEST]);
 			cell(&sr->r[s][M_NL_PAGES]);
-			cell(&sr->r[s][M_NL_PAGES_RAW]);
+			cell(&sr->r[s][M_NL_PAGES_NEST]);
+			cell(&sr->r[s][M_NL_PAGES_NOPFN]);
 			cell(&sr->r[s][M_PROC_RUNS]);
 			cell(&sr->r[s][M_PROC_RUNS_RAW]);
 			cell(&sr->r[s][M_PROC_PAGES]);
@@ -877,6 +945,8 @@ static void report(void)
 		struct result (*r)[M_N] = sres[z].r;
 		char d[256];
 
+		if (sres[z].size < 64 * MIB)
+			continue;	/* the fixed cost of one query: no targets */
 		printf("%s region:\n\n", size_name(sres[z].size));
 		snprintf(d, sizeof(d), "%.2f vs %.2f ms", r[S_WRITTEN][M_NL_RUNS].med,
 			 r[S_WRITTEN][M_MINCORE].med);
@@ -894,10 +964,12 @@ static void report(void)
 		} else {
 			printf("- n/a    THP and untouched vs PAGEMAP_SCAN: this kernel has no PAGEMAP_SCAN\n");
 		}
-		snprintf(d, sizeof(d), "%.2f vs %.2f ms", r[S_ALTERNATE][M_NL_PAGES].med,
-			 r[S_ALTERNATE][M_MINCORE].med);
-		target("every other page: nl pages / mincore", r[S_ALTERNATE][M_NL_PAGES].med /
-		       r[S_ALTERNATE][M_MINCORE].med, 1.5, d);
+		snprintf(d, sizeof(d), "%.2f vs %.2f ms; with pfns (8 bytes a page more, "
+			 "as root): %.2f ms, %.2fx", r[S_ALTERNATE][M_NL_PAGES_NOPFN].med,
+			 r[S_ALTERNATE][M_MINCORE].med, r[S_ALTERNATE][M_NL_PAGES].med,
+			 r[S_ALTERNATE][M_NL_PAGES].med / r[S_ALTERNATE][M_MINCORE].med);
+		target("every other page: nl pages (no pfn, like mincore) / mincore",
+		       r[S_ALTERNATE][M_NL_PAGES_NOPFN].med / r[S_ALTERNATE][M_MINCORE].med, 1.5, d);
 		{
 			double worst = 0;
 			int ws = 0;
@@ -928,7 +1000,7 @@ static void report(void)
 				worst = v;
 		}
 		printf("- %s kernel memory per query bounded by a constant: max MemFree drop "
-		       "%ld kB whatever the region size (bound by design: one 16 KiB buffer + "
+		       "%ld kB whatever the region size (bound by design: one 8 KiB buffer + "
 		       "state per /proc file; one dump state + socket buffers <= rcvbuf for netlink)\n",
 		       worst < 1024 ? "MET   " : "CHECK ", worst);
 	}
@@ -968,7 +1040,8 @@ static void run_size(struct size_results *sr)
 {
 	static const enum method all[] = {
 		M_NL_RUNS, M_NL_PAGES, M_PROC_RUNS, M_PROC_PAGES, M_PAGEMAP, M_MINCORE,
-		M_SCAN, M_NL_RUNS_RAW, M_NL_PAGES_RAW, M_PROC_RUNS_RAW, M_PROC_PAGES_RAW,
+		M_SCAN, M_NL_RUNS_NEST, M_NL_PAGES_NEST, M_PROC_RUNS_RAW, M_PROC_PAGES_RAW,
+		M_NL_PAGES_NOPFN,
 	};
 	int nm = smoke ? M_MAIN : (int)(sizeof(all) / sizeof(all[0]));
 
@@ -1014,7 +1087,7 @@ static void run_size(struct size_results *sr)
 			sr->km_proc_free = km_max_free;
 			sr->km_proc_slab = km_max_slab;
 			km_start();
-			nl_query(getpid(), a, e, MEMTRACE_MODE_PAGES, false, km_hook);
+			nl_query(getpid(), a, e, MEMTRACE_MODE_PAGES, NL_PACKED, km_hook);
 			sr->km_nl_free = km_max_free;
 			sr->km_nl_slab = km_max_slab;
 			sr->km_pages = sr->size / PAGE;
@@ -1039,8 +1112,8 @@ static void run_as(void)
 				continue;
 			t0 = now_ms();
 			switch (i) {
-			case 0: b_all[i] = nl_query(child, 0, 0, MEMTRACE_MODE_RUNS, true, NULL); break;
-			case 1: b_all[i] = nl_query(child, 0, 0, MEMTRACE_MODE_PAGES, true, NULL); break;
+			case 0: b_all[i] = nl_query(child, 0, 0, MEMTRACE_MODE_RUNS, NL_PACKED, NULL); break;
+			case 1: b_all[i] = nl_query(child, 0, 0, MEMTRACE_MODE_PAGES, NL_PACKED, NULL); break;
 			case 2: b_all[i] = proc_query(child, 0, 0, "runs", true, NULL); break;
 			case 3: b_all[i] = pagemap_scan(child, 0, 0x7ffffffff000ULL); break;
 			}
@@ -1049,8 +1122,8 @@ static void run_as(void)
 			b_maps[i] = 0;
 			for (int k = 0; k < n; k++) {
 				switch (i) {
-				case 0: b_maps[i] += nl_query(child, v[k].s, v[k].e, MEMTRACE_MODE_RUNS, true, NULL); break;
-				case 1: b_maps[i] += nl_query(child, v[k].s, v[k].e, MEMTRACE_MODE_PAGES, true, NULL); break;
+				case 0: b_maps[i] += nl_query(child, v[k].s, v[k].e, MEMTRACE_MODE_RUNS, NL_PACKED, NULL); break;
+				case 1: b_maps[i] += nl_query(child, v[k].s, v[k].e, MEMTRACE_MODE_PAGES, NL_PACKED, NULL); break;
 				case 2: b_maps[i] += proc_query(child, v[k].s, v[k].e, "runs", true, NULL); break;
 				case 3: b_maps[i] += pagemap_scan(child, v[k].s, v[k].e); break;
 				}
