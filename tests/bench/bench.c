@@ -1001,7 +1001,7 @@ static void report(void)
 		}
 		printf("- %s kernel memory per query bounded by a constant: max MemFree drop "
 		       "%ld kB whatever the region size (bound by design: one 8 KiB buffer + "
-		       "state per /proc file; one dump state + socket buffers <= rcvbuf for netlink)\n",
+		       "state per /proc file; one dump state, 16 KiB of pfns for a packed pages-mode answer, and socket buffers <= rcvbuf for netlink)\n",
 		       worst < 1024 ? "MET   " : "CHECK ", worst);
 	}
 	printf("\n=== end markdown\n");
