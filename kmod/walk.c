@@ -283,51 +283,73 @@ static __always_inline bool memtrace_key_match(const struct memtrace_class *c,
 				MEMTRACE_PTE_BITS_MASK : ~(u64)0)) == c->key;
 }
 
+/* A keyed class as the pages loop keeps it: entries with (val & mask) == key. */
+struct memtrace_slot {
+	u64 mask;
+	u64 key;
+	u32 word;		/* MEMTRACE_PW() */
+	u8 state;
+	bool valid;
+};
+
 /*
- * Pages mode: each entry of [addr, end) of a PTE table is a record. The room
- * a sink lent (walk.h) is filled through local copies of its cursor, written
- * back before anything else looks at the walk.
+ * Pages mode: each entry of [addr, end) of a PTE table is a record. Two keyed
+ * classes are kept at hand, so that pages which alternate (written, not
+ * written) are not classified again either. The room a sink lent (walk.h) is
+ * filled through local copies of its cursor, written back before anything
+ * else looks at the walk.
  */
 static int memtrace_pte_pages(struct memtrace_walk *w,
 			      struct vm_area_struct *vma, bool anon_fast,
 			      pte_t *ptep, unsigned long addr, unsigned long end)
 {
-	struct memtrace_class c = {}, last = {};
-	unsigned int room = w->pv_room;
+	struct memtrace_slot slot[2] = {};
+	struct memtrace_class c;
+	unsigned int room = w->pv_room, lru = 0;
 	unsigned long next = w->pv_next;
-	u32 *word = w->pv_word, cw = 0;
-	u64 *pfn = w->pv_pfn;
-	int ret = 0;
+	u32 *word = w->pv_word, cw;
+	u64 *pfn = w->pv_pfn, cpfn;
+	int ret;
+	u8 st;
 
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
 		pte_t pte = ptep_get(ptep);
+		u64 v = pte_val(pte);
+		int i;
 
-		/*
-		 * Two keyed classes at hand, the last page's and the one
-		 * before it of another class: pages that alternate (written,
-		 * not written) are not classified again either.
-		 */
-		if (c.keyed && memtrace_key_match(&c, pte)) {
-			if (c.state == MEMTRACE_PRESENT)
-				c.pfn = pte_pfn(pte);
-		} else if (last.keyed && memtrace_key_match(&last, pte)) {
-			swap(c, last);
-			if (c.state == MEMTRACE_PRESENT)
-				c.pfn = pte_pfn(pte);
-			cw = MEMTRACE_PW(c.state, c.flags, c.node);
+		if (slot[0].valid && (v & slot[0].mask) == slot[0].key)
+			i = 0;
+		else if (slot[1].valid && (v & slot[1].mask) == slot[1].key)
+			i = 1;
+		else
+			i = -1;
+		if (i >= 0) {
+			lru = !i;
+			cw = slot[i].word;
+			st = slot[i].state;
+			cpfn = st == MEMTRACE_NONE ? 0 : pte_pfn(pte);
 		} else {
-			if (c.keyed)
-				last = c;
 			memtrace_pte_class(w, vma, anon_fast, pte, &c);
 			cw = MEMTRACE_PW(c.state, c.flags, c.node);
+			st = c.state;
+			cpfn = c.pfn;
+			if (c.keyed) {
+				slot[lru].mask = c.state == MEMTRACE_PRESENT ?
+						 MEMTRACE_PTE_BITS_MASK : ~(u64)0;
+				slot[lru].key = c.key;
+				slot[lru].word = cw;
+				slot[lru].state = st;
+				slot[lru].valid = true;
+				lru = !lru;
+			}
 		}
 		if (room && addr == next) {
 			*word++ = cw;
 			if (pfn)
-				*pfn++ = w->show_pfn ? c.pfn : 0;
+				*pfn++ = w->show_pfn ? cpfn : 0;
 			room--;
 			next += PAGE_SIZE;
-			w->counts[c.state]++;
+			w->counts[st]++;
 			continue;
 		}
 		/* the slow way: the walk's cursor must be current for it */
@@ -338,8 +360,8 @@ static int memtrace_pte_pages(struct memtrace_walk *w,
 			w->pv_next = next;
 			w->next = next;
 		}
-		ret = memtrace_add(w, addr, 1, c.state, c.flags, c.pfn, false,
-				   c.node);
+		ret = memtrace_add(w, addr, 1, st, MEMTRACE_PW_FLAGS(cw), cpfn,
+				   false, MEMTRACE_PW_NODE(cw));
 		if (ret)
 			return ret;
 		room = w->pv_room;
