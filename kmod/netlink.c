@@ -19,21 +19,38 @@
 
 /* Pfns a packed page vector holds until it is closed: 16 KiB */
 #define MEMTRACE_NL_PFNS	2048
+/* Words a PAGEIDX may index (the format allows 256): a range has few */
+#define MEMTRACE_NL_WORDS	64
+
+/*
+ * A testing knob: fewer words a PAGEIDX (1 to MEMTRACE_NL_WORDS), so that
+ * tests see vectors end because their words are full.
+ */
+static unsigned int pageidx_words = MEMTRACE_NL_WORDS;
+module_param(pageidx_words, uint, 0644);
+MODULE_PARM_DESC(pageidx_words,
+		 "words a page index vector holds, 1-64 (default 64; for tests)");
 
 struct memtrace_nl_dump {
 	struct memtrace_walk walk;
 	struct sk_buff *skb;	/* the message being filled */
 	bool packed;		/* MEMTRACE_A_PACKED asked for */
+	bool indexed;		/* and MEMTRACE_A_INDEXED: PAGEIDX, not PAGEVEC */
+	unsigned int nwords;	/* words a PAGEIDX holds (pageidx_words) */
 	bool summary_sent;
 	/*
-	 * Packed answers: the array attribute open at the tail of skb (RUNS
-	 * or PAGEVEC, NULL if none); a PAGEVEC's pfns wait in pfns and go out
-	 * in a PFNVEC when it closes.
+	 * Packed answers: the array attribute open at the tail of skb (RUNS,
+	 * PAGEVEC or PAGEIDX, NULL if none); a page vector's pfns wait in
+	 * pfns and go out in a PFNVEC when it closes, a PAGEIDX's words wait
+	 * in pal.
 	 */
 	struct nlattr *arr;
 	struct memtrace_pagevec *vec;
+	struct memtrace_pageidx *ivec;
 	u32 *words;		/* the PAGEVEC's first word */
+	u8 *idx;		/* the PAGEIDX's first index */
 	u64 *pfns;		/* MEMTRACE_NL_PFNS, when pfns are shown */
+	u32 pal[MEMTRACE_NL_WORDS];
 	int err;		/* a refusal deferred to the first dump call */
 	int why;		/* and why: enum memtrace_nl_why */
 };
@@ -43,6 +60,7 @@ enum memtrace_nl_why {
 	MEMTRACE_WHY_WALK,	/* memtrace_walk_init()'s errno says it */
 	MEMTRACE_WHY_NO_PID,
 	MEMTRACE_WHY_PID_RANGE,
+	MEMTRACE_WHY_INDEXED,
 };
 
 /* What a dump keeps in netlink_callback::ctx. */
@@ -59,6 +77,7 @@ static const struct nla_policy memtrace_query_policy[MEMTRACE_A_MAX + 1] = {
 	[MEMTRACE_A_MODE] = NLA_POLICY_MAX(NLA_U8, MEMTRACE_MODE_MAX),
 	[MEMTRACE_A_PACKED] = { .type = NLA_FLAG },
 	[MEMTRACE_A_NO_PFN] = { .type = NLA_FLAG },
+	[MEMTRACE_A_INDEXED] = { .type = NLA_FLAG },
 };
 
 /* GET_INFO takes no attributes: strict validation rejects every one. */
@@ -104,30 +123,44 @@ static int memtrace_nl_sink(struct memtrace_walk *w,
 }
 
 /*
- * Close the open array. A PAGEVEC was reserved for as many pages as could
- * fit with their pfns and lent to the walker (walk.h, pv_*): it is cut to the
- * pages the walker wrote, and its pfns follow it in a PFNVEC, for which room
+ * Close the open array. A page vector was reserved for as many pages as
+ * could fit with their pfns (and a PAGEIDX's words) and lent to the walker
+ * (walk.h, pv_*): it is cut to the pages the walker wrote, a PAGEIDX's words
+ * are put after its indexes, and the pfns follow in a PFNVEC, for which room
  * was kept.
  */
 static int memtrace_nl_close(struct memtrace_nl_dump *d)
 {
 	struct memtrace_walk *w = &d->walk;
-	struct memtrace_pagevec *vec = d->vec;
 	struct nlattr *a = d->arr;
+	unsigned int count = 0, len = 0;
 	int err = 0;
 
-	if (vec) {
-		vec->count = w->pv_word - d->words;
-		a->nla_len = nla_attr_size(sizeof(*vec) + vec->count * sizeof(u32));
-		skb_trim(d->skb, (unsigned char *)a + nla_total_size(nla_len(a)) -
+	if (d->vec) {
+		count = w->pv_word - d->words;
+		d->vec->count = count;
+		len = sizeof(*d->vec) + count * sizeof(u32);
+	} else if (d->ivec) {
+		count = w->pv_idx - d->idx;
+		len = MEMTRACE_PAGEIDX_WORDS_OFF(count);
+		d->ivec->count = count;
+		d->ivec->nwords = w->pv_npal;
+		memset(d->idx + count, 0, len - sizeof(*d->ivec) - count);
+		memcpy((u8 *)d->ivec + len, d->pal, w->pv_npal * sizeof(u32));
+		len += w->pv_npal * sizeof(u32);
+	}
+	if (d->vec || d->ivec) {
+		a->nla_len = nla_attr_size(len);
+		skb_trim(d->skb, (unsigned char *)a + nla_total_size(len) -
 			 d->skb->data);
 		if (d->pfns)
 			err = nla_put(d->skb, MEMTRACE_A_PFNVEC,
-				      vec->count * sizeof(u64), d->pfns);
+				      count * sizeof(u64), d->pfns);
 		w->pv_room = 0;
 	}
 	d->arr = NULL;
 	d->vec = NULL;
+	d->ivec = NULL;
 	return err;
 }
 
@@ -142,7 +175,8 @@ static int memtrace_nl_put_run(struct memtrace_nl_dump *d,
 {
 	struct memtrace_run *run;
 
-	if (d->arr && (d->vec || memtrace_nl_arr_full(d->arr, sizeof(*run))) &&
+	if (d->arr && (d->vec || d->ivec ||
+		       memtrace_nl_arr_full(d->arr, sizeof(*run))) &&
 	    memtrace_nl_close(d))
 		return -EMSGSIZE;
 	if (skb_tailroom(d->skb) < (d->arr ? sizeof(*run) :
@@ -162,38 +196,57 @@ static int memtrace_nl_put_run(struct memtrace_nl_dump *d,
 
 /*
  * A page the walker could not put in the lent room (there was none, it was
- * used up, or the page does not follow): open a new PAGEVEC with as much
- * room as the message has left, put the page first, lend the rest.
+ * used up, its words were, or the page does not follow): open a new page
+ * vector with as much room as the message has left, put the page first, lend
+ * the rest. A PAGEVEC takes a word a page; a PAGEIDX a byte, and room is kept
+ * for its words (3 bytes of padding, MEMTRACE_NL_WORDS words).
  */
 static int memtrace_nl_put_page(struct memtrace_nl_dump *d,
 				const struct memtrace_record *r)
 {
 	struct memtrace_walk *w = &d->walk;
-	unsigned int per = sizeof(u32) + (d->pfns ? sizeof(u64) : 0);
+	unsigned int per = d->indexed ? 1 : sizeof(u32);
+	unsigned int head = d->indexed ?
+		sizeof(*d->ivec) + 3 + sizeof(d->pal) : sizeof(*d->vec);
+	u32 word = MEMTRACE_PW(r->state, r->flags, r->node);
 	unsigned int cap;
 	int room;
 
 	if (d->arr && memtrace_nl_close(d))
 		return -EMSGSIZE;
-	/* the PAGEVEC's header, its PFNVEC's header, then per page */
-	room = skb_tailroom(d->skb) - nla_total_size(sizeof(*d->vec)) -
+	/* the vector's header (and words), its PFNVEC's header, then per page */
+	room = skb_tailroom(d->skb) - nla_total_size(head) -
 	       (d->pfns ? NLA_HDRLEN : 0);
-	if (room < (int)per)
+	cap = min_t(unsigned int, max(room, 0) / (per + (d->pfns ? 8 : 0)),
+		    (U16_MAX - nla_total_size(head)) / per);
+	if (!cap)
 		return -ENOSPC;
-	cap = min_t(unsigned int, room / per,
-		    (U16_MAX - nla_total_size(sizeof(*d->vec))) / sizeof(u32));
 	if (d->pfns)
 		cap = min_t(unsigned int, cap, MEMTRACE_NL_PFNS);
-	d->arr = nla_reserve(d->skb, MEMTRACE_A_PAGEVEC,
-			     sizeof(*d->vec) + cap * sizeof(u32));
-	d->vec = nla_data(d->arr);
-	d->vec->addr = r->addr;
-	d->vec->reserved = 0;
-	d->words = (u32 *)(d->vec + 1);
-	d->words[0] = MEMTRACE_PW(r->state, r->flags, r->node);
+	if (d->indexed) {
+		d->arr = nla_reserve(d->skb, MEMTRACE_A_PAGEIDX, head + cap);
+		d->ivec = nla_data(d->arr);
+		d->ivec->addr = r->addr;
+		d->ivec->reserved = 0;
+		d->idx = (u8 *)(d->ivec + 1);
+		d->idx[0] = 0;
+		d->pal[0] = word;
+		w->pv_idx = d->idx + 1;
+		w->pv_pal = d->pal;
+		w->pv_npal = 1;
+		w->pv_palmax = d->nwords;
+	} else {
+		d->arr = nla_reserve(d->skb, MEMTRACE_A_PAGEVEC,
+				     head + cap * sizeof(u32));
+		d->vec = nla_data(d->arr);
+		d->vec->addr = r->addr;
+		d->vec->reserved = 0;
+		d->words = (u32 *)(d->vec + 1);
+		d->words[0] = word;
+		w->pv_word = d->words + 1;
+	}
 	if (d->pfns)
 		d->pfns[0] = r->pfn;
-	w->pv_word = d->words + 1;
 	w->pv_pfn = d->pfns ? d->pfns + 1 : NULL;
 	w->pv_room = cap - 1;
 	w->pv_next = r->addr + PAGE_SIZE;
@@ -237,6 +290,10 @@ static void memtrace_nl_explain(struct netlink_ext_ack *extack, int why, int err
 	}
 	if (why == MEMTRACE_WHY_PID_RANGE) {
 		NL_SET_ERR_MSG(extack, "PID out of range");
+		return;
+	}
+	if (why == MEMTRACE_WHY_INDEXED) {
+		NL_SET_ERR_MSG(extack, "MEMTRACE_A_INDEXED needs MEMTRACE_A_PACKED");
 		return;
 	}
 	switch (err) {
@@ -291,6 +348,14 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 	if (nla_get_flag(attrs[MEMTRACE_A_NO_PFN]))
 		caller.cap_admin = false;	/* pfns are not wanted */
 	d->packed = nla_get_flag(attrs[MEMTRACE_A_PACKED]);
+	d->indexed = nla_get_flag(attrs[MEMTRACE_A_INDEXED]);
+	if (d->indexed && !d->packed) {
+		d->why = MEMTRACE_WHY_INDEXED;
+		return -EINVAL;
+	}
+	d->walk.pv_bytes = d->indexed;
+	d->nwords = clamp_t(unsigned int, READ_ONCE(pageidx_words), 1,
+			   MEMTRACE_NL_WORDS);
 	d->walk.sink = d->packed ? memtrace_nl_sink_packed : memtrace_nl_sink;
 	err = memtrace_walk_init(&d->walk, &caller, pid, start, end,
 				 !attrs[MEMTRACE_A_END], mode);

@@ -75,6 +75,24 @@ static int memtrace_emit(struct memtrace_walk *w,
 }
 
 /*
+ * The index of word among the words of the room lent as bytes (walk.h,
+ * pv_idx), added when new; -1 when they are full: the page goes to the sink,
+ * which starts a new vector.
+ */
+static int memtrace_pv_index(struct memtrace_walk *w, u32 word)
+{
+	unsigned int i;
+
+	for (i = 0; i < w->pv_npal; i++)
+		if (w->pv_pal[i] == word)
+			return i;
+	if (i == w->pv_palmax)
+		return -1;
+	w->pv_pal[w->pv_npal++] = word;
+	return i;
+}
+
+/*
  * Pages mode: every page of a VMA is a record of its own, an unmapped gap is
  * one; nothing is merged, so nothing waits.
  */
@@ -98,17 +116,25 @@ static int memtrace_add_pages(struct memtrace_walk *w, unsigned long addr,
 	while (pages) {
 		unsigned long n = min_t(unsigned long, pages, w->pv_room), i;
 		u32 word = MEMTRACE_PW(state, flags, node);
+		int ix = 0;
 
-		if (n && addr == w->pv_next) {
+		if (n && addr == w->pv_next && w->pv_bytes)
+			ix = memtrace_pv_index(w, word);
+		if (n && addr == w->pv_next && ix >= 0) {
 			/* many pages into the lent room at once */
-			for (i = 0; i < n; i++)
-				w->pv_word[i] = word;
+			if (w->pv_bytes) {
+				memset(w->pv_idx, ix, n);
+				w->pv_idx += n;
+			} else {
+				for (i = 0; i < n; i++)
+					w->pv_word[i] = word;
+				w->pv_word += n;
+			}
 			if (w->pv_pfn && !pfn)
 				memset(w->pv_pfn, 0, n * sizeof(u64));
 			else if (w->pv_pfn)
 				for (i = 0; i < n; i++)
 					w->pv_pfn[i] = step_pfn ? pfn + i : pfn;
-			w->pv_word += n;
 			if (w->pv_pfn)
 				w->pv_pfn += n;
 			w->pv_room -= n;
@@ -283,100 +309,179 @@ static __always_inline bool memtrace_key_match(const struct memtrace_class *c,
 				MEMTRACE_PTE_BITS_MASK : ~(u64)0)) == c->key;
 }
 
-/* A keyed class as the pages loop keeps it: entries with (val & mask) == key. */
-struct memtrace_slot {
-	u64 mask;
-	u64 key;
-	u32 word;		/* MEMTRACE_PW() */
-	u8 state;
-	bool valid;
-};
-
 /*
  * Pages mode: each entry of [addr, end) of a PTE table is a record. Two keyed
- * classes are kept at hand, so that pages which alternate (written, not
- * written) are not classified again either. The room a sink lent (walk.h) is
- * filled through local copies of its cursor, written back before anything
- * else looks at the walk.
+ * classes are kept at hand (entries with (val & m) == k: word, state, index
+ * among the lent room's words), so that pages which alternate (written, not
+ * written) are not classified again either. An entry of either class goes
+ * into the room a sink lent (walk.h) with a load, a compare or two and a
+ * store: the loop keeps the room's cursor, the classes and their page
+ * counts in locals (a byte store through pv_idx may alias anything in
+ * memory), and writes them back before anything else looks at the walk.
+ * bytes: the room takes an index byte a page (pv_bytes) rather than a word;
+ * a copy of the loop is made for each.
  */
-static int memtrace_pte_pages(struct memtrace_walk *w,
-			      struct vm_area_struct *vma, bool anon_fast,
-			      pte_t *ptep, unsigned long addr, unsigned long end)
+static __always_inline int
+memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
+		      bool anon_fast, pte_t *ptep, unsigned long addr,
+		      unsigned long end, const bool bytes)
 {
-	struct memtrace_slot slot[2] = {};
+	/* a class that matches no entry: (v & 0) != ~0 */
+	u64 m0 = 0, k0 = ~(u64)0, m1 = 0, k1 = ~(u64)0;
+	unsigned long n0 = 0, n1 = 0;	/* pages of s0, s1 not yet counted */
+	u32 w0 = 0, w1 = 0, cw;
+	int ix0 = -1, ix1 = -1, ix;
+	u8 s0 = 0, s1 = 0, st;
+	bool lru1 = false;		/* the class to replace next: 1, else 0 */
+	bool show = w->show_pfn;
 	struct memtrace_class c;
-	unsigned int room = w->pv_room, lru = 0;
-	unsigned long next = w->pv_next;
-	u32 *word = w->pv_word, cw;
-	u64 *pfn = w->pv_pfn, cpfn;
-	int ret;
-	u8 st;
+	unsigned int room;
+	u32 *word = w->pv_word;
+	u8 *idx = w->pv_idx;
+	u64 *pfn = w->pv_pfn;
+	int ret, which;
 
+	/* room usable from addr on */
+	room = w->pv_next == addr ? w->pv_room : 0;
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
 		pte_t pte = ptep_get(ptep);
 		u64 v = pte_val(pte);
-		int i;
 
-		if (slot[0].valid && (v & slot[0].mask) == slot[0].key)
-			i = 0;
-		else if (slot[1].valid && (v & slot[1].mask) == slot[1].key)
-			i = 1;
-		else
-			i = -1;
-		if (i >= 0) {
-			lru = !i;
-			cw = slot[i].word;
-			st = slot[i].state;
-			cpfn = st == MEMTRACE_NONE ? 0 : pte_pfn(pte);
+		if (room && (v & m0) == k0 && (!bytes || ix0 >= 0)) {
+			if (bytes)
+				*idx++ = ix0;
+			else
+				*word++ = w0;
+			if (pfn)
+				*pfn++ = show && s0 != MEMTRACE_NONE ?
+					 pte_pfn(pte) : 0;
+			room--;
+			n0++;
+			lru1 = true;
+			continue;
+		}
+		if (room && (v & m1) == k1 && (!bytes || ix1 >= 0)) {
+			if (bytes)
+				*idx++ = ix1;
+			else
+				*word++ = w1;
+			if (pfn)
+				*pfn++ = show && s1 != MEMTRACE_NONE ?
+					 pte_pfn(pte) : 0;
+			room--;
+			n1++;
+			lru1 = false;
+			continue;
+		}
+
+		/* a class not at hand, its index not known yet, or no room */
+		if ((v & m0) == k0) {
+			which = 0;
+			cw = w0;
+			st = s0;
+			c.pfn = st == MEMTRACE_NONE ? 0 : pte_pfn(pte);
+		} else if ((v & m1) == k1) {
+			which = 1;
+			cw = w1;
+			st = s1;
+			c.pfn = st == MEMTRACE_NONE ? 0 : pte_pfn(pte);
 		} else {
 			memtrace_pte_class(w, vma, anon_fast, pte, &c);
 			cw = MEMTRACE_PW(c.state, c.flags, c.node);
 			st = c.state;
-			cpfn = c.pfn;
-			if (c.keyed) {
-				slot[lru].mask = c.state == MEMTRACE_PRESENT ?
-						 MEMTRACE_PTE_BITS_MASK : ~(u64)0;
-				slot[lru].key = c.key;
-				slot[lru].word = cw;
-				slot[lru].state = st;
-				slot[lru].valid = true;
-				lru = !lru;
+			which = c.keyed ? lru1 : -1;
+			if (which >= 0) {
+				u64 m = c.state == MEMTRACE_PRESENT ?
+					MEMTRACE_PTE_BITS_MASK : ~(u64)0;
+
+				if (which) {
+					w->counts[s1] += n1;
+					n1 = 0;
+					m1 = m;
+					k1 = c.key;
+					w1 = cw;
+					s1 = st;
+					ix1 = -1;
+				} else {
+					w->counts[s0] += n0;
+					n0 = 0;
+					m0 = m;
+					k0 = c.key;
+					w0 = cw;
+					s0 = st;
+					ix0 = -1;
+				}
 			}
 		}
-		if (room && addr == next) {
-			*word++ = cw;
-			if (pfn)
-				*pfn++ = w->show_pfn ? cpfn : 0;
-			room--;
-			next += PAGE_SIZE;
-			w->counts[st]++;
-			continue;
+		if (which >= 0)
+			lru1 = which == 0;
+		if (room) {
+			ix = 0;
+			if (bytes) {
+				ix = memtrace_pv_index(w, cw);
+				if (which == 0)
+					ix0 = ix;
+				else if (which == 1)
+					ix1 = ix;
+			}
+			if (ix >= 0) {	/* else its words are full */
+				if (bytes)
+					*idx++ = ix;
+				else
+					*word++ = cw;
+				if (pfn)
+					*pfn++ = show ? c.pfn : 0;
+				room--;
+				w->counts[st]++;
+				continue;
+			}
 		}
-		/* the slow way: the walk's cursor must be current for it */
-		if (word != w->pv_word) {
+		/* the slow way: the walk must be current for it */
+		if (bytes ? idx != w->pv_idx : word != w->pv_word) {
 			w->pv_word = word;
+			w->pv_idx = idx;
 			w->pv_pfn = pfn;
 			w->pv_room = room;
-			w->pv_next = next;
-			w->next = next;
+			w->pv_next = addr;
+			w->next = addr;
 		}
-		ret = memtrace_add(w, addr, 1, st, MEMTRACE_PW_FLAGS(cw), cpfn,
+		ret = memtrace_add(w, addr, 1, st, MEMTRACE_PW_FLAGS(cw), c.pfn,
 				   false, MEMTRACE_PW_NODE(cw));
-		if (ret)
+		if (ret) {
+			w->counts[s0] += n0;
+			w->counts[s1] += n1;
 			return ret;
-		room = w->pv_room;
-		next = w->pv_next;
+		}
+		/* the sink may have begun a new vector, with words of its own */
 		word = w->pv_word;
+		idx = w->pv_idx;
 		pfn = w->pv_pfn;
+		room = w->pv_next == addr + PAGE_SIZE ? w->pv_room : 0;
+		ix0 = -1;
+		ix1 = -1;
 	}
-	if (word != w->pv_word) {
+	if (bytes ? idx != w->pv_idx : word != w->pv_word) {
 		w->pv_word = word;
+		w->pv_idx = idx;
 		w->pv_pfn = pfn;
 		w->pv_room = room;
-		w->pv_next = next;
-		w->next = next;
+		w->pv_next = addr;
+		w->next = addr;
 	}
+	w->counts[s0] += n0;
+	w->counts[s1] += n1;
 	return 0;
+}
+
+static int memtrace_pte_pages(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, bool anon_fast,
+			      pte_t *ptep, unsigned long addr, unsigned long end)
+{
+	if (w->pv_bytes)
+		return memtrace_pte_pages_in(w, vma, anon_fast, ptep, addr,
+					     end, true);
+	return memtrace_pte_pages_in(w, vma, anon_fast, ptep, addr, end,
+				     false);
 }
 
 /*

@@ -46,16 +46,25 @@ struct memtrace_walk {
 	bool one_node;		/* one NUMA node online (this step): node0 */
 	int node0;
 	/*
-	 * Pages mode: a sink may lend the walker room for pv_room more page
-	 * words (MEMTRACE_PW()) and, when pv_pfn is set, pfns, for the pages
-	 * from pv_next on. The walker fills it without calling the sink: the
-	 * fast path of a packed netlink answer. The sink takes it back (and
-	 * sets pv_room to 0) before the step ends.
+	 * Pages mode: a sink may lend the walker room for pv_room more pages
+	 * from pv_next on: a page word (MEMTRACE_PW()) each at pv_word, or,
+	 * when pv_bytes is set (for the whole walk), a byte each at pv_idx
+	 * indexing the
+	 * words in pv_pal (pv_npal of them, room for pv_palmax; the walker
+	 * adds the words it needs); and a pfn each at pv_pfn, when set. The
+	 * walker fills it without calling the sink: the fast path of a packed
+	 * netlink answer. The sink takes it back (and sets pv_room to 0)
+	 * before the step ends.
 	 */
 	u32 *pv_word;
+	u8 *pv_idx;
 	u64 *pv_pfn;
 	unsigned int pv_room;
 	unsigned long pv_next;
+	u32 *pv_pal;
+	bool pv_bytes;
+	unsigned int pv_npal;
+	unsigned int pv_palmax;
 	bool done;		/* every record, the last included, was taken */
 	struct memtrace_record pending;
 	u64 counts[MEMTRACE_NSTATES];

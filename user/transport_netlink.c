@@ -11,8 +11,9 @@
  * allocate a new one between its stages. GET_INFO is asked once, right after
  * the family resolves: the answers' page size comes from it.
  *
- * A QUERY is a dump, asked for packed (MEMTRACE_A_PACKED: arrays of runs and
- * page words, a few bytes a page instead of an attribute nest a record). Every
+ * A QUERY is a dump, asked for packed (MEMTRACE_A_PACKED: arrays of runs, and
+ * in pages mode with MEMTRACE_A_INDEXED a byte a page indexing a few page
+ * words, instead of an attribute nest a record). Every
  * record is handed to the caller's callback as its
  * message is parsed: nothing is kept but the current message, which libnl
  * frees after it. The answer is checked as strictly as the text one
@@ -494,16 +495,44 @@ static int on_runs(struct nl_req *r, const struct nlattr *a)
 }
 
 /*
- * MEMTRACE_A_PAGEVEC, and the PFNVEC after it when there is one (next: the
- * attribute after the vector, NULL at the end of the message): one record
- * per page.
+ * The pfns of a page vector of count pages at addr: the PFNVEC that follows
+ * it (next: the attribute after the vector, NULL at the end of the message),
+ * if there is one. *pfns stays NULL without one.
  */
+static int pfn_vector(struct nl_req *r, const struct nlattr *next, uint32_t count,
+		      uint64_t addr, const char **pfns)
+{
+	*pfns = NULL;
+	if (!next || nla_type(next) != MEMTRACE_A_PFNVEC)
+		return NL_OK;
+	if ((size_t)nla_len(next) != (size_t)count * sizeof(uint64_t))
+		return proto(r, "page vector at 0x%llx: %u pages, pfns of %d bytes",
+			     (unsigned long long)addr, count, nla_len(next));
+	*pfns = nla_data(next);
+	return NL_OK;
+}
+
+/* Page i of a vector: its word w, its pfn from pfns (if any), as a record. */
+static int take_page(struct nl_req *r, uint64_t addr, uint32_t i, uint32_t w,
+		     const char *pfns)
+{
+	struct mt_record rec = { .addr = addr + (uint64_t)i * r->hdr.page_size, .pages = 1 };
+
+	unpack_word(w, &rec);
+	if (rec.state == MEMTRACE_UNMAPPED)
+		return proto(r, "page vector: unmapped page at 0x%llx",
+			     (unsigned long long)rec.addr);
+	if (pfns)
+		memcpy(&rec.pfn, pfns + i * sizeof(uint64_t), sizeof(uint64_t));
+	return take_record(r, &rec);
+}
+
+/* MEMTRACE_A_PAGEVEC (and its PFNVEC): a word a page. */
 static int on_pagevec(struct nl_req *r, const struct nlattr *a, const struct nlattr *next)
 {
-	const char *p = nla_data(a), *pfns = NULL;
+	const char *p = nla_data(a), *pfns;
 	size_t len = (size_t)nla_len(a);
 	struct memtrace_pagevec vec;
-	struct mt_record rec;
 	uint32_t w;
 	int ret;
 
@@ -513,29 +542,45 @@ static int on_pagevec(struct nl_req *r, const struct nlattr *a, const struct nla
 	if (!vec.count || vec.reserved || len != sizeof(vec) + (size_t)vec.count * sizeof(w))
 		return proto(r, "page vector at 0x%llx: bad count or length",
 			     (unsigned long long)vec.addr);
-	if (next && nla_type(next) == MEMTRACE_A_PFNVEC) {
-		if ((size_t)nla_len(next) != (size_t)vec.count * sizeof(uint64_t))
-			return proto(r, "page vector at 0x%llx: %u pages, pfns of %d bytes",
-				     (unsigned long long)vec.addr, vec.count, nla_len(next));
-		pfns = nla_data(next);
-	}
-	rec.addr = vec.addr;
-	rec.pages = 1;
-	rec.pfn = 0;
-	for (uint32_t i = 0; i < vec.count; i++) {
+	ret = pfn_vector(r, next, vec.count, vec.addr, &pfns);
+	for (uint32_t i = 0; ret == NL_OK && i < vec.count; i++) {
 		memcpy(&w, p + sizeof(vec) + i * sizeof(w), sizeof(w));
-		unpack_word(w, &rec);
-		if (rec.state == MEMTRACE_UNMAPPED)
-			return proto(r, "page vector at 0x%llx: an unmapped page",
-				     (unsigned long long)vec.addr);
-		if (pfns)
-			memcpy(&rec.pfn, pfns + i * sizeof(uint64_t), sizeof(uint64_t));
-		ret = take_record(r, &rec);
-		if (ret != NL_OK)
-			return ret;
-		rec.addr += r->hdr.page_size;
+		ret = take_page(r, vec.addr, i, w, pfns);
 	}
-	return NL_OK;
+	return ret;
+}
+
+/* MEMTRACE_A_PAGEIDX (and its PFNVEC): a byte a page, indexing its words. */
+static int on_pageidx(struct nl_req *r, const struct nlattr *a, const struct nlattr *next)
+{
+	const unsigned char *p = nla_data(a), *idx = p + sizeof(struct memtrace_pageidx);
+	uint32_t words[MEMTRACE_PAGEIDX_WORDS_MAX];
+	size_t len = (size_t)nla_len(a), off;
+	struct memtrace_pageidx v;
+	const char *pfns;
+	int ret;
+
+	if (len < sizeof(v))
+		return proto(r, "short page index vector");
+	memcpy(&v, p, sizeof(v));
+	off = MEMTRACE_PAGEIDX_WORDS_OFF((size_t)v.count);
+	if (!v.count || !v.nwords || v.nwords > MEMTRACE_PAGEIDX_WORDS_MAX || v.reserved ||
+	    len != off + v.nwords * sizeof(uint32_t))
+		return proto(r, "page index vector at 0x%llx: bad count, words or length",
+			     (unsigned long long)v.addr);
+	for (size_t i = sizeof(v) + v.count; i < off; i++)
+		if (p[i])
+			return proto(r, "page index vector at 0x%llx: padding not zero",
+				     (unsigned long long)v.addr);
+	memcpy(words, p + off, v.nwords * sizeof(uint32_t));
+	ret = pfn_vector(r, next, v.count, v.addr, &pfns);
+	for (uint32_t i = 0; ret == NL_OK && i < v.count; i++) {
+		if (idx[i] >= v.nwords)
+			return proto(r, "page index vector at 0x%llx: index %u of %u words",
+				     (unsigned long long)v.addr, idx[i], v.nwords);
+		ret = take_page(r, v.addr, i, words[idx[i]], pfns);
+	}
+	return ret;
 }
 
 static int on_summary(struct nl_req *r, struct nlattr *nest)
@@ -605,9 +650,12 @@ static int on_query(struct nl_msg *msg, void *arg)
 			ret = on_runs(r, a);
 		else if (nla_type(a) == MEMTRACE_A_PAGEVEC)
 			ret = on_pagevec(r, a, nla_ok(next, left) ? next : NULL);
+		else if (nla_type(a) == MEMTRACE_A_PAGEIDX)
+			ret = on_pageidx(r, a, nla_ok(next, left) ? next : NULL);
 		else if (nla_type(a) == MEMTRACE_A_SUMMARY)
 			ret = on_summary(r, a);
-		else if (nla_type(a) == MEMTRACE_A_PFNVEC && prev != MEMTRACE_A_PAGEVEC)
+		else if (nla_type(a) == MEMTRACE_A_PFNVEC && prev != MEMTRACE_A_PAGEVEC &&
+			 prev != MEMTRACE_A_PAGEIDX)
 			ret = proto(r, "pfn vector without its page vector");
 		else
 			ret = NL_OK;	/* the header, PFNVEC, or an attribute of a later version */
@@ -618,15 +666,22 @@ static int on_query(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/* An environment variable set to anything but "" or "0". */
+static bool env_on(const char *name)
+{
+	const char *e = getenv(name);
+
+	return e && *e && strcmp(e, "0");
+}
+
 /*
- * Answers come packed (arrays: a few bytes a page) unless MEMTRACE_NL_NESTED
- * is set (testing aid: the nested records, one attribute nest each).
+ * Answers come packed, pages as a byte each (MEMTRACE_A_INDEXED), unless
+ * MEMTRACE_NL_NESTED is set (testing aid: the nested records, one attribute
+ * nest each) or MEMTRACE_NL_WORDS (packed, pages as a word each).
  */
 static bool nested(void)
 {
-	const char *e = getenv("MEMTRACE_NL_NESTED");
-
-	return e && *e && strcmp(e, "0");
+	return env_on("MEMTRACE_NL_NESTED");
 }
 
 static int nl_query(const struct mt_query *q, mt_record_cb cb, void *arg,
@@ -648,6 +703,8 @@ static int nl_query(const struct mt_query *q, mt_record_cb cb, void *arg,
 	if (!msg || nla_put_u32(msg, MEMTRACE_A_PID, (uint32_t)q->pid) ||
 	    nla_put_u8(msg, MEMTRACE_A_MODE, (uint8_t)q->mode) ||
 	    (!nested() && nla_put_flag(msg, MEMTRACE_A_PACKED)) ||
+	    (!nested() && !env_on("MEMTRACE_NL_WORDS") &&
+	     nla_put_flag(msg, MEMTRACE_A_INDEXED)) ||
 	    (!q->all && (nla_put_u64(msg, MEMTRACE_A_START, q->start) ||
 			 nla_put_u64(msg, MEMTRACE_A_END, q->end)))) {
 		nlmsg_free(msg);

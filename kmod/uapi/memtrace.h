@@ -102,10 +102,12 @@
  *   MEMTRACE_CMD_QUERY (dump)     request: PID (required), START (default
  *                                 0), END (default: the target's
  *                                 TASK_SIZE), MODE (default runs),
- *                                 PACKED (flag, see below), NO_PFN
- *                                 (flag: every pfn 0, as for a caller
- *                                 without CAP_SYS_ADMIN; a residency
- *                                 query saves 8 bytes a page)
+ *                                 PACKED (flag, see below), INDEXED
+ *                                 (flag, with PACKED: a byte a page,
+ *                                 see below), NO_PFN (flag: every pfn
+ *                                 0, as for a caller without
+ *                                 CAP_SYS_ADMIN; a residency query
+ *                                 saves 8 bytes a page)
  *                                 replies: each message repeats PID, START,
  *                                 END, MODE of the answer and carries
  *                                 MEMTRACE_A_RECORD nests in address
@@ -137,10 +139,21 @@
  *                       sent only to callers who may see pfns (else every
  *                       pfn is 0)
  *
+ *   MEMTRACE_A_PAGEIDX  pages mode with the MEMTRACE_A_INDEXED flag, in
+ *                       place of PAGEVEC: struct memtrace_pageidx, then
+ *                       count __u8 indexes, one a page from addr on,
+ *                       zeros up to a multiple of 4 bytes, then nwords
+ *                       (1 to 256) __u32 page words: page i's word is
+ *                       word[index[i]]. A byte a page, as mincore(2)
+ *                       gives, and the whole word all the same: a
+ *                       range holds few distinct words. A PFNVEC follows
+ *                       it as it follows a PAGEVEC.
+ *
  * In address order, like the nests; unmapped gaps of pages mode come as
  * RUNS. Runs and page words carry state, flags and node in one __u32 word,
  * MEMTRACE_PW(). Arrays are only 4-byte aligned (netlink attributes are):
- * read their __u64s with memcpy.
+ * read their __u64s with memcpy. INDEXED without PACKED is EINVAL; in runs
+ * mode it changes nothing.
  */
 #ifndef _UAPI_MEMTRACE_H
 #define _UAPI_MEMTRACE_H
@@ -237,6 +250,8 @@ enum memtrace_attr {
 	MEMTRACE_A_PAGEVEC,	/* binary: struct memtrace_pagevec, __u32[] */
 	MEMTRACE_A_PFNVEC,	/* binary: __u64[] */
 	MEMTRACE_A_NO_PFN,	/* flag: leave pfns out (0, no PFNVEC) */
+	MEMTRACE_A_INDEXED,	/* flag: pages as PAGEIDX, not PAGEVEC */
+	MEMTRACE_A_PAGEIDX,	/* binary: struct memtrace_pageidx, __u8[], __u32[] */
 	__MEMTRACE_A_MAX
 };
 
@@ -283,5 +298,19 @@ struct memtrace_pagevec {
 	__u32 reserved;		/* 0 */
 	/* __u32 word[count]: MEMTRACE_PW(state, flags, node) */
 };
+
+#define MEMTRACE_PAGEIDX_WORDS_MAX 256
+
+struct memtrace_pageidx {
+	__u64 addr;		/* of the first page */
+	__u32 count;		/* pages: index bytes that follow */
+	__u16 nwords;		/* words after the indexes, 1..256 */
+	__u16 reserved;		/* 0 */
+	/* __u8 index[count], 0 to 3 zero bytes, __u32 word[nwords] */
+};
+
+/* Where a PAGEIDX's words start, from the start of its payload. */
+#define MEMTRACE_PAGEIDX_WORDS_OFF(count) \
+	(sizeof(struct memtrace_pageidx) + (((count) + 3) & ~3U))
 
 #endif /* _UAPI_MEMTRACE_H */

@@ -73,6 +73,7 @@ enum method {
 	/* profiling variants: netlink's nested records; /proc's answer not parsed */
 	M_NL_RUNS_NEST, M_NL_PAGES_NEST, M_PROC_RUNS_RAW, M_PROC_PAGES_RAW,
 	M_NL_PAGES_NOPFN,	/* packed, MEMTRACE_A_NO_PFN: a residency query */
+	M_NL_PAGES_WORDS,	/* that, with a word a page instead of a byte */
 	M_N
 };
 static const char *const method_names[M_N] = {
@@ -80,7 +81,7 @@ static const char *const method_names[M_N] = {
 	"pagemap pread", "mincore", "PAGEMAP_SCAN",
 	"nl runs (nested)", "nl pages (nested)",
 	"proc runs (no parse)", "proc pages (no parse)",
-	"nl pages (no pfn)",
+	"nl pages (no pfn)", "nl pages (words, no pfn)",
 };
 #define M_MAIN 7	/* methods in the main table */
 
@@ -267,6 +268,18 @@ static void nl_parse(struct nlmsghdr *h, uint64_t *backed, uint64_t *sum_backed)
 				*backed += state_backed(MEMTRACE_PW_STATE(w[i]));
 			break;
 		}
+		case MEMTRACE_A_PAGEIDX: {
+			const struct memtrace_pageidx *v = (const void *)d;
+			const uint8_t *ix = (const uint8_t *)(v + 1);
+			const uint32_t *w = (const uint32_t *)(d + MEMTRACE_PAGEIDX_WORDS_OFF(v->count));
+			uint8_t b[MEMTRACE_PAGEIDX_WORDS_MAX] = { 0 };
+
+			for (unsigned int i = 0; i < v->nwords; i++)
+				b[i] = state_backed(MEMTRACE_PW_STATE(w[i]));
+			for (uint32_t i = 0; i < v->count; i++)
+				*backed += b[ix[i]];
+			break;
+		}
 		case MEMTRACE_A_RECORD: {
 			uint64_t pages = 0;
 			int st = -1;
@@ -298,6 +311,7 @@ static void nl_parse(struct nlmsghdr *h, uint64_t *backed, uint64_t *sum_backed)
  */
 #define NL_PACKED 1	/* MEMTRACE_A_PACKED */
 #define NL_NO_PFN 2	/* MEMTRACE_A_NO_PFN */
+#define NL_INDEXED 4	/* MEMTRACE_A_INDEXED: a byte a page */
 
 static uint64_t nl_query(int pid, uint64_t start, uint64_t end, int mode, int how,
 			 void (*hook)(void))
@@ -324,6 +338,8 @@ static uint64_t nl_query(int pid, uint64_t start, uint64_t end, int mode, int ho
 		nla_add(&r, MEMTRACE_A_PACKED, NULL, 0);
 	if (how & NL_NO_PFN)
 		nla_add(&r, MEMTRACE_A_NO_PFN, NULL, 0);
+	if (how & NL_INDEXED)
+		nla_add(&r, MEMTRACE_A_INDEXED, NULL, 0);
 	nl_send(&r);
 
 	while (!done) {
@@ -629,10 +645,14 @@ static int64_t run_method(enum method m, int pid, uint64_t s, uint64_t e)
 {
 	switch (m) {
 	case M_NL_RUNS: return nl_query(pid, s, e, MEMTRACE_MODE_RUNS, NL_PACKED, NULL);
-	case M_NL_PAGES: return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, NL_PACKED, NULL);
+	case M_NL_PAGES:
+		return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, NL_PACKED | NL_INDEXED, NULL);
 	case M_NL_RUNS_NEST: return nl_query(pid, s, e, MEMTRACE_MODE_RUNS, 0, NULL);
 	case M_NL_PAGES_NEST: return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, 0, NULL);
 	case M_NL_PAGES_NOPFN:
+		return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, NL_PACKED | NL_INDEXED | NL_NO_PFN,
+				NULL);
+	case M_NL_PAGES_WORDS:
 		return nl_query(pid, s, e, MEMTRACE_MODE_PAGES, NL_PACKED | NL_NO_PFN, NULL);
 	case M_PROC_RUNS: return proc_query(pid, s, e, "runs", true, NULL);
 	case M_PROC_PAGES: return proc_query(pid, s, e, "pages", true, NULL);
@@ -893,12 +913,14 @@ static void report(void)
 			}
 			printf("\n");
 		}
-		printf("\n%s, profiling (ms): netlink packed (the default) vs nested records (one nest of "
-		       "attributes per record); /proc with the text parsed vs only read:\n\n"
+		printf("\n%s, profiling (ms): netlink packed (the default: runs; pages a byte each, "
+		       "indexing their words) vs nested records (one nest of attributes per record) "
+		       "and pages a word each; /proc with the text parsed vs only read:\n\n"
 		       "| state | nl runs | nl runs (nested) | nl pages | nl pages (nested) |"
-		       " nl pages (no pfn) | proc runs | proc runs (no parse) | proc pages |"
-		       " proc pages (no parse) | THP kB |\n"
-		       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n", size_name(sr->size));
+		       " nl pages (no pfn) | nl pages (words, no pfn) | proc runs |"
+		       " proc runs (no parse) | proc pages | proc pages (no parse) | THP kB |\n"
+		       "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		       size_name(sr->size));
 		for (int s = 0; s < S_N; s++) {
 			printf("| %s |", state_names[s]);
 			cell(&sr->r[s][M_NL_RUNS]);
@@ -906,6 +928,7 @@ static void report(void)
 			cell(&sr->r[s][M_NL_PAGES]);
 			cell(&sr->r[s][M_NL_PAGES_NEST]);
 			cell(&sr->r[s][M_NL_PAGES_NOPFN]);
+			cell(&sr->r[s][M_NL_PAGES_WORDS]);
 			cell(&sr->r[s][M_PROC_RUNS]);
 			cell(&sr->r[s][M_PROC_RUNS_RAW]);
 			cell(&sr->r[s][M_PROC_PAGES]);
@@ -1041,7 +1064,7 @@ static void run_size(struct size_results *sr)
 	static const enum method all[] = {
 		M_NL_RUNS, M_NL_PAGES, M_PROC_RUNS, M_PROC_PAGES, M_PAGEMAP, M_MINCORE,
 		M_SCAN, M_NL_RUNS_NEST, M_NL_PAGES_NEST, M_PROC_RUNS_RAW, M_PROC_PAGES_RAW,
-		M_NL_PAGES_NOPFN,
+		M_NL_PAGES_NOPFN, M_NL_PAGES_WORDS,
 	};
 	int nm = smoke ? M_MAIN : (int)(sizeof(all) / sizeof(all[0]));
 
@@ -1087,7 +1110,7 @@ static void run_size(struct size_results *sr)
 			sr->km_proc_free = km_max_free;
 			sr->km_proc_slab = km_max_slab;
 			km_start();
-			nl_query(getpid(), a, e, MEMTRACE_MODE_PAGES, NL_PACKED, km_hook);
+			nl_query(getpid(), a, e, MEMTRACE_MODE_PAGES, NL_PACKED | NL_INDEXED, km_hook);
 			sr->km_nl_free = km_max_free;
 			sr->km_nl_slab = km_max_slab;
 			sr->km_pages = sr->size / PAGE;
@@ -1113,7 +1136,7 @@ static void run_as(void)
 			t0 = now_ms();
 			switch (i) {
 			case 0: b_all[i] = nl_query(child, 0, 0, MEMTRACE_MODE_RUNS, NL_PACKED, NULL); break;
-			case 1: b_all[i] = nl_query(child, 0, 0, MEMTRACE_MODE_PAGES, NL_PACKED, NULL); break;
+			case 1: b_all[i] = nl_query(child, 0, 0, MEMTRACE_MODE_PAGES, NL_PACKED | NL_INDEXED, NULL); break;
 			case 2: b_all[i] = proc_query(child, 0, 0, "runs", true, NULL); break;
 			case 3: b_all[i] = pagemap_scan(child, 0, 0x7ffffffff000ULL); break;
 			}
@@ -1123,7 +1146,7 @@ static void run_as(void)
 			for (int k = 0; k < n; k++) {
 				switch (i) {
 				case 0: b_maps[i] += nl_query(child, v[k].s, v[k].e, MEMTRACE_MODE_RUNS, NL_PACKED, NULL); break;
-				case 1: b_maps[i] += nl_query(child, v[k].s, v[k].e, MEMTRACE_MODE_PAGES, NL_PACKED, NULL); break;
+				case 1: b_maps[i] += nl_query(child, v[k].s, v[k].e, MEMTRACE_MODE_PAGES, NL_PACKED | NL_INDEXED, NULL); break;
 				case 2: b_maps[i] += proc_query(child, v[k].s, v[k].e, "runs", true, NULL); break;
 				case 3: b_maps[i] += pagemap_scan(child, v[k].s, v[k].e); break;
 				}

@@ -99,8 +99,9 @@ ok $? "info --json"
 
 # ---- 1. transport equivalence on stopped targets ----
 # ask3 AS PID RANGE MODE: the answer through proc, netlink (packed, the
-# default) and netlink with nested records, in $tmp/proc, $tmp/nl,
-# $tmp/nest; true when all three succeeded and are the same
+# default: pages a byte each), netlink packed with a word a page, and netlink
+# with nested records, in $tmp/proc, $tmp/nl, $tmp/words, $tmp/nest; true
+# when all four succeeded and are the same
 ask3() {
 	mt $1 --transport=proc query --$4 --tsv "$2" "$3"
 	rp=$?
@@ -110,13 +111,19 @@ ask3() {
 	rn=$?
 	cp "$tmp/out" "$tmp/nl"
 	cp "$tmp/err" "$tmp/nl.err"
+	export MEMTRACE_NL_WORDS=1
+	mt $1 --transport=netlink query --$4 --tsv "$2" "$3"
+	rw=$?
+	unset MEMTRACE_NL_WORDS
+	cp "$tmp/out" "$tmp/words"
 	export MEMTRACE_NL_NESTED=1
 	mt $1 --transport=netlink query --$4 --tsv "$2" "$3"
 	rs=$?
 	unset MEMTRACE_NL_NESTED
 	cp "$tmp/out" "$tmp/nest"
-	[ $rp -eq 0 ] && [ $rn -eq 0 ] && [ $rs -eq 0 ] &&
-		cmp -s "$tmp/proc" "$tmp/nl" && cmp -s "$tmp/nl" "$tmp/nest"
+	[ $rp -eq 0 ] && [ $rn -eq 0 ] && [ $rw -eq 0 ] && [ $rs -eq 0 ] &&
+		cmp -s "$tmp/proc" "$tmp/nl" && cmp -s "$tmp/nl" "$tmp/words" &&
+		cmp -s "$tmp/nl" "$tmp/nest"
 }
 
 # equiv WHO PID RANGE MODE NAME: proc and netlink (both encodings) answer the same
@@ -124,23 +131,26 @@ equiv() {
 	who=$1 pid=$2 range=$3 mode=$4 name=$5
 	as=
 	[ "$who" = root ] || as="--as $who"
-	what="$who: $name, $mode mode: proc == netlink packed == nested"
+	what="$who: $name, $mode mode: proc == netlink packed (bytes) == words == nested"
 	if ask3 "$as" "$pid" "$range" "$mode"; then
 		ok 0 "$what ($(grep -vc '^#' "$tmp/nl") records)"
 		return
 	fi
 	# A stopped target does not change, but the kernel may (khugepaged,
 	# reclaim): ask once more before calling it a difference.
-	echo "# $who $name $mode: first answers differ (exit proc $rp, packed $rn, nested $rs); asking again"
+	echo "# $who $name $mode: first answers differ (exit proc $rp, packed $rn, words $rw," \
+		"nested $rs); asking again"
 	diff "$tmp/proc" "$tmp/nl" 2>/dev/null | head -6 | sed 's/^/#   /'
+	diff "$tmp/nl" "$tmp/words" 2>/dev/null | head -6 | sed 's/^/#   /'
 	diff "$tmp/nl" "$tmp/nest" 2>/dev/null | head -6 | sed 's/^/#   /'
 	ask3 "$as" "$pid" "$range" "$mode"
 	r=$?
 	ok $r "$what ($(grep -vc '^#' "$tmp/nl") records)"
 	if [ $r -ne 0 ]; then
-		echo "#   exit proc $rp, packed $rn, nested $rs"
+		echo "#   exit proc $rp, packed $rn, words $rw, nested $rs"
 		show "$tmp/proc.err" "$tmp/nl.err" "$tmp/err"
 		diff "$tmp/proc" "$tmp/nl" 2>/dev/null | head -20 | sed 's/^/#   /'
+		diff "$tmp/nl" "$tmp/words" 2>/dev/null | head -20 | sed 's/^/#   /'
 		diff "$tmp/nl" "$tmp/nest" 2>/dev/null | head -20 | sed 's/^/#   /'
 	fi
 }
@@ -188,10 +198,36 @@ equiv_all() {
 	kill -9 $tp $cp 2>/dev/null
 }
 
+# small_words: index vectors that end because their words are full (the
+# module's pageidx_words knob at 1 and 2) answer as the others do
+small_words() {
+	knob=/sys/module/memtrace/parameters/pageidx_words
+	"$PATTERNS" "$tmp/regions-words" &
+	tp=$!
+	pids="$pids $tp"
+	if ! wait_stopped $tp || ! grep -q '^done ' "$tmp/regions-words" 2>/dev/null; then
+		ok 1 "small index vectors: the patterns target sets up and stops"
+		return
+	fi
+	cp=$(awk '$1 == "child" { print $2 }' "$tmp/regions-words")
+	pids="$pids $cp"
+	old=$(cat $knob 2>/dev/null)
+	ok $? "the module has the pageidx_words knob (${old:-none})"
+	for k in 1 2; do
+		echo $k >$knob
+		for pid in $tp $cp; do
+			equiv root "$pid" all pages "all of pid $pid, $k word(s) an index vector"
+		done
+	done
+	echo "${old:-64}" >$knob
+	kill -9 $tp $cp 2>/dev/null
+}
+
 if [ ! -x "$PATTERNS" ]; then
 	skip "transport equivalence" "no $PATTERNS (make -C tests/netlink)"
 else
 	equiv_all root
+	small_words
 fi
 if [ ! -x "$PATTERNS" ]; then
 	:

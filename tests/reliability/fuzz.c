@@ -985,6 +985,12 @@ static size_t nl_build(struct rl_nl *s, uint32_t seq, uint16_t *flags_out, uint1
 			na_set(&at[na++], MEMTRACE_A_END, &end, 8);
 		if (rl_chance(&rng, 70))
 			na_set(&at[na++], MEMTRACE_A_MODE, &mode, 1);
+		/* packed answers, pages a byte each or a word (not NO_PFN: the checker
+		 * wants the pfns a root caller is shown) */
+		if (rl_chance(&rng, 40))
+			na_set(&at[na++], MEMTRACE_A_PACKED, NULL, 0);
+		if (rl_chance(&rng, 30))
+			na_set(&at[na++], MEMTRACE_A_INDEXED, NULL, 0);
 	} else {
 		cmd = MEMTRACE_CMD_GET_INFO;
 	}

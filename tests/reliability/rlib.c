@@ -501,6 +501,8 @@ size_t rl_nl_query_msg(struct rl_nl *s, void *buf, uint32_t pid, uint64_t start,
 	len += put_attr(p + len, MEMTRACE_A_MODE, &m, 1);
 	if (mode & RL_PACKED)
 		len += put_attr(p + len, MEMTRACE_A_PACKED, NULL, 0);
+	if (mode & RL_INDEXED)
+		len += put_attr(p + len, MEMTRACE_A_INDEXED, NULL, 0);
 	h->nlmsg_len = len;
 	h->nlmsg_type = s->family;
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -606,16 +608,29 @@ static bool check_runs(struct rl_check *c, const struct nlattr *a)
 	return true;
 }
 
+/* Page i of a page vector at addr: its word w, its pfn from pfns (or 0). */
+static bool check_page(struct rl_check *c, uint64_t addr, uint32_t i, uint32_t w,
+		       const struct nlattr *pfns)
+{
+	uint64_t pfn = 0;
+
+	if (pfns)
+		memcpy(&pfn, (const char *)pfns + NLA_HDRLEN + i * 8, 8);
+	if (MEMTRACE_PW_FLAGS(w) >> 11 || MEMTRACE_PW_STATE(w) == MEMTRACE_UNMAPPED)
+		return rl_check_fail(c, "page 0x%" PRIx64 ": word 0x%x", addr + i * RL_PAGE, w);
+	return rl_check_record(c, addr + i * RL_PAGE, 1, MEMTRACE_PW_STATE(w),
+			       MEMTRACE_PW_FLAGS(w), pfn, MEMTRACE_PW_NODE(w));
+}
+
 /*
  * MEMTRACE_A_PAGEVEC, with pfns from the PFNVEC that must follow it when pfns
- * are shown (pfns: its data, NULL when there is none).
+ * are shown (pfns: the PFNVEC, NULL when there is none).
  */
 static bool check_pagevec(struct rl_check *c, const struct nlattr *a, const struct nlattr *pfns)
 {
 	unsigned int len = a->nla_len - NLA_HDRLEN;
 	const char *d = (const char *)a + NLA_HDRLEN;
 	struct memtrace_pagevec v;
-	uint64_t pfn = 0;
 	uint32_t w;
 
 	if (c->mode != MEMTRACE_MODE_PAGES)
@@ -634,13 +649,53 @@ static bool check_pagevec(struct rl_check *c, const struct nlattr *a, const stru
 				     (uint64_t)v.addr);
 	for (uint32_t i = 0; i < v.count; i++) {
 		memcpy(&w, d + sizeof(v) + i * 4, 4);
-		if (pfns)
-			memcpy(&pfn, (const char *)pfns + NLA_HDRLEN + i * 8, 8);
-		if (MEMTRACE_PW_FLAGS(w) >> 11 || MEMTRACE_PW_STATE(w) == MEMTRACE_UNMAPPED)
-			return rl_check_fail(c, "page 0x%" PRIx64 ": word 0x%x",
-					     (uint64_t)v.addr + i * RL_PAGE, w);
-		if (!rl_check_record(c, v.addr + i * RL_PAGE, 1, MEMTRACE_PW_STATE(w),
-				     MEMTRACE_PW_FLAGS(w), pfn, MEMTRACE_PW_NODE(w)))
+		if (!check_page(c, v.addr, i, w, pfns))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * MEMTRACE_A_PAGEIDX: a byte a page indexing the words after them (layout,
+ * zero padding, indexes in range), with pfns as for a PAGEVEC.
+ */
+static bool check_pageidx(struct rl_check *c, const struct nlattr *a, const struct nlattr *pfns)
+{
+	unsigned int len = a->nla_len - NLA_HDRLEN;
+	const unsigned char *d = (const unsigned char *)a + NLA_HDRLEN;
+	struct memtrace_pageidx v;
+	size_t off;
+	uint32_t w;
+
+	if (c->mode != MEMTRACE_MODE_PAGES)
+		return rl_check_fail(c, "a page index vector in runs mode");
+	if (len < sizeof(v))
+		return rl_check_fail(c, "page index vector of %u bytes", len);
+	memcpy(&v, d, sizeof(v));
+	off = MEMTRACE_PAGEIDX_WORDS_OFF((size_t)v.count);
+	if (!v.count || !v.nwords || v.nwords > MEMTRACE_PAGEIDX_WORDS_MAX || v.reserved ||
+	    len != off + v.nwords * 4)
+		return rl_check_fail(c, "page index vector 0x%" PRIx64 ": count %u words %u "
+				     "reserved %u, %u bytes", (uint64_t)v.addr, v.count, v.nwords,
+				     v.reserved, len);
+	for (size_t i = sizeof(v) + v.count; i < off; i++)
+		if (d[i])
+			return rl_check_fail(c, "page index vector 0x%" PRIx64 ": padding not zero",
+					     (uint64_t)v.addr);
+	if (pfns && pfns->nla_len != NLA_HDRLEN + v.count * 8)
+		return rl_check_fail(c, "page index vector 0x%" PRIx64 " of %u pages: pfn vector of "
+				     "%u bytes", (uint64_t)v.addr, v.count, pfns->nla_len - NLA_HDRLEN);
+	if (!pfns && c->admin)
+		return rl_check_fail(c, "page index vector 0x%" PRIx64 " without pfns (as admin)",
+				     (uint64_t)v.addr);
+	for (uint32_t i = 0; i < v.count; i++) {
+		unsigned int ix = d[sizeof(v) + i];
+
+		if (ix >= v.nwords)
+			return rl_check_fail(c, "page 0x%" PRIx64 ": index %u of %u words",
+					     (uint64_t)v.addr + i * RL_PAGE, ix, v.nwords);
+		memcpy(&w, d + off + ix * 4, 4);
+		if (!check_page(c, v.addr, i, w, pfns))
 			return false;
 	}
 	return true;
@@ -705,6 +760,7 @@ bool rl_nl_check_msg(struct rl_check *c, const struct nlmsghdr *h, uint16_t fami
 		case MEMTRACE_A_SUMMARY:
 		case MEMTRACE_A_RUNS:
 		case MEMTRACE_A_PAGEVEC:
+		case MEMTRACE_A_PAGEIDX:
 		case MEMTRACE_A_PFNVEC: {
 			const struct nlattr *next = (const struct nlattr *)((const char *)a +
 									    NLA_ALIGN(a->nla_len));
@@ -724,7 +780,11 @@ bool rl_nl_check_msg(struct rl_check *c, const struct nlmsghdr *h, uint16_t fami
 				ok = check_pagevec(c, a, left >= NLA_HDRLEN && next->nla_len >= NLA_HDRLEN &&
 						   next->nla_len <= left &&
 						   next->nla_type == MEMTRACE_A_PFNVEC ? next : NULL);
-			else if (prev != MEMTRACE_A_PAGEVEC)
+			else if (t == MEMTRACE_A_PAGEIDX)
+				ok = check_pageidx(c, a, left >= NLA_HDRLEN && next->nla_len >= NLA_HDRLEN &&
+						   next->nla_len <= left &&
+						   next->nla_type == MEMTRACE_A_PFNVEC ? next : NULL);
+			else if (prev != MEMTRACE_A_PAGEVEC && prev != MEMTRACE_A_PAGEIDX)
 				return rl_check_fail(c, "a pfn vector without its page vector");
 			if (!ok)
 				return false;

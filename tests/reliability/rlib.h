@@ -25,6 +25,8 @@
 #define RL_PAGE ((uint64_t)4096)
 /* or-ed into the mode of rl_nl_query(_msg): ask for a packed answer */
 #define RL_PACKED 0x100
+/* and with it: pages a byte each (MEMTRACE_A_INDEXED) */
+#define RL_INDEXED 0x200
 #define RL_PID_MAX_LIMIT 4194304	/* PID_MAX_LIMIT on 64-bit */
 
 /* ---- knobs ---- */

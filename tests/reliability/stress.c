@@ -277,7 +277,8 @@ static void querier(int qi, uint64_t seed)
 		rl_check_init(&c, pid, s, e, mode, true);
 		if (nl)
 			err = rl_nl_query(&nls, &c, pid, s, e, !whole,
-					  mode | (rl_chance(&r, 50) ? RL_PACKED : 0), NULL);
+					  mode | (rl_chance(&r, 50) ? RL_PACKED |
+						  (rl_chance(&r, 50) ? RL_INDEXED : 0) : 0), NULL);
 		else
 			err = proc_query(&c, pid, s, e, whole, mode, &r, &bytes);
 		atomic_fetch_add(&st->queries, 1);
