@@ -355,7 +355,7 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 	}
 	d->walk.pv_bytes = d->indexed;
 	d->nwords = clamp_t(unsigned int, READ_ONCE(pageidx_words), 1,
-			   MEMTRACE_NL_WORDS);
+			    MEMTRACE_NL_WORDS);
 	d->walk.sink = d->packed ? memtrace_nl_sink_packed : memtrace_nl_sink;
 	err = memtrace_walk_init(&d->walk, &caller, pid, start, end,
 				 !attrs[MEMTRACE_A_END], mode);
