@@ -321,6 +321,53 @@ static __always_inline bool memtrace_key_match(const struct memtrace_class *c,
  * bytes: the room takes an index byte a page (pv_bytes) rather than a word;
  * a copy of the loop is made for each.
  */
+/* The lent room's cursor (walk.h) as the pages loop keeps it, in locals. */
+struct memtrace_pv {
+	u32 *word;
+	u8 *idx;
+	u64 *pfn;
+	unsigned int room;	/* usable from the loop's addr on */
+};
+
+/* One page into the room: its index byte (bytes) or its word, and its pfn. */
+static __always_inline void memtrace_pv_put(struct memtrace_pv *pv,
+					    const bool bytes, int ix, u32 cw,
+					    u64 pfn)
+{
+	if (bytes)
+		*pv->idx++ = ix;
+	else
+		*pv->word++ = cw;
+	if (pv->pfn)
+		*pv->pfn++ = pfn;
+	pv->room--;
+}
+
+/* Write the cursor back if pages went into the room; next is the first not. */
+static __always_inline void memtrace_pv_sync(struct memtrace_walk *w,
+					     const struct memtrace_pv *pv,
+					     const bool bytes, unsigned long next)
+{
+	if (bytes ? pv->idx != w->pv_idx : pv->word != w->pv_word) {
+		w->pv_word = pv->word;
+		w->pv_idx = pv->idx;
+		w->pv_pfn = pv->pfn;
+		w->pv_room = pv->room;
+		w->pv_next = next;
+		w->next = next;
+	}
+}
+
+static __always_inline void memtrace_pv_load(const struct memtrace_walk *w,
+					     struct memtrace_pv *pv,
+					     unsigned long addr)
+{
+	pv->word = w->pv_word;
+	pv->idx = w->pv_idx;
+	pv->pfn = w->pv_pfn;
+	pv->room = w->pv_next == addr ? w->pv_room : 0;
+}
+
 static __always_inline int
 memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
 		      bool anon_fast, pte_t *ptep, unsigned long addr,
@@ -335,40 +382,26 @@ memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
 	bool lru1 = false;		/* the class to replace next: 1, else 0 */
 	bool show = w->show_pfn;
 	struct memtrace_class c;
-	unsigned int room;
-	u32 *word = w->pv_word;
-	u8 *idx = w->pv_idx;
-	u64 *pfn = w->pv_pfn;
+	struct memtrace_pv pv;
 	int ret, which;
 
-	/* room usable from addr on */
-	room = w->pv_next == addr ? w->pv_room : 0;
+	memtrace_pv_load(w, &pv, addr);
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
 		pte_t pte = ptep_get(ptep);
 		u64 v = pte_val(pte);
 
-		if (room && (v & m0) == k0 && (!bytes || ix0 >= 0)) {
-			if (bytes)
-				*idx++ = ix0;
-			else
-				*word++ = w0;
-			if (pfn)
-				*pfn++ = show && s0 != MEMTRACE_NONE ?
-					 pte_pfn(pte) : 0;
-			room--;
+		if (pv.room && (v & m0) == k0 && (!bytes || ix0 >= 0)) {
+			memtrace_pv_put(&pv, bytes, ix0, w0,
+					show && s0 != MEMTRACE_NONE ?
+					pte_pfn(pte) : 0);
 			n0++;
 			lru1 = true;
 			continue;
 		}
-		if (room && (v & m1) == k1 && (!bytes || ix1 >= 0)) {
-			if (bytes)
-				*idx++ = ix1;
-			else
-				*word++ = w1;
-			if (pfn)
-				*pfn++ = show && s1 != MEMTRACE_NONE ?
-					 pte_pfn(pte) : 0;
-			room--;
+		if (pv.room && (v & m1) == k1 && (!bytes || ix1 >= 0)) {
+			memtrace_pv_put(&pv, bytes, ix1, w1,
+					show && s1 != MEMTRACE_NONE ?
+					pte_pfn(pte) : 0);
 			n1++;
 			lru1 = false;
 			continue;
@@ -415,7 +448,7 @@ memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
 		}
 		if (which >= 0)
 			lru1 = which == 0;
-		if (room) {
+		if (pv.room) {
 			ix = 0;
 			if (bytes) {
 				ix = memtrace_pv_index(w, cw);
@@ -425,26 +458,14 @@ memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
 					ix1 = ix;
 			}
 			if (ix >= 0) {	/* else its words are full */
-				if (bytes)
-					*idx++ = ix;
-				else
-					*word++ = cw;
-				if (pfn)
-					*pfn++ = show ? c.pfn : 0;
-				room--;
+				memtrace_pv_put(&pv, bytes, ix, cw,
+						show ? c.pfn : 0);
 				w->counts[st]++;
 				continue;
 			}
 		}
 		/* the slow way: the walk must be current for it */
-		if (bytes ? idx != w->pv_idx : word != w->pv_word) {
-			w->pv_word = word;
-			w->pv_idx = idx;
-			w->pv_pfn = pfn;
-			w->pv_room = room;
-			w->pv_next = addr;
-			w->next = addr;
-		}
+		memtrace_pv_sync(w, &pv, bytes, addr);
 		ret = memtrace_add(w, addr, 1, st, MEMTRACE_PW_FLAGS(cw), c.pfn,
 				   false, MEMTRACE_PW_NODE(cw));
 		if (ret) {
@@ -453,21 +474,11 @@ memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
 			return ret;
 		}
 		/* the sink may have begun a new vector, with words of its own */
-		word = w->pv_word;
-		idx = w->pv_idx;
-		pfn = w->pv_pfn;
-		room = w->pv_next == addr + PAGE_SIZE ? w->pv_room : 0;
+		memtrace_pv_load(w, &pv, addr + PAGE_SIZE);
 		ix0 = -1;
 		ix1 = -1;
 	}
-	if (bytes ? idx != w->pv_idx : word != w->pv_word) {
-		w->pv_word = word;
-		w->pv_idx = idx;
-		w->pv_pfn = pfn;
-		w->pv_room = room;
-		w->pv_next = addr;
-		w->next = addr;
-	}
+	memtrace_pv_sync(w, &pv, bytes, addr);
 	w->counts[s0] += n0;
 	w->counts[s1] += n1;
 	return 0;

@@ -608,6 +608,21 @@ static bool check_runs(struct rl_check *c, const struct nlattr *a)
 	return true;
 }
 
+/*
+ * The PFNVEC after a page vector of count pages at addr (NULL if none): one
+ * pfn a page, and there must be one when pfns are shown (as admin).
+ */
+static bool check_pfnvec(struct rl_check *c, uint64_t addr, uint32_t count,
+			 const struct nlattr *pfns)
+{
+	if (pfns && pfns->nla_len != NLA_HDRLEN + count * 8)
+		return rl_check_fail(c, "page vector 0x%" PRIx64 " of %u pages: pfn vector of %u bytes",
+				     addr, count, pfns->nla_len - NLA_HDRLEN);
+	if (!pfns && c->admin)
+		return rl_check_fail(c, "page vector 0x%" PRIx64 " without pfns (as admin)", addr);
+	return true;
+}
+
 /* Page i of a page vector at addr: its word w, its pfn from pfns (or 0). */
 static bool check_page(struct rl_check *c, uint64_t addr, uint32_t i, uint32_t w,
 		       const struct nlattr *pfns)
@@ -641,12 +656,8 @@ static bool check_pagevec(struct rl_check *c, const struct nlattr *a, const stru
 	if (!v.count || v.reserved || len != sizeof(v) + v.count * 4)
 		return rl_check_fail(c, "page vector 0x%" PRIx64 ": count %u reserved %u, %u bytes",
 				     (uint64_t)v.addr, v.count, v.reserved, len);
-	if (pfns && pfns->nla_len != NLA_HDRLEN + v.count * 8)
-		return rl_check_fail(c, "page vector 0x%" PRIx64 " of %u pages: pfn vector of %u bytes",
-				     (uint64_t)v.addr, v.count, pfns->nla_len - NLA_HDRLEN);
-	if (!pfns && c->admin)
-		return rl_check_fail(c, "page vector 0x%" PRIx64 " without pfns (as admin)",
-				     (uint64_t)v.addr);
+	if (!check_pfnvec(c, v.addr, v.count, pfns))
+		return false;
 	for (uint32_t i = 0; i < v.count; i++) {
 		memcpy(&w, d + sizeof(v) + i * 4, 4);
 		if (!check_page(c, v.addr, i, w, pfns))
@@ -682,12 +693,8 @@ static bool check_pageidx(struct rl_check *c, const struct nlattr *a, const stru
 		if (d[i])
 			return rl_check_fail(c, "page index vector 0x%" PRIx64 ": padding not zero",
 					     (uint64_t)v.addr);
-	if (pfns && pfns->nla_len != NLA_HDRLEN + v.count * 8)
-		return rl_check_fail(c, "page index vector 0x%" PRIx64 " of %u pages: pfn vector of "
-				     "%u bytes", (uint64_t)v.addr, v.count, pfns->nla_len - NLA_HDRLEN);
-	if (!pfns && c->admin)
-		return rl_check_fail(c, "page index vector 0x%" PRIx64 " without pfns (as admin)",
-				     (uint64_t)v.addr);
+	if (!check_pfnvec(c, v.addr, v.count, pfns))
+		return false;
 	for (uint32_t i = 0; i < v.count; i++) {
 		unsigned int ix = d[sizeof(v) + i];
 
