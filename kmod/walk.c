@@ -309,18 +309,6 @@ static __always_inline bool memtrace_key_match(const struct memtrace_class *c,
 				MEMTRACE_PTE_BITS_MASK : ~(u64)0)) == c->key;
 }
 
-/*
- * Pages mode: each entry of [addr, end) of a PTE table is a record. Two keyed
- * classes are kept at hand (entries with (val & m) == k: word, state, index
- * among the lent room's words), so that pages which alternate (written, not
- * written) are not classified again either. An entry of either class goes
- * into the room a sink lent (walk.h) with a load, a compare or two and a
- * store: the loop keeps the room's cursor, the classes and their page
- * counts in locals (a byte store through pv_idx may alias anything in
- * memory), and writes them back before anything else looks at the walk.
- * bytes: the room takes an index byte a page (pv_bytes) rather than a word;
- * a copy of the loop is made for each.
- */
 /* The lent room's cursor (walk.h) as the pages loop keeps it, in locals. */
 struct memtrace_pv {
 	u32 *word;
@@ -358,6 +346,7 @@ static __always_inline void memtrace_pv_sync(struct memtrace_walk *w,
 	}
 }
 
+/* Take the cursor from the walk; the room counts only if it starts at addr. */
 static __always_inline void memtrace_pv_load(const struct memtrace_walk *w,
 					     struct memtrace_pv *pv,
 					     unsigned long addr)
@@ -368,6 +357,18 @@ static __always_inline void memtrace_pv_load(const struct memtrace_walk *w,
 	pv->room = w->pv_next == addr ? w->pv_room : 0;
 }
 
+/*
+ * Pages mode: each entry of [addr, end) of a PTE table is a record. Two keyed
+ * classes are kept at hand (entries with (val & m) == k: word, state, index
+ * among the lent room's words), so that pages which alternate (written, not
+ * written) are not classified again either. An entry of either class goes
+ * into the room a sink lent (walk.h) with a load, a compare or two and a
+ * store: the loop keeps the room's cursor, the classes and their page
+ * counts in locals (a byte store through pv_idx may alias anything in
+ * memory), and writes them back before anything else looks at the walk.
+ * bytes: the room takes an index byte a page (pv_bytes) rather than a word;
+ * a copy of the loop is made for each.
+ */
 static __always_inline int
 memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
 		      bool anon_fast, pte_t *ptep, unsigned long addr,
