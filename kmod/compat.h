@@ -25,18 +25,38 @@
 #include "uapi/memtrace.h"
 
 /*
- * Mapped exactly once? 6.11 counts the mappings of a large folio in
- * _large_mapcount, and folio_mapcount() became the inline way to ask; before,
- * page_mapcount() (with the exported __page_mapcount() for compound pages).
+ * Is this page of a present mapping mapped exactly once, as
+ * /proc/PID/pagemap's PM_MMAP_EXCLUSIVE says it? The caller holds the lock
+ * of the entry that maps it. Until 6.10 pagemap asks page_mapcount(), which
+ * counts the page's own mappings and those of its whole compound page; its
+ * PMD path asks it of the head page only, for all 512 (the caller passes
+ * the head there). 6.11 moved that count to folio_precise_page_mapcount()
+ * (mm/internal.h, not for modules), asked of each page, PMD or PTE mapped:
+ * the same sum of public inlines, written out here. (folio_mapcount() would
+ * count every PTE of a large folio: never one for a PTE-mapped THP.)
  */
-static inline int memtrace_page_mapcount(struct page *page)
+static inline bool memtrace_page_mapped_once(struct page *page)
 {
 #ifdef MEMTRACE_HAVE_LARGE_MAPCOUNT
-	return folio_mapcount(page_folio(page));
+	struct folio *folio = page_folio(page);
+	int mapcount = atomic_read(&page->_mapcount) + 1;
+
+	if (page_mapcount_is_type(mapcount))
+		mapcount = 0;
+	if (folio_test_large(folio))
+		mapcount += folio_entire_mapcount(folio);
+	return mapcount == 1;
 #else
-	return page_mapcount(page);
+	return page_mapcount(page) == 1;
 #endif
 }
+
+/* Does pagemap look at each page of a PMD mapping, or at its head? */
+#ifdef MEMTRACE_HAVE_LARGE_MAPCOUNT
+#define MEMTRACE_PMD_EXCL_PER_PAGE 1
+#else
+#define MEMTRACE_PMD_EXCL_PER_PAGE 0
+#endif
 
 /* Page flags moved to folios in 5.16; 7.x generates only the folio tests. */
 static inline bool memtrace_page_swapbacked(struct page *page)

@@ -182,8 +182,11 @@ static int memtrace_nl_put_run(struct memtrace_nl_dump *d,
 	if (skb_tailroom(d->skb) < (d->arr ? sizeof(*run) :
 				    nla_total_size(sizeof(*run))))
 		return -ENOSPC;
-	if (!d->arr)
+	if (!d->arr) {
 		d->arr = nla_reserve(d->skb, MEMTRACE_A_RUNS, 0);
+		if (!d->arr)
+			return -ENOSPC;
+	}
 	d->arr->nla_len += sizeof(*run);
 	run = __skb_put(d->skb, sizeof(*run));
 	run->addr = r->addr;
@@ -192,6 +195,34 @@ static int memtrace_nl_put_run(struct memtrace_nl_dump *d,
 	run->word = MEMTRACE_PW(r->state, r->flags, r->node);
 	run->reserved = 0;
 	return 0;
+}
+
+/*
+ * How many pages a new page vector may hold when the message has tailroom
+ * bytes left: the largest n for which the vector, head bytes plus per bytes
+ * a page, and its PFNVEC (when pfns are shown: 8 bytes a page) both fit,
+ * each as nla_reserve() and nla_put() count it (nla_total_size(): header and
+ * alignment to 4 bytes), and the vector's length fits an attribute. The
+ * first guess leaves out the vector's alignment, so it is at most 3 bytes
+ * too many: the loop takes back at most three pages, and whatever n it
+ * returns has been checked against nla_total_size() itself.
+ */
+static unsigned int memtrace_nl_vec_pages(int tailroom, unsigned int head,
+					  unsigned int per, bool pfns)
+{
+	unsigned int pfn = pfns ? sizeof(u64) : 0;
+	unsigned int fixed = nla_total_size(head) +
+			     (pfns ? nla_total_size(0) : 0);
+	unsigned int n;
+
+	if (tailroom < 0 || (unsigned int)tailroom < fixed)
+		return 0;
+	n = ((unsigned int)tailroom - fixed) / (per + pfn);
+	n = min(n, (U16_MAX - nla_attr_size(head)) / per);
+	while (n && nla_total_size(head + n * per) +
+		    (pfns ? nla_total_size(n * pfn) : 0) > (unsigned int)tailroom)
+		n--;
+	return n;
 }
 
 /*
@@ -209,23 +240,23 @@ static int memtrace_nl_put_page(struct memtrace_nl_dump *d,
 	unsigned int head = d->indexed ?
 		sizeof(*d->ivec) + 3 + sizeof(d->pal) : sizeof(*d->vec);
 	u32 word = MEMTRACE_PW(r->state, r->flags, r->node);
+	struct nlattr *a;
 	unsigned int cap;
-	int room;
 
 	if (d->arr && memtrace_nl_close(d))
 		return -EMSGSIZE;
-	/* the vector's header (and words), its PFNVEC's header, then per page */
-	room = skb_tailroom(d->skb) - nla_total_size(head) -
-	       (d->pfns ? NLA_HDRLEN : 0);
-	cap = min_t(unsigned int, max(room, 0) / (per + (d->pfns ? 8 : 0)),
-		    (U16_MAX - nla_total_size(head)) / per);
-	if (!cap)
-		return -ENOSPC;
+	cap = memtrace_nl_vec_pages(skb_tailroom(d->skb), head, per, d->pfns);
 	if (d->pfns)
 		cap = min_t(unsigned int, cap, MEMTRACE_NL_PFNS);
+	if (!cap)
+		return -ENOSPC;
+	a = nla_reserve(d->skb, d->indexed ? MEMTRACE_A_PAGEIDX :
+			MEMTRACE_A_PAGEVEC, head + cap * per);
+	if (!a)
+		return -ENOSPC;	/* cannot happen: memtrace_nl_vec_pages() */
+	d->arr = a;
 	if (d->indexed) {
-		d->arr = nla_reserve(d->skb, MEMTRACE_A_PAGEIDX, head + cap);
-		d->ivec = nla_data(d->arr);
+		d->ivec = nla_data(a);
 		d->ivec->addr = r->addr;
 		d->ivec->reserved = 0;
 		d->idx = (u8 *)(d->ivec + 1);
@@ -236,9 +267,7 @@ static int memtrace_nl_put_page(struct memtrace_nl_dump *d,
 		w->pv_npal = 1;
 		w->pv_palmax = d->nwords;
 	} else {
-		d->arr = nla_reserve(d->skb, MEMTRACE_A_PAGEVEC,
-				     head + cap * sizeof(u32));
-		d->vec = nla_data(d->arr);
+		d->vec = nla_data(a);
 		d->vec->addr = r->addr;
 		d->vec->reserved = 0;
 		d->words = (u32 *)(d->vec + 1);
@@ -319,8 +348,10 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 				   struct memtrace_nl_dump *d)
 {
 	struct nlattr **attrs = memtrace_nl_dump_attrs(cb);
+	/* the sender: start runs in its sendmsg() (the dump in any recvmsg()) */
 	struct memtrace_caller caller = {
 		.cred = current_cred(),
+		.mm = current->mm,
 		.cap_ptrace = netlink_capable(cb->skb, CAP_SYS_PTRACE),
 		.cap_admin = netlink_capable(cb->skb, CAP_SYS_ADMIN),
 	};
@@ -345,8 +376,6 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 	if (attrs[MEMTRACE_A_MODE])
 		mode = nla_get_u8(attrs[MEMTRACE_A_MODE]);
 
-	if (nla_get_flag(attrs[MEMTRACE_A_NO_PFN]))
-		caller.cap_admin = false;	/* pfns are not wanted */
 	d->packed = nla_get_flag(attrs[MEMTRACE_A_PACKED]);
 	d->indexed = nla_get_flag(attrs[MEMTRACE_A_INDEXED]);
 	if (d->indexed && !d->packed) {
@@ -359,8 +388,12 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 	d->walk.sink = d->packed ? memtrace_nl_sink_packed : memtrace_nl_sink;
 	err = memtrace_walk_init(&d->walk, &caller, pid, start, end,
 				 !attrs[MEMTRACE_A_END], mode);
-	if (err || !d->packed || mode != MEMTRACE_MODE_PAGES || !caller.cap_admin)
+	if (err)
 		return err;
+	if (nla_get_flag(attrs[MEMTRACE_A_NO_PFN]))
+		d->walk.show_pfn = false;	/* not wanted */
+	if (!d->packed || mode != MEMTRACE_MODE_PAGES || !d->walk.show_pfn)
+		return 0;
 	d->pfns = kvmalloc_array(MEMTRACE_NL_PFNS, sizeof(u64), GFP_KERNEL);
 	return d->pfns ? 0 : -ENOMEM;
 }
@@ -497,6 +530,13 @@ static struct genl_family memtrace_genl_family __ro_after_init = {
 	.version = MEMTRACE_GENL_VERSION,
 	.maxattr = MEMTRACE_A_MAX,
 	.netnsok = true,
+	/*
+	 * A dump step sleeps on the target's mmap_lock (killable) and may
+	 * drop the last reference to its mm: not under genl_mutex, where it
+	 * would stall every family without parallel_ops. Nothing here is
+	 * shared between requests: a dump's state is its own.
+	 */
+	.parallel_ops = true,
 	.module = THIS_MODULE,
 	.ops = memtrace_genl_ops,
 	.n_ops = ARRAY_SIZE(memtrace_genl_ops),

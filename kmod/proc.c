@@ -7,9 +7,12 @@
  * of the target held, so any range streams in bounded memory: one
  * MEMTRACE_PROC_BUF per open file, whatever the range.
  *
- * For shell use the last query each user wrote is remembered, and a file read
- * without a query of its own answers it (re-checking the reader's rights):
- *   echo "$$ all" > /proc/memtrace; cat /proc/memtrace
+ * Every query written to a file is judged as its opener, like
+ * /proc/PID/pagemap: the credentials, capabilities and address space it had
+ * at open (struct memtrace_caller), whoever writes or reads the file later
+ * (a child that inherited it, a setuid program it was handed to as stdin).
+ * A file answers only the queries written to it: one read without a query
+ * of its own fails with ENODATA.
  */
 #include <linux/capability.h>
 #include <linux/ctype.h>
@@ -19,6 +22,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/proc_fs.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
@@ -30,7 +34,6 @@
 #define MEMTRACE_PROC_BUF	(8 * 1024)	/* a kmalloc slab size */
 #define MEMTRACE_LINE_MAX	160	/* one record line, with room to spare */
 #define MEMTRACE_SUMMARY_MAX	256
-#define MEMTRACE_SLOTS		16	/* users whose last query is remembered */
 
 /*
  * Everyone may open /proc/memtrace for reading and writing: a query is judged
@@ -48,6 +51,7 @@ enum memtrace_proc_state {
 
 struct memtrace_proc_file {
 	struct mutex lock;	/* serialises read and write on this file */
+	struct memtrace_caller caller;	/* the opener, taken at open */
 	enum memtrace_proc_state state;
 	int err;
 	struct memtrace_walk walk;
@@ -64,15 +68,6 @@ struct memtrace_query {
 	enum memtrace_mode mode;
 };
 
-struct memtrace_slot {
-	kuid_t uid;
-	u64 stamp;		/* 0: unused */
-	char line[MEMTRACE_QUERY_MAX + 1];
-};
-
-static DEFINE_MUTEX(memtrace_slots_lock);
-static struct memtrace_slot memtrace_slots[MEMTRACE_SLOTS];
-static u64 memtrace_slot_clock;
 static struct proc_dir_entry *memtrace_proc_entry;
 
 static const char *const memtrace_mode_names[] = {
@@ -156,13 +151,6 @@ static int memtrace_parse_query(char *line, struct memtrace_query *q)
 		i++;
 	}
 	return i == n ? 0 : -EINVAL;
-}
-
-static void memtrace_caller_of(struct file *file, struct memtrace_caller *c)
-{
-	c->cred = file->f_cred;
-	c->cap_ptrace = file_ns_capable(file, &init_user_ns, CAP_SYS_PTRACE);
-	c->cap_admin = file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN);
 }
 
 /* The flags word, MEMTRACE_FLAGS_WIDTH letters at s (no NUL). */
@@ -275,16 +263,14 @@ static void memtrace_proc_summary(struct memtrace_proc_file *pf)
 			     "\n");
 }
 
-/* Start answering q for the caller of file. Called with pf->lock held. */
-static int memtrace_proc_start(struct file *file, struct memtrace_proc_file *pf,
+/* Start answering q for the opener of the file. Called with pf->lock held. */
+static int memtrace_proc_start(struct memtrace_proc_file *pf,
 			       const struct memtrace_query *q)
 {
-	struct memtrace_caller c;
 	int err;
 
-	memtrace_caller_of(file, &c);
-	err = memtrace_walk_init(&pf->walk, &c, q->pid, q->start, q->end,
-				 q->whole, q->mode);
+	err = memtrace_walk_init(&pf->walk, &pf->caller, q->pid, q->start,
+				 q->end, q->whole, q->mode);
 	if (err)
 		return err;
 	pf->walk.sink = memtrace_proc_sink;
@@ -299,8 +285,7 @@ static int memtrace_proc_start(struct file *file, struct memtrace_proc_file *pf,
 }
 
 /* Parse line (modified in place) and start answering it. */
-static int memtrace_proc_query(struct file *file, struct memtrace_proc_file *pf,
-			       char *line)
+static int memtrace_proc_query(struct memtrace_proc_file *pf, char *line)
 {
 	struct memtrace_query q;
 	int err;
@@ -308,45 +293,7 @@ static int memtrace_proc_query(struct file *file, struct memtrace_proc_file *pf,
 	err = memtrace_parse_query(line, &q);
 	if (err)
 		return err;
-	return memtrace_proc_start(file, pf, &q);
-}
-
-static void memtrace_slot_save(kuid_t uid, const char *line)
-{
-	struct memtrace_slot *s, *victim = &memtrace_slots[0];
-	int i;
-
-	mutex_lock(&memtrace_slots_lock);
-	for (i = 0; i < MEMTRACE_SLOTS; i++) {
-		s = &memtrace_slots[i];
-		if (s->stamp && uid_eq(s->uid, uid)) {
-			victim = s;
-			break;
-		}
-		if (s->stamp < victim->stamp)
-			victim = s;
-	}
-	victim->uid = uid;
-	victim->stamp = ++memtrace_slot_clock;
-	strscpy(victim->line, line, sizeof(victim->line));
-	mutex_unlock(&memtrace_slots_lock);
-}
-
-static bool memtrace_slot_load(kuid_t uid, char *line)
-{
-	bool found = false;
-	int i;
-
-	mutex_lock(&memtrace_slots_lock);
-	for (i = 0; i < MEMTRACE_SLOTS; i++) {
-		if (memtrace_slots[i].stamp && uid_eq(memtrace_slots[i].uid, uid)) {
-			strscpy(line, memtrace_slots[i].line, MEMTRACE_QUERY_MAX + 1);
-			found = true;
-			break;
-		}
-	}
-	mutex_unlock(&memtrace_slots_lock);
-	return found;
+	return memtrace_proc_start(pf, &q);
 }
 
 static ssize_t memtrace_proc_write(struct file *file, const char __user *ubuf,
@@ -354,7 +301,6 @@ static ssize_t memtrace_proc_write(struct file *file, const char __user *ubuf,
 {
 	struct memtrace_proc_file *pf = file->private_data;
 	char line[MEMTRACE_QUERY_MAX + 1];
-	char saved[MEMTRACE_QUERY_MAX + 1];
 	int err;
 
 	if (count > MEMTRACE_QUERY_MAX)
@@ -366,16 +312,12 @@ static ssize_t memtrace_proc_write(struct file *file, const char __user *ubuf,
 	line[count] = '\0';
 	if (strlen(line) != count)
 		return -EINVAL;	/* a NUL byte inside the query */
-	memcpy(saved, line, count + 1);
 
 	if (mutex_lock_interruptible(&pf->lock))
 		return -EINTR;
-	err = memtrace_proc_query(file, pf, line);
+	err = memtrace_proc_query(pf, line);
 	mutex_unlock(&pf->lock);
-	if (err)
-		return err;
-	memtrace_slot_save(file->f_cred->euid, strim(saved));
-	return count;
+	return err ? err : count;
 }
 
 /* Refill pf->buf with the next part of the answer. */
@@ -404,7 +346,6 @@ static ssize_t memtrace_proc_read(struct file *file, char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
 	struct memtrace_proc_file *pf = file->private_data;
-	char line[MEMTRACE_QUERY_MAX + 1];
 	size_t copied = 0, n;
 	int err = 0;
 
@@ -412,13 +353,8 @@ static ssize_t memtrace_proc_read(struct file *file, char __user *ubuf,
 		return -EINTR;
 
 	if (pf->state == MEMTRACE_PROC_EMPTY) {
-		if (!memtrace_slot_load(file->f_cred->euid, line)) {
-			err = -ENODATA;	/* write a query first */
-			goto out;
-		}
-		err = memtrace_proc_query(file, pf, line);
-		if (err)
-			goto out;
+		err = -ENODATA;	/* write a query to this file first */
+		goto out;
 	}
 	if (pf->state == MEMTRACE_PROC_FAILED) {
 		err = pf->err;
@@ -465,6 +401,14 @@ static int memtrace_proc_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	}
 	mutex_init(&pf->lock);
+	pf->caller.cred = file->f_cred;	/* lives as long as the file */
+	pf->caller.cap_ptrace = file_ns_capable(file, &init_user_ns,
+						CAP_SYS_PTRACE);
+	pf->caller.cap_admin = file_ns_capable(file, &init_user_ns,
+					       CAP_SYS_ADMIN);
+	pf->caller.mm = current->mm;
+	if (pf->caller.mm)
+		mmgrab(pf->caller.mm);	/* compared, never walked */
 	file->private_data = pf;
 	return nonseekable_open(inode, file);
 }
@@ -474,6 +418,8 @@ static int memtrace_proc_release(struct inode *inode, struct file *file)
 	struct memtrace_proc_file *pf = file->private_data;
 
 	memtrace_walk_release(&pf->walk);
+	if (pf->caller.mm)
+		mmdrop(pf->caller.mm);
 	mutex_destroy(&pf->lock);
 	kfree(pf->buf);
 	kfree(pf);

@@ -4,10 +4,13 @@
  *
  * ptrace_may_access() is not exported to modules, so this is our own check,
  * never more permissive than /proc/PID/pagemap (PTRACE_MODE_READ_FSCREDS):
- *  - a process may always query itself;
+ *  - a caller may always query its own address space (the mm it had when its
+ *    identity was taken: a process that has since exec'd is another one);
  *  - otherwise the caller's fsuid/fsgid must equal the target's real, effective
  *    and saved uid/gid, and the target must be dumpable by its owner;
  *  - CAP_SYS_PTRACE in the initial user namespace overrides both.
+ * The caller is a struct memtrace_caller taken once per query (target.h),
+ * never current.
  * It is stricter than ptrace in two ways: capabilities count only in the
  * initial user namespace, and a non-dumpable target is refused to everyone
  * without CAP_SYS_PTRACE. Linux security modules are not consulted (their hook
@@ -22,7 +25,6 @@
 
 #include "compat.h"
 #include "target.h"
-#include "walk.h"
 
 static bool memtrace_ids_match(const struct cred *c, const struct cred *t)
 {
@@ -36,7 +38,7 @@ static int memtrace_may_access(struct task_struct *task, struct mm_struct *mm,
 {
 	bool match;
 
-	if (same_thread_group(task, current))
+	if (mm == c->mm)
 		return 0;
 	if (c->cap_ptrace)
 		return 0;
@@ -54,7 +56,12 @@ static int memtrace_may_access(struct task_struct *task, struct mm_struct *mm,
 /*
  * Returns the target's mm with an mm_count reference (drop with mmdrop()), or
  * ERR_PTR(-ESRCH) for no such process, a kernel thread or one that has exited,
- * or ERR_PTR(-EACCES).
+ * ERR_PTR(-EACCES), or ERR_PTR(-EINTR) when a fatal signal came first.
+ *
+ * Like mm_access(): the mm and the credentials it is judged against are read
+ * under the target's exec_update_lock, so an execve() in progress is seen
+ * before exec_mmap() or after commit_creds() and setup_new_exec(), never the
+ * new mm with the old credentials (nor before its task_size is set).
  */
 struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 {
@@ -73,19 +80,18 @@ struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 	if (!task)
 		return ERR_PTR(-ESRCH);
 
-	mm = get_task_mm(task);	/* NULL for kernel threads and exited tasks */
-	if (!mm) {
-		put_task_struct(task);
-		return ERR_PTR(-ESRCH);
-	}
-	err = memtrace_may_access(task, mm, c);
-	put_task_struct(task);
+	err = down_read_killable(&task->signal->exec_update_lock);
 	if (err) {
-		mmput(mm);
-		return ERR_PTR(err);
+		put_task_struct(task);
+		return ERR_PTR(-EINTR);
 	}
-	/* Keep the mm_struct, not the address space: like pagemap. */
-	mmgrab(mm);
-	mmput(mm);
-	return mm;
+	mm = get_task_mm(task);	/* NULL for kernel threads and exited tasks */
+	err = mm ? memtrace_may_access(task, mm, c) : -ESRCH;
+	if (!err)
+		mmgrab(mm);	/* keep the mm_struct, not the address space */
+	up_read(&task->signal->exec_update_lock);
+	put_task_struct(task);
+	if (mm)
+		mmput(mm);
+	return err ? ERR_PTR(err) : mm;
 }

@@ -1,11 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Who asks, and which process they name: the one place that decides whether a
+ * query may look at a process (target.c).
+ */
 #ifndef _MEMTRACE_TARGET_H
 #define _MEMTRACE_TARGET_H
 
 #include <linux/types.h>
 
+struct cred;
 struct mm_struct;
-struct memtrace_caller;
+
+/*
+ * The identity a query is judged with, taken once: for /proc/memtrace the
+ * opener's (at open), for netlink the sender's (when the dump starts). It
+ * is never mixed with current: a file handed to, or inherited by, another
+ * process keeps answering as its opener.
+ */
+struct memtrace_caller {
+	const struct cred *cred;
+	struct mm_struct *mm;	/* the caller's own address space, or NULL */
+	bool cap_ptrace;	/* CAP_SYS_PTRACE in the initial user namespace */
+	bool cap_admin;		/* CAP_SYS_ADMIN: PFNs and swap entries shown */
+};
 
 struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c);
 

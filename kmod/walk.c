@@ -12,11 +12,18 @@
  *    next level is found from that copy, like GUP-fast;
  *  - a PTE table is read inside rcu_read_lock(): since 6.5 khugepaged may free
  *    one with only mmap_lock held for read elsewhere, through RCU;
- *  - a huge PMD whose struct page is looked at is re-read under its PMD lock,
- *    so a THP being split or migrated is seen before or after, never half-way;
- * Struct pages are only read (flags, mapping, node), never referenced: a stale
- * read races with freeing exactly as GUP-fast's does, and struct pages of a
- * valid pfn always exist.
+ *  - a struct page is read only under the lock of the entry that maps it (the
+ *    PTE table's, the PMD's or the PUD's), after checking that the entry (and
+ *    for a PTE, the PMD above it) is still the one read locklessly: then the
+ *    page stays mapped, so neither freed nor reused, while it is looked at.
+ *    The PTE table lock is taken the way pte_offset_map_lock() takes it
+ *    (pte_lockptr() of the PMD value read, then pmd_same()); that function
+ *    is not exported from 6.5 on. Entries whose bits say everything (none,
+ *    swap, the zero page, a writable private anonymous page, special and
+ *    PFNMAP entries) are never locked;
+ *  - hugetlb VMAs backed by a file are walked under its i_mmap_rwsem (read):
+ *    a shared PMD table cannot be unshared (truncation, the other sharer's
+ *    munmap) and freed while it is walked.
  *
  * Speed: most entries are classified from their bits alone. A writable entry
  * of a private anonymous mapping (with one NUMA node online) maps an
@@ -197,38 +204,30 @@ static int memtrace_add(struct memtrace_walk *w, unsigned long addr,
 	return 0;
 }
 
-/* Flags and node of a present frame mapped in vma. */
-static u32 memtrace_frame_flags(struct vm_area_struct *vma, unsigned long pfn,
+/*
+ * Kind (anon, shmem, file) and node of a frame with a struct page, and its
+ * EXCL flag from excl_page (the page itself, or a PMD's head page where
+ * pagemap asks the head). The caller holds the lock of the entry mapping it.
+ */
+static u32 memtrace_frame_flags(struct page *page, struct page *excl_page,
 				int *node)
 {
-	struct page *page = NULL;
-	u32 flags = 0;
-
-	*node = MEMTRACE_NO_NODE;
-	if (vma->vm_flags & (VM_PFNMAP | VM_IO))
-		return MEMTRACE_F_PFNMAP;
-	if (pfn_valid(pfn))
-		page = pfn_to_page(pfn);
+	u32 flags;
 
 	/*
 	 * Anonymous pages are PageAnon; shmem/tmpfs pages are the other
 	 * swap-backed ones (no need for shmem_mapping(), unexported before
 	 * 6.x); the rest are page cache of a file.
 	 */
-	if (page && PageAnon(page))
-		flags |= MEMTRACE_F_ANON;
-	else if (page && memtrace_page_swapbacked(page))
-		flags |= MEMTRACE_F_SHMEM;
-	else if (page)
-		flags |= MEMTRACE_F_FILE;
-
-	if (page) {
-		*node = page_to_nid(page);
-		if (memtrace_page_mapcount(page) == 1)
-			flags |= MEMTRACE_F_EXCL;
-	}
-	if (is_vm_hugetlb_page(vma))
-		flags |= MEMTRACE_F_HUGETLB;
+	if (PageAnon(page))
+		flags = MEMTRACE_F_ANON;
+	else if (memtrace_page_swapbacked(page))
+		flags = MEMTRACE_F_SHMEM;
+	else
+		flags = MEMTRACE_F_FILE;
+	*node = page_to_nid(page);
+	if (excl_page && memtrace_page_mapped_once(excl_page))
+		flags |= MEMTRACE_F_EXCL;
 	return flags;
 }
 
@@ -247,14 +246,24 @@ struct memtrace_class {
 	u64 key;
 };
 
+/* The PMD a PTE table was found through: its place and the value read. */
+struct memtrace_pmdref {
+	pmd_t *pmdp;
+	pmd_t pmd;
+};
+
 /*
- * A PTE's class. anon_fast: the VMA is private anonymous and one node is
- * online (w->node0), so a writable present entry needs no struct page.
+ * A PTE's class from its bits alone; true when the frame's struct page is
+ * needed too (c then has state, pfn and the entry's own flags). anon_fast:
+ * the VMA is private anonymous and one node is online (w->node0), so a
+ * writable present entry needs no struct page.
  */
-static void memtrace_pte_class(struct memtrace_walk *w,
-			       struct vm_area_struct *vma, bool anon_fast,
-			       pte_t pte, struct memtrace_class *c)
+static bool memtrace_pte_bits(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, bool anon_fast,
+			      pte_t pte, struct memtrace_class *c)
 {
+	bool need_page = false;
+
 	c->flags = 0;
 	c->node = MEMTRACE_NO_NODE;
 	c->pfn = 0;
@@ -264,41 +273,86 @@ static void memtrace_pte_class(struct memtrace_walk *w,
 		/* pte_none() ignores a few bits on some CPUs: equal values only */
 		c->keyed = true;
 		c->key = pte_val(pte);
-	} else if (!pte_present(pte)) {
-		c->state = memtrace_leaf_state(pte, &c->pfn);
-	} else {
-		c->pfn = pte_pfn(pte);
-		if (is_zero_pfn(c->pfn)) {
-			c->state = MEMTRACE_ZERO;
-			c->keyed = true;	/* equal values only */
-			c->key = pte_val(pte);
-			return;
-		}
-		c->state = MEMTRACE_PRESENT;
-		if (anon_fast && pte_write(pte)) {
-			/*
-			 * The common case without touching the struct page:
-			 * in a private anonymous mapping every frame is
-			 * anonymous, and a writable entry maps one that is
-			 * exclusively ours (copy-on-write write-protects every
-			 * shared one, the zero page included); with one node
-			 * online, it is that node. All of it follows from the
-			 * entry's bits.
-			 */
-			c->flags = MEMTRACE_F_ANON | MEMTRACE_F_EXCL;
-			c->node = w->node0;
-			c->keyed = MEMTRACE_PTE_BITS_MASK != ~(u64)0;
-			c->key = pte_val(pte) & MEMTRACE_PTE_BITS_MASK;
-		} else {
-			c->flags = memtrace_frame_flags(vma, c->pfn, &c->node);
-		}
-		if (pte_write(pte))
-			c->flags |= MEMTRACE_F_WRITE;
-		if (pte_dirty(pte))
-			c->flags |= MEMTRACE_F_DIRTY;
-		if (pte_young(pte))
-			c->flags |= MEMTRACE_F_YOUNG;
+		return false;
 	}
+	if (!pte_present(pte)) {
+		c->state = memtrace_leaf_state(pte, &c->pfn);
+		return false;
+	}
+	c->pfn = pte_pfn(pte);
+	if (is_zero_pfn(c->pfn)) {
+		c->state = MEMTRACE_ZERO;
+		c->keyed = true;	/* equal values only */
+		c->key = pte_val(pte);
+		return false;
+	}
+	c->state = MEMTRACE_PRESENT;
+	if (anon_fast && pte_write(pte)) {
+		/*
+		 * The common case without touching the struct page: in a
+		 * private anonymous mapping every frame is anonymous, and a
+		 * writable entry maps one that is exclusively ours
+		 * (copy-on-write write-protects every shared one, the zero
+		 * page included); with one node online, it is that node. All
+		 * of it follows from the entry's bits.
+		 */
+		c->flags = MEMTRACE_F_ANON | MEMTRACE_F_EXCL;
+		c->node = w->node0;
+		c->keyed = MEMTRACE_PTE_BITS_MASK != ~(u64)0;
+		c->key = pte_val(pte) & MEMTRACE_PTE_BITS_MASK;
+	} else if ((vma->vm_flags & (VM_PFNMAP | VM_IO)) || pte_special(pte) ||
+		   !pfn_valid(c->pfn)) {
+		/*
+		 * A raw frame: no struct page to speak of (vm_normal_page()
+		 * would say NULL for it, and pagemap flags it neither file
+		 * nor anonymous).
+		 */
+		c->flags = MEMTRACE_F_PFNMAP;
+	} else {
+		need_page = true;
+	}
+	if (pte_write(pte))
+		c->flags |= MEMTRACE_F_WRITE;
+	if (pte_dirty(pte))
+		c->flags |= MEMTRACE_F_DIRTY;
+	if (pte_young(pte))
+		c->flags |= MEMTRACE_F_YOUNG;
+	return need_page;
+}
+
+/*
+ * A PTE's class. When it needs the struct page, the entry is read again
+ * under the PTE table's lock and classified from that value: the page it maps
+ * cannot be unmapped, so neither freed nor reused, while the lock is held.
+ * -EAGAIN: the PMD changed (the table was freed or replaced); the caller
+ * reads the PMD again.
+ */
+static int memtrace_pte_class(struct memtrace_walk *w,
+			      struct vm_area_struct *vma, bool anon_fast,
+			      const struct memtrace_pmdref *pr, pte_t *ptep,
+			      pte_t pte, struct memtrace_class *c)
+{
+	pmd_t pmd = pr->pmd;
+	spinlock_t *ptl;	/* the PTE table's lock */
+	struct page *page;
+
+	if (!memtrace_pte_bits(w, vma, anon_fast, pte, c))
+		return 0;
+	ptl = pte_lockptr(w->mm, &pmd);
+	spin_lock(ptl);
+	if (!pmd_same(pmd, READ_ONCE(*pr->pmdp))) {
+		spin_unlock(ptl);
+		return -EAGAIN;
+	}
+	pte = ptep_get(ptep);
+	if (memtrace_pte_bits(w, vma, anon_fast, pte, c)) {
+		page = pfn_to_page(c->pfn);
+		c->flags |= memtrace_frame_flags(page, page, &c->node);
+	}
+	spin_unlock(ptl);
+	if (is_vm_hugetlb_page(vma) && c->state == MEMTRACE_PRESENT)
+		c->flags |= MEMTRACE_F_HUGETLB;
+	return 0;
 }
 
 /* Does pte have the class c was keyed by (c->keyed set)? */
@@ -371,8 +425,9 @@ static __always_inline void memtrace_pv_load(const struct memtrace_walk *w,
  */
 static __always_inline int
 memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
-		      bool anon_fast, pte_t *ptep, unsigned long addr,
-		      unsigned long end, const bool bytes)
+		      bool anon_fast, const struct memtrace_pmdref *pr,
+		      pte_t *ptep, unsigned long addr, unsigned long end,
+		      const bool bytes)
 {
 	/* a class that matches no entry: (v & 0) != ~0 */
 	u64 m0 = 0, k0 = ~(u64)0, m1 = 0, k1 = ~(u64)0;
@@ -420,7 +475,14 @@ memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
 			st = s1;
 			c.pfn = st == MEMTRACE_NONE ? 0 : pte_pfn(pte);
 		} else {
-			memtrace_pte_class(w, vma, anon_fast, pte, &c);
+			ret = memtrace_pte_class(w, vma, anon_fast, pr, ptep,
+						 pte, &c);
+			if (ret) {	/* -EAGAIN: taken so far is taken */
+				memtrace_pv_sync(w, &pv, bytes, addr);
+				w->counts[s0] += n0;
+				w->counts[s1] += n1;
+				return ret;
+			}
 			cw = MEMTRACE_PW(c.state, c.flags, c.node);
 			st = c.state;
 			which = c.keyed ? lru1 : -1;
@@ -487,12 +549,13 @@ memtrace_pte_pages_in(struct memtrace_walk *w, struct vm_area_struct *vma,
 
 static int memtrace_pte_pages(struct memtrace_walk *w,
 			      struct vm_area_struct *vma, bool anon_fast,
-			      pte_t *ptep, unsigned long addr, unsigned long end)
+			      const struct memtrace_pmdref *pr, pte_t *ptep,
+			      unsigned long addr, unsigned long end)
 {
 	if (w->pv_bytes)
-		return memtrace_pte_pages_in(w, vma, anon_fast, ptep, addr,
+		return memtrace_pte_pages_in(w, vma, anon_fast, pr, ptep, addr,
 					     end, true);
-	return memtrace_pte_pages_in(w, vma, anon_fast, ptep, addr, end,
+	return memtrace_pte_pages_in(w, vma, anon_fast, pr, ptep, addr, end,
 				     false);
 }
 
@@ -500,13 +563,16 @@ static int memtrace_pte_pages(struct memtrace_walk *w,
  * One PTE table's part of [addr, end). In runs mode, neighbours of equal
  * class reach memtrace_add() as one piece (its pfn the first page's, as a
  * run's is); in pages mode every page is its own. An entry whose bits match
- * the previous one's key is not classified again.
+ * the previous one's key is not classified again. -EAGAIN: the PMD changed
+ * under us; every page before w->next was taken, the caller goes on from
+ * there with the PMD read again.
  */
 static int memtrace_pte_range(struct memtrace_walk *w,
-			      struct vm_area_struct *vma, pmd_t pmd,
-			      unsigned long addr, unsigned long end)
+			      struct vm_area_struct *vma, pmd_t *pmdp,
+			      pmd_t pmd, unsigned long addr, unsigned long end)
 {
 	bool anon_fast = w->one_node && vma_is_anonymous(vma);
+	const struct memtrace_pmdref pr = { .pmdp = pmdp, .pmd = pmd };
 	struct memtrace_class run = {}, c;
 	unsigned long run_addr = addr, n = 0;
 	pte_t *ptep;
@@ -515,7 +581,8 @@ static int memtrace_pte_range(struct memtrace_walk *w,
 	rcu_read_lock();
 	ptep = pte_offset_kernel(&pmd, addr);
 	if (w->mode == MEMTRACE_MODE_PAGES) {
-		ret = memtrace_pte_pages(w, vma, anon_fast, ptep, addr, end);
+		ret = memtrace_pte_pages(w, vma, anon_fast, &pr, ptep, addr,
+					 end);
 		goto out;
 	}
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
@@ -525,7 +592,9 @@ static int memtrace_pte_range(struct memtrace_walk *w,
 			n++;
 			continue;
 		}
-		memtrace_pte_class(w, vma, anon_fast, pte, &c);
+		ret = memtrace_pte_class(w, vma, anon_fast, &pr, ptep, pte, &c);
+		if (ret)
+			break;
 		if (n && c.state == run.state && c.flags == run.flags &&
 		    c.node == run.node) {
 			n++;
@@ -541,109 +610,205 @@ static int memtrace_pte_range(struct memtrace_walk *w,
 		run_addr = addr;
 		n = 1;
 	}
-	if (n)
-		ret = memtrace_add(w, run_addr, n, run.state, run.flags, run.pfn,
-				   false, run.node);
+	if (n) {
+		int err = memtrace_add(w, run_addr, n, run.state, run.flags,
+				       run.pfn, false, run.node);
+
+		if (err)
+			ret = err;
+	}
 out:
 	rcu_read_unlock();
 	return ret;
 }
 
-/* Page frame, flags and node of a leaf entry mapping size bytes at addr. */
-static u8 memtrace_leaf(struct vm_area_struct *vma, unsigned long addr,
-			unsigned long head_pfn, unsigned long size, u32 *flags,
-			u64 *pfn, int *node)
+/*
+ * A present entry mapping size bytes (PMD or PUD) from its head_pfn, of which
+ * the pages [addr, end) are asked for: their state, the flags they share
+ * (size, and write/dirty/young of the entry), node, and which are EXCL.
+ */
+struct memtrace_leaf {
+	unsigned long head_pfn;
+	unsigned long size;
+	u32 flags;
+	int node;
+	u8 state;
+	/* EXCL page by page (PMD index), where pagemap judges it so */
+	bool per_page;
+	DECLARE_BITMAP(excl, PTRS_PER_PMD);
+};
+
+/*
+ * Fill l from the frame's struct page. The caller holds the entry's lock and
+ * has checked that the entry is still the one read, so the frame stays mapped
+ * (neither split nor freed) while its pages are looked at.
+ */
+static void memtrace_leaf_read(struct vm_area_struct *vma, unsigned long addr,
+			       unsigned long end, struct memtrace_leaf *l)
 {
-	*pfn = head_pfn + ((addr & (size - 1)) >> PAGE_SHIFT);
-	*flags = memtrace_frame_flags(vma, *pfn, node);
-	*flags |= size == PUD_SIZE ? MEMTRACE_F_SIZE_1G : MEMTRACE_F_SIZE_2M;
+	bool hugetlb = is_vm_hugetlb_page(vma);
+	struct page *head;
+	unsigned long a;
+
+	l->state = MEMTRACE_PRESENT;
+	l->node = MEMTRACE_NO_NODE;
+	l->per_page = false;
+	if ((vma->vm_flags & (VM_PFNMAP | VM_IO)) || !pfn_valid(l->head_pfn)) {
+		l->flags |= MEMTRACE_F_PFNMAP;
+		return;
+	}
+	head = pfn_to_page(l->head_pfn);
+	l->per_page = MEMTRACE_PMD_EXCL_PER_PAGE && !hugetlb &&
+		      l->size == PMD_SIZE;
+	l->flags |= memtrace_frame_flags(head, l->per_page ? NULL : head,
+					 &l->node);
+	if (hugetlb)
+		l->flags |= MEMTRACE_F_HUGETLB;
 	/*
 	 * The huge zero page is not exported to modules (is_huge_zero_pmd()
 	 * needs huge_zero_pfn). An anonymous private VMA maps only anonymous
 	 * THPs and the huge zero page, so a PMD there whose frame is not
 	 * anonymous is the huge zero page.
 	 */
-	if (vma_is_anonymous(vma) && !is_vm_hugetlb_page(vma) &&
-	    !(*flags & MEMTRACE_F_ANON) && pfn_valid(head_pfn)) {
-		*flags &= MEMTRACE_F_SIZE_MASK;
-		*node = MEMTRACE_NO_NODE;
-		return MEMTRACE_ZERO;
+	if (vma_is_anonymous(vma) && !hugetlb && !(l->flags & MEMTRACE_F_ANON)) {
+		l->state = MEMTRACE_ZERO;
+		l->flags &= MEMTRACE_F_SIZE_MASK;
+		l->node = MEMTRACE_NO_NODE;
+		l->per_page = false;
+		return;
 	}
-	return MEMTRACE_PRESENT;
+	if (!l->per_page)
+		return;
+	for (a = addr; a < end; a += PAGE_SIZE) {
+		unsigned long i = (a & ~PMD_MASK) >> PAGE_SHIFT;
+
+		__assign_bit(i, l->excl,
+			     memtrace_page_mapped_once(head + i));
+	}
 }
 
-/* State, flags, frame and node of a huge or non-present PMD entry. */
-static u8 memtrace_pmd_classify(struct vm_area_struct *vma, pmd_t pmd,
-				unsigned long addr, u32 *flags, u64 *pfn,
-				int *node)
+/*
+ * Account [addr, end) of a present leaf: one piece, or where EXCL is judged
+ * page by page, one piece per stretch of equal EXCL (so that a page's answer
+ * never depends on where the query window starts).
+ */
+static int memtrace_leaf_add(struct memtrace_walk *w,
+			     const struct memtrace_leaf *l, unsigned long addr,
+			     unsigned long end)
 {
-	u8 state;
+	bool step = l->state == MEMTRACE_PRESENT || l->state == MEMTRACE_ZERO;
+	unsigned long a, piece = addr;
+	u32 flags = l->flags;
+	int ret;
 
-	*flags = 0;
-	*node = MEMTRACE_NO_NODE;
-	if (!pmd_present(pmd))
-		return memtrace_leaf_state(__pte(pmd_val(pmd)), pfn);
-	state = memtrace_leaf(vma, addr, pmd_pfn(pmd), PMD_SIZE, flags, pfn,
-			      node);
-	if (state == MEMTRACE_PRESENT) {
-		if (pmd_write(pmd))
-			*flags |= MEMTRACE_F_WRITE;
-		if (pmd_dirty(pmd))
-			*flags |= MEMTRACE_F_DIRTY;
-		if (pmd_young(pmd))
-			*flags |= MEMTRACE_F_YOUNG;
+	for (a = addr; a < end; a += PAGE_SIZE) {
+		unsigned long i = (a & ~PMD_MASK) >> PAGE_SHIFT;
+		u32 f = l->flags;
+
+		if (l->per_page && test_bit(i, l->excl))
+			f |= MEMTRACE_F_EXCL;
+		if (a == piece) {
+			flags = f;
+			if (!l->per_page)
+				break;
+			continue;
+		}
+		if (f == flags)
+			continue;
+		ret = memtrace_add(w, piece, (a - piece) >> PAGE_SHIFT,
+				   l->state, flags,
+				   l->head_pfn + ((piece & (l->size - 1)) >> PAGE_SHIFT),
+				   step, l->node);
+		if (ret)
+			return ret;
+		piece = a;
+		flags = f;
 	}
-	return state;
+	return memtrace_add(w, piece, (end - piece) >> PAGE_SHIFT, l->state,
+			    flags,
+			    l->head_pfn + ((piece & (l->size - 1)) >> PAGE_SHIFT),
+			    step, l->node);
+}
+
+/* The write, dirty and young bits of a huge entry, as flags. */
+static u32 memtrace_pmd_bits(pmd_t pmd)
+{
+	return (pmd_write(pmd) ? MEMTRACE_F_WRITE : 0) |
+	       (pmd_dirty(pmd) ? MEMTRACE_F_DIRTY : 0) |
+	       (pmd_young(pmd) ? MEMTRACE_F_YOUNG : 0);
+}
+
+static u32 memtrace_pud_bits(pud_t pud)
+{
+	return (pud_write(pud) ? MEMTRACE_F_WRITE : 0) |
+	       (pud_dirty(pud) ? MEMTRACE_F_DIRTY : 0) |
+	       (pud_young(pud) ? MEMTRACE_F_YOUNG : 0);
 }
 
 /*
  * A PMD that maps 2M at once (THP or hugetlb), or a non-present huge entry.
- * Under the PMD lock a THP can be neither split nor freed: the entry is read
- * again there and its page looked at before letting go; -EAGAIN means it
- * changed and the caller reads the PMD again. hugetlb has locks of its own
- * that modules cannot take; its entries are read like GUP-fast reads them.
+ * Under the PMD lock (for hugetlb too: huge_pte_lock() of a PMD-sized page
+ * is that same lock) the mapping can be neither split nor zapped: the entry
+ * is read again there and its pages looked at before letting go; -EAGAIN
+ * means it changed and the caller reads the PMD again.
  */
 static int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 			     pmd_t *pmdp, pmd_t pmd, unsigned long addr,
 			     unsigned long end)
 {
+	struct memtrace_leaf l = {
+		.head_pfn = pmd_pfn(pmd), .size = PMD_SIZE,
+	};
 	spinlock_t *ptl;	/* the PMD table lock */
-	u32 flags;
-	u64 pfn;
-	int node;
+	u64 swp;
 	u8 state;
 
-	if (w->one_node && vma_is_anonymous(vma) && pmd_present(pmd) &&
-	    pmd_write(pmd)) {
+	if (!pmd_present(pmd)) {
+		state = memtrace_leaf_state(__pte(pmd_val(pmd)), &swp);
+		return memtrace_add(w, addr, (end - addr) >> PAGE_SHIFT, state,
+				    0, swp, false, MEMTRACE_NO_NODE);
+	}
+	l.flags = MEMTRACE_F_SIZE_2M | memtrace_pmd_bits(pmd);
+	if (w->one_node && vma_is_anonymous(vma) && pmd_write(pmd)) {
 		/*
 		 * As for a PTE: a writable huge entry of a private anonymous
 		 * mapping maps an anonymous THP of ours (the huge zero page
 		 * is never writable); its bits say the rest, no struct page
 		 * is read, so no lock is needed either.
 		 */
-		state = MEMTRACE_PRESENT;
-		pfn = pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
-		node = w->node0;
-		flags = MEMTRACE_F_ANON | MEMTRACE_F_EXCL | MEMTRACE_F_SIZE_2M |
-			MEMTRACE_F_WRITE;
-		if (pmd_dirty(pmd))
-			flags |= MEMTRACE_F_DIRTY;
-		if (pmd_young(pmd))
-			flags |= MEMTRACE_F_YOUNG;
-	} else if (is_vm_hugetlb_page(vma)) {
-		state = memtrace_pmd_classify(vma, pmd, addr, &flags, &pfn, &node);
+		l.state = MEMTRACE_PRESENT;
+		l.node = w->node0;
+		l.flags |= MEMTRACE_F_ANON | MEMTRACE_F_EXCL;
 	} else {
 		ptl = pmd_lock(w->mm, pmdp);
 		if (!pmd_same(pmd, *pmdp)) {
 			spin_unlock(ptl);
 			return -EAGAIN;
 		}
-		state = memtrace_pmd_classify(vma, pmd, addr, &flags, &pfn, &node);
+		memtrace_leaf_read(vma, addr, end, &l);
 		spin_unlock(ptl);
 	}
-	return memtrace_add(w, addr, (end - addr) >> PAGE_SHIFT, state, flags,
-			    pfn, state == MEMTRACE_PRESENT || state == MEMTRACE_ZERO,
-			    node);
+	return memtrace_leaf_add(w, &l, addr, end);
+}
+
+/* A PUD that maps 1G at once (hugetlb, DAX): as a huge PMD, under the PUD lock. */
+static int memtrace_pud_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
+			     pud_t *pudp, pud_t pud, unsigned long addr,
+			     unsigned long end)
+{
+	struct memtrace_leaf l = {
+		.head_pfn = pud_pfn(pud), .size = PUD_SIZE,
+		.flags = MEMTRACE_F_SIZE_1G | memtrace_pud_bits(pud),
+	};
+	spinlock_t *ptl = pud_lock(w->mm, pudp);
+
+	if (pud_val(pud) != pud_val(READ_ONCE(*pudp))) {
+		spin_unlock(ptl);
+		return -EAGAIN;
+	}
+	memtrace_leaf_read(vma, addr, end, &l);
+	spin_unlock(ptl);
+	return memtrace_leaf_add(w, &l, addr, end);
 }
 
 /* Between page tables: reschedule, abort on SIGKILL, let writers in. */
@@ -684,7 +849,11 @@ again:
 					   MEMTRACE_OTHER, 0, 0, false,
 					   MEMTRACE_NO_NODE);
 		} else {
-			ret = memtrace_pte_range(w, vma, pmd, addr, next);
+			ret = memtrace_pte_range(w, vma, pmdp, pmd, addr, next);
+			if (ret == -EAGAIN) {
+				addr = w->next;	/* what was taken stays */
+				goto again;
+			}
 		}
 		if (!ret)
 			ret = memtrace_breather(w);
@@ -703,28 +872,22 @@ static int memtrace_pud_range(struct memtrace_walk *w,
 	int ret;
 
 	do {
-		pud_t pud = READ_ONCE(*pudp);
 		int node = MEMTRACE_NO_NODE;
-		u32 flags = 0;
 		u64 pfn = 0;
+		pud_t pud;
 		u8 state;
 
 		next = pud_addr_end(addr, end);
 		pages = (next - addr) >> PAGE_SHIFT;
+again:
+		pud = READ_ONCE(*pudp);
 		if (pud_none(pud)) {
 			ret = memtrace_add(w, addr, pages, MEMTRACE_NONE, 0, 0,
 					   false, node);
 		} else if (pud_leaf(pud) && pud_present(pud)) {
-			state = memtrace_leaf(vma, addr, pud_pfn(pud), PUD_SIZE,
-					      &flags, &pfn, &node);
-			if (pud_write(pud))
-				flags |= MEMTRACE_F_WRITE;
-			if (pud_dirty(pud))
-				flags |= MEMTRACE_F_DIRTY;
-			if (pud_young(pud))
-				flags |= MEMTRACE_F_YOUNG;
-			ret = memtrace_add(w, addr, pages, state, flags, pfn,
-					   true, node);
+			ret = memtrace_pud_huge(w, vma, pudp, pud, addr, next);
+			if (ret == -EAGAIN)
+				goto again;
 		} else if (!pud_present(pud)) {
 			state = memtrace_leaf_state(__pte(pud_val(pud)), &pfn);
 			ret = memtrace_add(w, addr, pages, state, 0, pfn, false,
@@ -791,6 +954,30 @@ static int memtrace_vma_range(struct memtrace_walk *w,
 	return 0;
 }
 
+/*
+ * A VMA's part of the walk. A hugetlb file's PMD tables may be shared
+ * between processes (huge_pmd_share()): one is unshared and freed only with
+ * the file's i_mmap_rwsem held for write (truncation, hole punching, the
+ * last sharer's munmap), so it is walked with that lock held for read. It is
+ * a sleeping lock, taken after mmap_lock as the kernel itself takes them.
+ */
+static int memtrace_vma_walk(struct memtrace_walk *w,
+			     struct vm_area_struct *vma, unsigned long addr,
+			     unsigned long end)
+{
+	struct address_space *mapping = NULL;
+	int ret;
+
+	if (is_vm_hugetlb_page(vma) && vma->vm_file)
+		mapping = vma->vm_file->f_mapping;
+	if (mapping)
+		i_mmap_lock_read(mapping);
+	ret = memtrace_vma_range(w, vma, addr, end);
+	if (mapping)
+		i_mmap_unlock_read(mapping);
+	return ret;
+}
+
 /* Classify [w->next, w->end) under mmap_lock; stops early when the sink is full. */
 static int memtrace_walk_range(struct memtrace_walk *w)
 {
@@ -813,7 +1000,7 @@ static int memtrace_walk_range(struct memtrace_walk *w)
 				return ret;
 			addr = vma->vm_start;
 		}
-		ret = memtrace_vma_range(w, vma, addr, min(vma->vm_end, w->end));
+		ret = memtrace_vma_walk(w, vma, addr, min(vma->vm_end, w->end));
 		if (ret)
 			return ret;
 		addr = w->next;
@@ -857,7 +1044,8 @@ int memtrace_walk_step(struct memtrace_walk *w)
 				break;
 			cond_resched();	/* every yield follows progress */
 		}
-		mmput(mm);
+		/* the last user may be us: its exit_mmap() is not our job */
+		mmput_async(mm);
 		if (ret < 0)
 			return ret;
 		if (ret == MEMTRACE_WALK_FULL)

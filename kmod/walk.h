@@ -9,6 +9,7 @@
 #define _MEMTRACE_WALK_H
 
 #include <linux/types.h>
+#include "target.h"
 #include "uapi/memtrace.h"
 
 struct mm_struct;
@@ -70,13 +71,6 @@ struct memtrace_walk {
 	u64 counts[MEMTRACE_NSTATES];
 	memtrace_sink_t sink;
 	void *sink_data;
-};
-
-/* Identity of whoever asks, judged like /proc/PID/pagemap. */
-struct memtrace_caller {
-	const struct cred *cred;
-	bool cap_ptrace;	/* CAP_SYS_PTRACE in the initial user namespace */
-	bool cap_admin;		/* CAP_SYS_ADMIN: PFNs and swap entries shown */
 };
 
 int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,

@@ -602,7 +602,7 @@ struct pfd {
 };
 
 struct pstats {
-	unsigned long writes, ok, errs, reads, bad, dev, known_dev, espipe, enodata, splits, replays;
+	unsigned long writes, ok, errs, reads, bad, dev, known_dev, espipe, enodata, splits;
 	unsigned long by_err[6];
 };
 
@@ -623,11 +623,6 @@ static void fail_once(const char *fmt, ...)
 	fputc('\n', stdout);
 	fflush(stdout);
 }
-
-/* last query this user wrote successfully, as the module must replay it */
-static bool have_last;
-static bool last_unknown;	/* other writers of our euid before us */
-static struct expect last;
 
 static void pfd_reopen(struct pfd *f)
 {
@@ -666,30 +661,18 @@ static void pfd_read(struct pfd *f, size_t count)
 	ps.reads++;
 	progress++;
 	if (replay) {
-		/* no query of its own: the user's last good query, or ENODATA */
-		if (n < 0) {
-			if (errno == ENODATA && !have_last && !last_unknown) {
-				ps.enodata++;
-				return;
-			}
-			if (last_unknown && !have_last &&
-			    (errno == ENODATA || errno == ESRCH || errno == EACCES))
-				return;
-			ps.bad++;
-			fail_once("read without a query: %s (a last query %s)", strerror(errno),
-				  have_last ? "exists" : "is unknown");
+		/*
+		 * no query of its own: ENODATA, whatever this user or process
+		 * wrote to other files (no "last query" is ever replayed)
+		 */
+		if (n < 0 && errno == ENODATA) {
+			ps.enodata++;
 			return;
 		}
-		if (!have_last && !last_unknown) {
-			ps.bad++;
-			fail_once("read without any query answered %zd bytes", n);
-			return;
-		}
-		ps.replays++;
-		if (have_last)
-			pfd_expect(f, &last);
-		else
-			pfd_expect(f, &(struct expect){ .pid = 0 });
+		ps.bad++;
+		fail_once("read without a query of its own: %s (%zd)",
+			  n < 0 ? strerror(errno) : "answered", n);
+		return;
 	}
 	if (n < 0) {
 		ps.bad++;
@@ -765,8 +748,6 @@ static void pfd_write(struct pfd *f, const char *q, size_t len)
 	if (!err) {
 		/* the answer is to the line as the module read it */
 		pfd_expect(f, &xl);
-		last = xl;
-		have_last = true;
 	}
 }
 
@@ -1663,13 +1644,12 @@ int main(int argc, char **argv)
 	tap_ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	       "/proc fuzz as an unprivileged user: no outcome outside the grammar's (status 0x%x)", st);
 
-	last_unknown = true;	/* earlier suites wrote queries as root */
 	proc_fuzz(nproc - user_share, false);
 	t1 = now();
 	tap_diag("proc: %lu writes: %lu accepted, refused EINVAL %lu ERANGE %lu E2BIG %lu ESRCH %lu "
-		 "EACCES %lu, ESPIPE %lu, %lu split queries, %lu reads (%lu replays)",
+		 "EACCES %lu, ESPIPE %lu, %lu split queries, %lu reads (%lu ENODATA: no query of their own)",
 		 ps.writes, ps.ok, ps.by_err[1], ps.by_err[2], ps.by_err[3], ps.by_err[4],
-		 ps.by_err[5], ps.espipe, ps.splits, ps.reads, ps.replays);
+		 ps.by_err[5], ps.espipe, ps.splits, ps.reads, ps.enodata);
 	tap_ok(ps.bad == 0, "/proc fuzz: every write returned count or a documented errno, "
 	       "every read a well-formed answer (%lu bad)", ps.bad);
 	/* regression parse-u64-sign: kstrtoull() let signs and 0x0x through */
