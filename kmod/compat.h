@@ -8,6 +8,7 @@
 #ifndef _MEMTRACE_COMPAT_H
 #define _MEMTRACE_COMPAT_H
 
+#include <linux/hugetlb.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
 #include <linux/rcupdate.h>
@@ -27,17 +28,22 @@
 /*
  * Is this page of a present mapping mapped exactly once, as
  * /proc/PID/pagemap's PM_MMAP_EXCLUSIVE says it? The caller holds the lock
- * of the entry that maps it. Until 6.10 pagemap asks page_mapcount(), which
- * counts the page's own mappings and those of its whole compound page; its
- * PMD path asks it of the head page only, for all 512 (the caller passes
- * the head there). 6.11 moved that count to folio_precise_page_mapcount()
- * (mm/internal.h, not for modules), asked of each page, PMD or PTE mapped:
- * the same sum of public inlines, written out here. (folio_mapcount() would
- * count every PTE of a large folio: never one for a PTE-mapped THP.)
+ * of the entry that maps it. pagemap (fs/proc/task_mmu.c) asked, for a
+ * page mapped by a PTE:
+ *  - up to 6.10, page_mapcount(): the page's own mappings plus those of its
+ *    whole compound page;
+ *  - 6.11 to 6.14, folio_precise_page_mapcount() == 1 (fs/proc/internal.h,
+ *    not for modules): the same sum, of public inlines, written out here
+ *    (folio_mapcount() would count every PTE of a large folio: never one
+ *    for a PTE-mapped THP);
+ *  - from 6.15 (which brought folio_maybe_mapped_shared()), the same, or
+ *    with CONFIG_NO_PAGE_MAPCOUNT !folio_maybe_mapped_shared().
  */
 static inline bool memtrace_page_mapped_once(struct page *page)
 {
-#ifdef MEMTRACE_HAVE_LARGE_MAPCOUNT
+#if defined(MEMTRACE_HAVE_MAYBE_MAPPED_SHARED) && IS_ENABLED(CONFIG_NO_PAGE_MAPCOUNT)
+	return !folio_maybe_mapped_shared(page_folio(page));
+#elif defined(MEMTRACE_HAVE_LARGE_MAPCOUNT)
 	struct folio *folio = page_folio(page);
 	int mapcount = atomic_read(&page->_mapcount) + 1;
 
@@ -51,12 +57,35 @@ static inline bool memtrace_page_mapped_once(struct page *page)
 #endif
 }
 
-/* Does pagemap look at each page of a PMD mapping, or at its head? */
-#ifdef MEMTRACE_HAVE_LARGE_MAPCOUNT
+/*
+ * A PMD-mapped THP: pagemap asks memtrace_page_mapped_once() of its head page
+ * and applies the answer to all its pages, except from 6.11 to 6.14, where
+ * it asks each page (and so EXCL can differ inside one PMD).
+ */
+#if defined(MEMTRACE_HAVE_LARGE_MAPCOUNT) && !defined(MEMTRACE_HAVE_MAYBE_MAPPED_SHARED)
 #define MEMTRACE_PMD_EXCL_PER_PAGE 1
 #else
 #define MEMTRACE_PMD_EXCL_PER_PAGE 0
 #endif
+
+/*
+ * A hugetlb page, its head and the entry (PMD or PUD, as a pte_t *) mapping
+ * it: up to 6.10 pagemap asks page_mapcount() of the head; from 6.11 whether
+ * the folio is likely (6.15: maybe) mapped by more than one mm, and whether
+ * the page table holding the entry is shared.
+ */
+static inline bool memtrace_hugetlb_mapped_once(struct page *head, pte_t *ptep)
+{
+#if defined(MEMTRACE_HAVE_MAYBE_MAPPED_SHARED)
+	return !folio_maybe_mapped_shared(page_folio(head)) &&
+	       !hugetlb_pmd_shared(ptep);
+#elif defined(MEMTRACE_HAVE_LARGE_MAPCOUNT)
+	return !folio_likely_mapped_shared(page_folio(head)) &&
+	       !hugetlb_pmd_shared(ptep);
+#else
+	return page_mapcount(head) == 1;
+#endif
+}
 
 /* Page flags moved to folios in 5.16; 7.x generates only the folio tests. */
 static inline bool memtrace_page_swapbacked(struct page *page)

@@ -205,12 +205,10 @@ static int memtrace_add(struct memtrace_walk *w, unsigned long addr,
 }
 
 /*
- * Kind (anon, shmem, file) and node of a frame with a struct page, and its
- * EXCL flag from excl_page (the page itself, or a PMD's head page where
- * pagemap asks the head). The caller holds the lock of the entry mapping it.
+ * Kind (anon, shmem, file) and node of a frame with a struct page. The caller
+ * holds the lock of the entry mapping it.
  */
-static u32 memtrace_frame_flags(struct page *page, struct page *excl_page,
-				int *node)
+static u32 memtrace_frame_flags(struct page *page, int *node)
 {
 	u32 flags;
 
@@ -226,8 +224,6 @@ static u32 memtrace_frame_flags(struct page *page, struct page *excl_page,
 	else
 		flags = MEMTRACE_F_FILE;
 	*node = page_to_nid(page);
-	if (excl_page && memtrace_page_mapped_once(excl_page))
-		flags |= MEMTRACE_F_EXCL;
 	return flags;
 }
 
@@ -347,7 +343,9 @@ static int memtrace_pte_class(struct memtrace_walk *w,
 	pte = ptep_get(ptep);
 	if (memtrace_pte_bits(w, vma, anon_fast, pte, c)) {
 		page = pfn_to_page(c->pfn);
-		c->flags |= memtrace_frame_flags(page, page, &c->node);
+		c->flags |= memtrace_frame_flags(page, &c->node);
+		if (memtrace_page_mapped_once(page))
+			c->flags |= MEMTRACE_F_EXCL;
 	}
 	spin_unlock(ptl);
 	if (is_vm_hugetlb_page(vma) && c->state == MEMTRACE_PRESENT)
@@ -643,8 +641,9 @@ struct memtrace_leaf {
  * has checked that the entry is still the one read, so the frame stays mapped
  * (neither split nor freed) while its pages are looked at.
  */
-static void memtrace_leaf_read(struct vm_area_struct *vma, unsigned long addr,
-			       unsigned long end, struct memtrace_leaf *l)
+static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
+			       unsigned long addr, unsigned long end,
+			       struct memtrace_leaf *l)
 {
 	bool hugetlb = is_vm_hugetlb_page(vma);
 	struct page *head;
@@ -660,10 +659,14 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, unsigned long addr,
 	head = pfn_to_page(l->head_pfn);
 	l->per_page = MEMTRACE_PMD_EXCL_PER_PAGE && !hugetlb &&
 		      l->size == PMD_SIZE;
-	l->flags |= memtrace_frame_flags(head, l->per_page ? NULL : head,
-					 &l->node);
-	if (hugetlb)
+	l->flags |= memtrace_frame_flags(head, &l->node);
+	if (hugetlb) {
 		l->flags |= MEMTRACE_F_HUGETLB;
+		if (memtrace_hugetlb_mapped_once(head, entry))
+			l->flags |= MEMTRACE_F_EXCL;
+	} else if (!l->per_page && memtrace_page_mapped_once(head)) {
+		l->flags |= MEMTRACE_F_EXCL;
+	}
 	/*
 	 * The huge zero page is not exported to modules (is_huge_zero_pmd()
 	 * needs huge_zero_pfn). An anonymous private VMA maps only anonymous
@@ -785,7 +788,7 @@ static int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma
 			spin_unlock(ptl);
 			return -EAGAIN;
 		}
-		memtrace_leaf_read(vma, addr, end, &l);
+		memtrace_leaf_read(vma, (pte_t *)pmdp, addr, end, &l);
 		spin_unlock(ptl);
 	}
 	return memtrace_leaf_add(w, &l, addr, end);
@@ -806,7 +809,7 @@ static int memtrace_pud_huge(struct memtrace_walk *w, struct vm_area_struct *vma
 		spin_unlock(ptl);
 		return -EAGAIN;
 	}
-	memtrace_leaf_read(vma, addr, end, &l);
+	memtrace_leaf_read(vma, (pte_t *)pudp, addr, end, &l);
 	spin_unlock(ptl);
 	return memtrace_leaf_add(w, &l, addr, end);
 }
