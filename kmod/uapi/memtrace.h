@@ -11,7 +11,8 @@
  *
  *   MEMTRACE_UNMAPPED   no VMA covers the page
  *   MEMTRACE_NONE       in a VMA, no page-table entry: never touched, or
- *                       dropped (MADV_DONTNEED, reclaim of a clean file page)
+ *                       dropped (MADV_DONTNEED, reclaim of a clean file page,
+ *                       a shmem/tmpfs page swapped out: as pagemap says)
  *   MEMTRACE_ZERO       mapped to the shared zero page (4K or huge): a read
  *                       fault on anonymous memory; not a frame of its own and
  *                       not counted in RSS
@@ -27,14 +28,19 @@
  *   ANON / FILE / SHMEM / PFNMAP
  *                        what backs the frame (at most one of them); PFNMAP
  *                        is a raw frame of a VM_PFNMAP/VM_IO mapping ([vvar],
- *                        device memory): no struct page of its own, and
+ *                        device memory) or of a special entry (pte_special(),
+ *                        e.g. VM_MIXEDMAP): no struct page of its own, and
  *                        /proc/PID/pagemap reports such pages as not present
  *   WRITE                the entry is writable
  *   DIRTY                the entry is dirty
  *   YOUNG                the entry is young (accessed)
- *   EXCL                 the frame is this process's alone: a writable entry of
- *                        a private anonymous mapping (copy-on-write
- *                        write-protects shared ones), else a mapcount of one
+ *   EXCL                 mapped exactly once, as /proc/PID/pagemap's
+ *                        PM_MMAP_EXCLUSIVE says it on the running kernel:
+ *                        a writable entry of a private anonymous mapping
+ *                        (copy-on-write write-protects shared ones), else
+ *                        that kernel's mapcount test (a 2M THP: the head
+ *                        page's for all its pages, but each page's own on
+ *                        6.11 to 6.14; hugetlb: the folio's)
  *   HUGETLB              the page belongs to a hugetlbfs mapping
  *   SIZE_2M / SIZE_1G    mapped by a PMD / PUD entry (THP or hugetlb);
  *                        neither: mapped by a 4K PTE
@@ -87,10 +93,11 @@
  * kind (a anon, f file, s shmem, p pfnmap), h hugetlb, w write, d dirty,
  * y young, x exclusive. size is 4K, 2M or 1G. pfn is hex.
  *
- * A file that is read without a query of its own answers the last query that
- * the same user (euid) wrote to /proc/memtrace, so that
- *   echo "$$ all" > /proc/memtrace; cat /proc/memtrace
- * works from a shell; the permission check is made again for the reader.
+ * A file answers only the queries written to it: read(2) of a file without a
+ * query of its own fails with ENODATA. From a shell, use one open file:
+ *   exec 3<>/proc/memtrace; echo "$$ all" >&3; cat <&3
+ * Every query is judged as the file's opener (its credentials, capabilities
+ * and address space at open), whoever writes or reads the file later.
  *
  * Generic netlink
  * ---------------
