@@ -131,8 +131,10 @@ while [ $i -lt $cycles ]; do
 	if ! insmod "$KO"; then
 		bad=$((bad + 1)); echo "# cycle $i: insmod failed"; break
 	fi
-	echo "$$ 0 +4096" >/proc/memtrace
-	read -r hdr </proc/memtrace
+	exec 3<>/proc/memtrace
+	echo "$$ 0 +4096" >&3
+	read -r hdr <&3
+	exec 3<&-
 	if [ "$hdr" != "# memtrace pid=$$ start=0x0 end=0x1000 page_size=4096 mode=runs" ]; then
 		bad=$((bad + 1)); echo "# cycle $i: header '$hdr'"
 	fi

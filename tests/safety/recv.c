@@ -19,17 +19,21 @@
  * receive length: every length p-16..p+16 around p = 4096, 8192, 16384,
  * 32768, then 8185, then random lengths in [4000, 33000] (seeded: SEED
  * argument, MT_SEED env or mt_seed= on the kernel command line; fewer with
- * mt_quick). Each dump gets a fresh socket (max_recvmsg_len only grows) and
- * reads EVERY message with exactly that length. Each answer must be complete
- * and well formed (rlib's checker decodes nests, RUNS, PAGEVEC, PAGEIDX and
- * PFNVEC), hold no PFNVEC when pfns are hidden, carry no message longer
- * than the buffer (MSG_TRUNC), and equal the reference page by page (runs
- * expanded; pfns compared where shown, else all 0).
+ * mt_quick; MT_RECV_LEN=N: that length alone, to replay one). Each dump
+ * gets a fresh socket (max_recvmsg_len only grows) and reads EVERY message
+ * with exactly that length, over a range cut (by one probe dump at 32 KiB)
+ * to what the first two messages at the largest length hold, so that every
+ * length fills at least one message sized from it. Each answer must be
+ * complete and well formed (rlib's checker decodes nests, RUNS, PAGEVEC,
+ * PAGEIDX and PFNVEC), hold no PFNVEC when pfns are hidden, carry no
+ * message longer than the buffer (MSG_TRUNC), and equal the reference page
+ * by page (runs expanded; pfns compared where shown, else all 0).
  *
  * All of it twice: as root, and as uid/gid 1000 (no CAP_SYS_ADMIN: pfns
  * never shown) against a target that uid 1000 forked. One TAP line per
  * identity x encoding x mode x pfns, covering every length; the first
- * mismatch and the failing lengths in diagnostics.
+ * mismatch and the failing lengths in diagnostics. MT_RECV_USER=1: the
+ * uid 1000 pass alone (an unprivileged caller's view).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -51,12 +55,13 @@
 #include "tap.h"
 
 #define PS		4096UL
-#define NPAGES		16384	/* the target's span, holes included */
+#define NPAGES		8192	/* the target's span, holes included */
 #define FILE_PAGES	64	/* its temp file, mapped in pieces */
 #define CHUNK_MAX	12	/* pages a piece of the layout */
 #define HOLE_PCT	70	/* pieces followed by a hole of 1-3 pages */
 #define USER_ID		1000
 #define MAX_SIZES	256
+#define LEN_PROBE	32768U	/* above the cap: the largest messages */
 
 /* One page of an answer. */
 struct pg {
@@ -418,13 +423,17 @@ struct combo {
 };
 
 /*
- * Dump [start, end) of pid with every recvmsg() of len bytes; fill got.
- * 0, or -1 with why set.
+ * Dump [ti->start, end) of pid with every recvmsg() of len bytes; fill got.
+ * 0, or -1 with why set. ends (if not NULL) gets where each of the first
+ * max_ends data messages left the answer, *nmsgs how many there were.
  */
-static int dump_once(uint16_t family, const struct target_info *ti, const struct combo *cb,
-		     bool show_pfns, size_t len, struct pg *got, char *why, size_t wlen)
+static int dump_once(uint16_t family, const struct target_info *ti, uint64_t end,
+		     const struct combo *cb, bool show_pfns, size_t len, struct pg *got,
+		     char *why, size_t wlen, uint64_t *ends, unsigned int max_ends,
+		     unsigned int *nmsgs)
 {
-	struct collect k = { ti->start, (ti->end - ti->start) / PS, got };
+	struct collect k = { ti->start, (end - ti->start) / PS, got };
+	unsigned int msgs = 0;
 	unsigned char req[128];
 	struct rl_check c;
 	struct rl_nl s;
@@ -444,7 +453,7 @@ static int dump_once(uint16_t family, const struct target_info *ti, const struct
 		flags |= RL_PACKED;
 	if (cb->enc == ENC_INDEXED)
 		flags |= RL_INDEXED;
-	qlen = rl_nl_query_msg(&s, req, ti->pid, ti->start, ti->end, true, flags);
+	qlen = rl_nl_query_msg(&s, req, ti->pid, ti->start, end, true, flags);
 	if (cb->nopfn) {
 		struct nlattr a = { .nla_len = NLA_HDRLEN, .nla_type = MEMTRACE_A_NO_PFN };
 
@@ -453,7 +462,7 @@ static int dump_once(uint16_t family, const struct target_info *ti, const struct
 		((struct nlmsghdr *)req)->nlmsg_len = qlen;
 	}
 	seq = ((struct nlmsghdr *)req)->nlmsg_seq;
-	rl_check_init(&c, ti->pid, ti->start, ti->end, cb->mode, show_pfns);
+	rl_check_init(&c, ti->pid, ti->start, end, cb->mode, show_pfns);
 	c.on_record = on_record;
 	c.arg = &k;
 	err = rl_nl_send(&s, req, qlen);
@@ -517,13 +526,18 @@ static int dump_once(uint16_t family, const struct target_info *ti, const struct
 				snprintf(why, wlen, "%s", c.err);
 				goto out;
 			}
+			if (ends && msgs < max_ends)
+				ends[msgs] = c.next;
+			msgs++;
 		}
 		if (!done && left >= (int)NLMSG_HDRLEN) {
 			snprintf(why, wlen, "%d bytes of a partial message", left);
 			goto out;
 		}
 	}
-	if (!c.summary || c.next != ti->end) {
+	if (nmsgs)
+		*nmsgs = msgs;
+	if (!c.summary || c.next != end) {
 		snprintf(why, wlen, "incomplete: summary %d, answer ends at 0x%" PRIx64,
 			 c.summary, c.next);
 		goto out;
@@ -535,10 +549,10 @@ out:
 }
 
 /* got against the reference; 0, or -1 with the first difference in why. */
-static int compare(const struct target_info *ti, const struct pg *ref, const struct pg *got,
-		   bool show_pfns, char *why, size_t wlen)
+static int compare(const struct target_info *ti, uint64_t end, const struct pg *ref,
+		   const struct pg *got, bool show_pfns, char *why, size_t wlen)
 {
-	size_t n = (ti->end - ti->start) / PS;
+	size_t n = (end - ti->start) / PS;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct pg *a = &ref[i], *b = &got[i];
@@ -563,6 +577,14 @@ static int compare(const struct target_info *ti, const struct pg *ref, const str
 }
 
 /* ---- one identity ---- */
+
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
 
 static size_t sizes[MAX_SIZES];
 static unsigned int nsizes;
@@ -602,6 +624,7 @@ static void run_identity(const char *who, bool admin)
 	char why[512];
 	size_t npages;
 	uint16_t family;
+	double t_setup = now();
 	int err;
 
 	err = start_target(&ti);
@@ -620,6 +643,7 @@ static void run_identity(const char *who, bool admin)
 		goto out;
 	}
 	describe(&ti, ref);
+	tap_diag("target and reference took %.1f s", now() - t_setup);
 	err = rl_nl_open(&s0);
 	if (!tap_ok(!err, "%s: resolve the memtrace family", who)) {
 		tap_diag("%s", strerror(-err));
@@ -634,17 +658,40 @@ static void run_identity(const char *who, bool admin)
 				struct combo cb = { enc, mode, nopfn };
 				bool show = admin && !nopfn;
 				char first[600] = "", bad[512] = "";
+				uint64_t ends[3], end = ti.end;
+				unsigned int fails = 0, nmsgs = 0, nmax = 0;
 				size_t blen = 0;
-				unsigned int fails = 0;
 				struct timespec t0, t1;
 
 				clock_gettime(CLOCK_MONOTONIC, &t0);
+				/*
+				 * The range: as much of the span as 2 messages of the
+				 * largest length hold (the first is NLMSG_GOODSIZE, sent
+				 * before any recvmsg()), and a bit: every length then
+				 * fills at least one message sized from it, and no more
+				 * is walked (TCG is slow).
+				 */
+				if (dump_once(family, &ti, ti.end, &cb, show, LEN_PROBE, got,
+					      why, sizeof(why), ends, 3, &nmsgs) ||
+				    compare(&ti, ti.end, ref, got, show, why, sizeof(why))) {
+					fails++;
+					snprintf(first, sizeof(first), "length %u (whole span): %s",
+						 LEN_PROBE, why);
+					blen += snprintf(bad, sizeof(bad), " %u", LEN_PROBE);
+				} else if (nmsgs >= 3) {
+					end = ends[1] + 16 * PS;
+					if (end > ti.end)
+						end = ti.end;
+				}
 				for (unsigned int i = 0; i < nsizes; i++) {
-					int r = dump_once(family, &ti, &cb, show, sizes[i], got,
-							  why, sizeof(why));
+					unsigned int m = 0;
+					int r = dump_once(family, &ti, end, &cb, show, sizes[i], got,
+							  why, sizeof(why), NULL, 0, &m);
 
 					if (!r)
-						r = compare(&ti, ref, got, show, why, sizeof(why));
+						r = compare(&ti, end, ref, got, show, why, sizeof(why));
+					if (m > nmax)
+						nmax = m;
 					if (!r)
 						continue;
 					if (!fails++)
@@ -655,9 +702,11 @@ static void run_identity(const char *who, bool admin)
 								 sizes[i]);
 				}
 				clock_gettime(CLOCK_MONOTONIC, &t1);
-				if (!tap_ok(!fails, "%s: %s, %s mode, %s: %u receive lengths (%.1f s)",
+				if (!tap_ok(!fails, "%s: %s, %s mode, %s: %u receive lengths, "
+					    "%" PRIu64 " pages, up to %u messages (%.1f s)",
 					    who, enc_names[enc], mode_names[mode],
-					    nopfn ? "NO_PFN" : "pfns", nsizes,
+					    nopfn ? "NO_PFN" : "pfns", nsizes, (end - ti.start) / PS,
+					    nmax,
 					    (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9)) {
 					tap_diag("%u of %u lengths fail; first: %s", fails, nsizes, first);
 					tap_diag("failing lengths:%s", bad);
@@ -667,7 +716,7 @@ static void run_identity(const char *who, bool admin)
 	}
 	/* the target did not change under us: the comparisons were fair */
 	if (!tap_ok(!proc_reference(&ti, admin, ref2, why, sizeof(why)) &&
-		    !compare(&ti, ref, ref2, admin, why, sizeof(why)),
+		    !compare(&ti, ti.end, ref, ref2, admin, why, sizeof(why)),
 		    "%s: /proc reference unchanged after the dumps", who))
 		tap_diag("%s", why);
 out:
@@ -703,12 +752,16 @@ int main(int argc, char **argv)
 	if (!seed)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
 	r.s = seed;
-	for (unsigned int i = 0; i < sizeof(around) / sizeof(around[0]); i++)
-		for (int d = -16; d <= 16; d++)
-			add_size(around[i] + d);
-	add_size(8185);
-	for (unsigned int i = 0; i < nrand; i++)
-		add_size(4000 + rl_below(&r, 33000 - 4000 + 1));
+	if (rl_knob("mt_recv_len", 0) > 0) {
+		add_size((size_t)rl_knob("mt_recv_len", 0));
+	} else {
+		for (unsigned int i = 0; i < sizeof(around) / sizeof(around[0]); i++)
+			for (int d = -16; d <= 16; d++)
+				add_size(around[i] + d);
+		add_size(8185);
+		for (unsigned int i = 0; i < nrand; i++)
+			add_size(4000 + rl_below(&r, 33000 - 4000 + 1));
+	}
 	tap_diag("seed %" PRIu64 " (MT_SEED=%" PRIu64 " replays), %u receive lengths%s", seed,
 		 seed, nsizes, rl_quick() ? " (quick)" : "");
 
@@ -717,7 +770,8 @@ int main(int argc, char **argv)
 		tap_ok(0, "running as root");
 		return tap_done();
 	}
-	run_identity("root", true);
+	if (!rl_knob("mt_recv_user", 0))
+		run_identity("root", true);
 
 	/* uid 1000: a child drops to it, then forks its own target */
 	if (pipe(pfd))
