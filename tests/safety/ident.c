@@ -171,6 +171,7 @@ static int query_child_inherited(void)
 {
 	int fd = open("/proc/memtrace", O_RDWR), st;
 	char buf[256];
+	ssize_t n;
 	pid_t c = fork();
 
 	if (!c) {
@@ -180,10 +181,12 @@ static int query_child_inherited(void)
 		_exit(write(fd, q, len) == len ? 0 : 1);
 	}
 	waitpid(c, &st, 0);
-	/* the child is gone: the query it wrote was accepted, its answer ESRCH */
+	/* the child is gone: the query it wrote was accepted, its walk ESRCH */
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		return 1;
-	return read(fd, buf, sizeof(buf)) < 0 && errno == ESRCH ? 0 : 2;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;	/* the header, written when the query was accepted */
+	return n < 0 && errno == ESRCH ? 0 : 2;
 }
 
 static int query_root(void)

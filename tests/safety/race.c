@@ -196,7 +196,7 @@ int main(void)
 {
 	double secs = rl_knob("mt_race_seconds", rl_quick() ? 8 : 20), t0;
 	pid_t kids[8];
-	int n = 0, fd, hp, i;
+	int n = 0, fd, hp, i, bad_exit = 0;
 	FILE *f;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -235,8 +235,16 @@ int main(void)
 	while (sl_now() - t0 < secs)
 		usleep(100000);
 	sh->stop = 1;
-	for (i = 0; i < n; i++)
-		waitpid(kids[i], NULL, 0);
+	for (i = 0; i < n; i++) {
+		int st;
+
+		waitpid(kids[i], &st, 0);
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			tap_diag("process %d of the test ended with status 0x%x", i, st);
+			bad_exit++;
+		}
+	}
+	tap_ok(!bad_exit, "every target and querier ran to the end and exited 0 (%d did not)", bad_exit);
 	if (hp >= 0 && (f = fopen("/proc/sys/vm/nr_hugepages", "w"))) {
 		fprintf(f, "%d\n", hp);
 		fclose(f);
