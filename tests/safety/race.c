@@ -43,7 +43,8 @@
 #define CHURN_PAGES 512
 
 struct shared {
-	volatile int stop;
+	volatile int stop;		/* queriers stop first... */
+	volatile int stop_actors;	/* ...then the targets they query */
 	volatile unsigned long gen, acked;	/* owner -> sharer handshake */
 	volatile unsigned long cycles[2];
 	volatile unsigned long queries[2], bad[2];
@@ -98,7 +99,7 @@ static void sharer(int fd)
 
 	if (p == MAP_FAILED)
 		_exit(3);
-	while (!sh->stop) {
+	while (!sh->stop_actors) {
 		if (sh->acked != sh->gen) {
 			p[0] = 1;
 			p[HUGE] = 1;
@@ -110,7 +111,7 @@ static void sharer(int fd)
 
 static void owner(int fd)
 {
-	while (!sh->stop) {
+	while (!sh->stop_actors) {
 		volatile char *p = map_at(OWNER_AT, GIB, PROT_READ | PROT_WRITE,
 					  MAP_SHARED | MAP_NORESERVE, fd);
 
@@ -119,7 +120,7 @@ static void owner(int fd)
 		p[0] = 1;
 		p[HUGE] = 1;
 		sh->gen++;
-		while (sh->acked != sh->gen && !sh->stop)
+		while (sh->acked != sh->gen && !sh->stop_actors)
 			;
 		usleep(rand() % 2000);
 		if (ftruncate(fd, 0))	/* unshares the sharer's table */
@@ -148,11 +149,11 @@ static void churner(void)
 		_exit(3);
 	memset(cow, 1, CHURN_PAGES * RL_PAGE);
 	if (!fork()) {		/* keeps cow's pages shared until it goes */
-		while (!sh->stop)
+		while (!sh->stop_actors)
 			usleep(10000);
 		_exit(0);
 	}
-	while (!sh->stop) {
+	while (!sh->stop_actors) {
 		volatile char sink = 0;
 
 		f = map_at(CHURN_AT, CHURN_PAGES * RL_PAGE, PROT_READ, MAP_SHARED, fd);
@@ -195,8 +196,8 @@ static void churn_(int arg)
 int main(void)
 {
 	double secs = rl_knob("mt_race_seconds", rl_quick() ? 8 : 20), t0;
-	pid_t kids[8];
-	int n = 0, fd, hp, i, bad_exit = 0;
+	pid_t actors[3], qs[4];
+	int na = 0, nq = 0, fd, hp, i, bad_exit = 0;
 	FILE *f;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -210,37 +211,31 @@ int main(void)
 	}
 	fd = memfd_create("memtrace-race", MFD_HUGETLB);
 	if (fd >= 0 && !ftruncate(fd, GIB)) {
-		kids[n++] = spawn(owner, fd);
-		kids[n] = spawn(sharer, fd);
-		pid_t s = kids[n++];
-
-		kids[n++] = fork();
-		if (!kids[n - 1])
-			querier(0, s, SHARER_AT, SHARER_AT + GIB);
-		kids[n++] = fork();
-		if (!kids[n - 1])
-			querier(0, s, SHARER_AT, SHARER_AT + GIB);
+		actors[na++] = spawn(owner, fd);
+		actors[na++] = spawn(sharer, fd);
+		for (i = 0; i < 2; i++)
+			if (!(qs[nq++] = fork()))
+				querier(0, actors[1], SHARER_AT, SHARER_AT + GIB);
 	}
-	{
-		pid_t c = spawn(churn_, 0);
-
-		kids[n++] = c;
-		for (i = 0; i < 2; i++) {
-			kids[n++] = fork();
-			if (!kids[n - 1])
-				querier(1, c, CHURN_AT, CHURN_AT + 3 * CHURN_PAGES * RL_PAGE);
-		}
-	}
+	actors[na++] = spawn(churn_, 0);
+	for (i = 0; i < 2; i++)
+		if (!(qs[nq++] = fork()))
+			querier(1, actors[na - 1], CHURN_AT,
+				CHURN_AT + 3 * CHURN_PAGES * RL_PAGE);
 	t0 = sl_now();
 	while (sl_now() - t0 < secs)
 		usleep(100000);
+	/* queriers first: a target that exits under a query would be ESRCH */
 	sh->stop = 1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nq + na; i++) {
 		int st;
 
-		waitpid(kids[i], &st, 0);
+		if (i == nq)
+			sh->stop_actors = 1;
+		waitpid(i < nq ? qs[i] : actors[i - nq], &st, 0);
 		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-			tap_diag("process %d of the test ended with status 0x%x", i, st);
+			tap_diag("%s %d ended with status 0x%x", i < nq ? "querier" : "target",
+				 i < nq ? i : i - nq, st);
 			bad_exit++;
 		}
 	}
