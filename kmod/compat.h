@@ -87,6 +87,18 @@ static inline bool memtrace_hugetlb_mapped_once(struct page *head, pte_t *ptep)
 #endif
 }
 
+/*
+ * Special huge entries (a VM_MIXEDMAP/PFNMAP driver's PMD or PUD, no struct
+ * page to read: vm_normal_page_pmd() says NULL) exist from 6.11.
+ */
+#ifdef MEMTRACE_HAVE_PMD_SPECIAL
+#define memtrace_pmd_special(pmd) pmd_special(pmd)
+#define memtrace_pud_special(pud) pud_special(pud)
+#else
+#define memtrace_pmd_special(pmd) false
+#define memtrace_pud_special(pud) false
+#endif
+
 /* Page flags moved to folios in 5.16; 7.x generates only the folio tests. */
 static inline bool memtrace_page_swapbacked(struct page *page)
 {

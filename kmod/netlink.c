@@ -9,9 +9,12 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/module.h>
+#include <linux/net.h>
+#include <linux/pid_namespace.h>
 #include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
+#include <net/sock.h>
 
 #include "compat.h"
 #include "netlink.h"
@@ -348,10 +351,16 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 				   struct memtrace_nl_dump *d)
 {
 	struct nlattr **attrs = memtrace_nl_dump_attrs(cb);
-	/* the sender: start runs in its sendmsg() (the dump in any recvmsg()) */
+	/*
+	 * The sender (start runs in its sendmsg(), the dump in any recvmsg()),
+	 * never more than the socket's opener: netlink_capable() asks both.
+	 */
+	struct socket *sock = NETLINK_CB(cb->skb).sk->sk_socket;
 	struct memtrace_caller caller = {
 		.cred = current_cred(),
+		.opener = sock && sock->file ? sock->file->f_cred : NULL,
 		.mm = current->mm,
+		.ns = task_active_pid_ns(current),
 		.cap_ptrace = netlink_capable(cb->skb, CAP_SYS_PTRACE),
 		.cap_admin = netlink_capable(cb->skb, CAP_SYS_ADMIN),
 	};

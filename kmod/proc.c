@@ -8,8 +8,9 @@
  * MEMTRACE_PROC_BUF per open file, whatever the range.
  *
  * Every query written to a file is judged as its opener, like
- * /proc/PID/pagemap: the credentials, capabilities and address space it had
- * at open (struct memtrace_caller), whoever writes or reads the file later
+ * /proc/PID/pagemap: the credentials, capabilities, address space and pid
+ * namespace it had at open (struct memtrace_caller), whoever writes or reads
+ * the file later
  * (a child that inherited it, a setuid program it was handed to as stdin).
  * A file answers only the queries written to it: one read without a query
  * of its own fails with ENODATA.
@@ -21,6 +22,7 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
+#include <linux/pid_namespace.h>
 #include <linux/proc_fs.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
@@ -409,6 +411,7 @@ static int memtrace_proc_open(struct inode *inode, struct file *file)
 	pf->caller.mm = current->mm;
 	if (pf->caller.mm)
 		mmgrab(pf->caller.mm);	/* compared, never walked */
+	pf->caller.ns = get_pid_ns(task_active_pid_ns(current));
 	file->private_data = pf;
 	return nonseekable_open(inode, file);
 }
@@ -420,6 +423,7 @@ static int memtrace_proc_release(struct inode *inode, struct file *file)
 	memtrace_walk_release(&pf->walk);
 	if (pf->caller.mm)
 		mmdrop(pf->caller.mm);
+	put_pid_ns(pf->caller.ns);
 	mutex_destroy(&pf->lock);
 	kfree(pf->buf);
 	kfree(pf);

@@ -3,7 +3,8 @@
  * Finding the process a query names, and deciding whether the caller may look.
  *
  * ptrace_may_access() is not exported to modules, so this is our own check,
- * never more permissive than /proc/PID/pagemap (PTRACE_MODE_READ_FSCREDS):
+ * modelled on /proc/PID/pagemap's (PTRACE_MODE_READ_FSCREDS) and never wider
+ * than its commoncap rules:
  *  - a caller may always query its own address space (the mm it had when its
  *    identity was taken: a process that has since exec'd is another one);
  *  - otherwise the caller's fsuid/fsgid must equal the target's real, effective
@@ -13,11 +14,14 @@
  * never current.
  * It is stricter than ptrace in two ways: capabilities count only in the
  * initial user namespace, and a non-dumpable target is refused to everyone
- * without CAP_SYS_PTRACE. Linux security modules are not consulted (their hook
- * is not exported); that is why the capability rule is the strict one.
+ * without CAP_SYS_PTRACE. Linux security modules (SELinux, AppArmor, Yama)
+ * are not consulted: their hook is not exported, so where one would refuse a
+ * ptrace read this check may still allow it; that is why the capability rule
+ * is the strict one. A netlink query must pass for the socket's opener too.
  */
 #include <linux/cred.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -33,18 +37,26 @@ static bool memtrace_ids_match(const struct cred *c, const struct cred *t)
 	       gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid);
 }
 
+static bool memtrace_same_ids(const struct cred *a, const struct cred *b)
+{
+	return uid_eq(a->fsuid, b->fsuid) && gid_eq(a->fsgid, b->fsgid);
+}
+
 static int memtrace_may_access(struct task_struct *task, struct mm_struct *mm,
 			       const struct memtrace_caller *c)
 {
+	const struct cred *tcred;
 	bool match;
 
-	if (mm == c->mm)
+	if (mm == c->mm && (!c->opener || memtrace_same_ids(c->cred, c->opener)))
 		return 0;
 	if (c->cap_ptrace)
 		return 0;
 
 	rcu_read_lock();
-	match = memtrace_ids_match(c->cred, __task_cred(task));
+	tcred = __task_cred(task);
+	match = memtrace_ids_match(c->cred, tcred) &&
+		(!c->opener || memtrace_ids_match(c->opener, tcred));
 	rcu_read_unlock();
 	if (!match)
 		return -EACCES;
@@ -72,7 +84,9 @@ struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 
 	if (nr <= 0)
 		return ERR_PTR(-ESRCH);
-	pid = find_get_pid(nr);
+	rcu_read_lock();
+	pid = get_pid(find_pid_ns(nr, c->ns));
+	rcu_read_unlock();
 	if (!pid)
 		return ERR_PTR(-ESRCH);
 	task = get_pid_task(pid, PIDTYPE_PID);
@@ -92,6 +106,6 @@ struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 	up_read(&task->signal->exec_update_lock);
 	put_task_struct(task);
 	if (mm)
-		mmput(mm);
+		mmput_async(mm);	/* it may have exited meanwhile */
 	return err ? ERR_PTR(err) : mm;
 }

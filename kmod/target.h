@@ -10,6 +10,7 @@
 
 struct cred;
 struct mm_struct;
+struct pid_namespace;
 
 /*
  * The identity a query is judged with, taken once: for /proc/memtrace the
@@ -19,7 +20,15 @@ struct mm_struct;
  */
 struct memtrace_caller {
 	const struct cred *cred;
+	/*
+	 * Netlink: the socket's opener. A query is never judged more widely
+	 * than its opener would be (like netlink_capable() for capabilities):
+	 * a setuid program made to write to a socket someone else opened
+	 * answers as that someone. NULL for /proc (cred is the opener).
+	 */
+	const struct cred *opener;
 	struct mm_struct *mm;	/* the caller's own address space, or NULL */
+	struct pid_namespace *ns;	/* where PIDs are resolved */
 	bool cap_ptrace;	/* CAP_SYS_PTRACE in the initial user namespace */
 	bool cap_admin;		/* CAP_SYS_ADMIN: PFNs and swap entries shown */
 };

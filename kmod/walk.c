@@ -33,6 +33,8 @@
  * compare each. In pages mode a packed netlink answer lends the walker room
  * to write page words straight into the message (walk.h, pv_*).
  */
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/hugetlb.h>
 #include <linux/mm.h>
@@ -642,8 +644,8 @@ struct memtrace_leaf {
  * (neither split nor freed) while its pages are looked at.
  */
 static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
-			       unsigned long addr, unsigned long end,
-			       struct memtrace_leaf *l)
+			       bool special, unsigned long addr,
+			       unsigned long end, struct memtrace_leaf *l)
 {
 	bool hugetlb = is_vm_hugetlb_page(vma);
 	struct page *head;
@@ -652,7 +654,8 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
 	l->state = MEMTRACE_PRESENT;
 	l->node = MEMTRACE_NO_NODE;
 	l->per_page = false;
-	if ((vma->vm_flags & (VM_PFNMAP | VM_IO)) || !pfn_valid(l->head_pfn)) {
+	if ((vma->vm_flags & (VM_PFNMAP | VM_IO)) || special ||
+	    !pfn_valid(l->head_pfn)) {
 		l->flags |= MEMTRACE_F_PFNMAP;
 		return;
 	}
@@ -686,7 +689,7 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
 		unsigned long i = (a & ~PMD_MASK) >> PAGE_SHIFT;
 
 		__assign_bit(i, l->excl,
-			     memtrace_page_mapped_once(head + i));
+			     memtrace_page_mapped_once(pfn_to_page(l->head_pfn + i)));
 	}
 }
 
@@ -788,10 +791,24 @@ static int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma
 			spin_unlock(ptl);
 			return -EAGAIN;
 		}
-		memtrace_leaf_read(vma, (pte_t *)pmdp, addr, end, &l);
+		memtrace_leaf_read(vma, (pte_t *)pmdp, memtrace_pmd_special(pmd),
+				   addr, end, &l);
 		spin_unlock(ptl);
 	}
 	return memtrace_leaf_add(w, &l, addr, end);
+}
+
+/*
+ * Does the PUD map 1G at once? pud_leaf() and pud_present() see only the
+ * present bit on x86, so a PROT_NONE leaf (present to the kernel, as
+ * pmd_present() says of a PMD) looks like a swap entry to them: ask
+ * pte_present() of the same bits as well.
+ */
+static bool memtrace_pud_present_leaf(pud_t pud)
+{
+	if (pud_present(pud))
+		return pud_leaf(pud);
+	return pte_present(__pte(pud_val(pud)));
 }
 
 /* A PUD that maps 1G at once (hugetlb, DAX): as a huge PMD, under the PUD lock. */
@@ -809,7 +826,8 @@ static int memtrace_pud_huge(struct memtrace_walk *w, struct vm_area_struct *vma
 		spin_unlock(ptl);
 		return -EAGAIN;
 	}
-	memtrace_leaf_read(vma, (pte_t *)pudp, addr, end, &l);
+	memtrace_leaf_read(vma, (pte_t *)pudp, memtrace_pud_special(pud), addr,
+			   end, &l);
 	spin_unlock(ptl);
 	return memtrace_leaf_add(w, &l, addr, end);
 }
@@ -819,7 +837,8 @@ static int memtrace_breather(struct memtrace_walk *w)
 {
 	if (fatal_signal_pending(current))
 		return -EINTR;
-	if (mmap_lock_is_contended(w->mm))
+	if (mmap_lock_is_contended(w->mm) ||
+	    (w->i_mmap && rwsem_is_contended(&w->i_mmap->i_mmap_rwsem)))
 		return MEMTRACE_WALK_YIELD;
 	cond_resched();
 	return 0;
@@ -845,8 +864,12 @@ again:
 					   MEMTRACE_NO_NODE);
 		} else if (!pmd_present(pmd) || pmd_leaf(pmd)) {
 			ret = memtrace_pmd_huge(w, vma, pmdp, pmd, addr, next);
-			if (ret == -EAGAIN)
+			if (ret == -EAGAIN) {
+				ret = memtrace_breather(w);
+				if (ret)
+					return ret;
 				goto again;
+			}
 		} else if (pmd_bad(pmd)) {
 			ret = memtrace_add(w, addr, (next - addr) >> PAGE_SHIFT,
 					   MEMTRACE_OTHER, 0, 0, false,
@@ -855,6 +878,9 @@ again:
 			ret = memtrace_pte_range(w, vma, pmdp, pmd, addr, next);
 			if (ret == -EAGAIN) {
 				addr = w->next;	/* what was taken stays */
+				ret = memtrace_breather(w);
+				if (ret)
+					return ret;
 				goto again;
 			}
 		}
@@ -887,10 +913,14 @@ again:
 		if (pud_none(pud)) {
 			ret = memtrace_add(w, addr, pages, MEMTRACE_NONE, 0, 0,
 					   false, node);
-		} else if (pud_leaf(pud) && pud_present(pud)) {
+		} else if (memtrace_pud_present_leaf(pud)) {
 			ret = memtrace_pud_huge(w, vma, pudp, pud, addr, next);
-			if (ret == -EAGAIN)
+			if (ret == -EAGAIN) {
+				ret = memtrace_breather(w);
+				if (ret)
+					return ret;
 				goto again;
+			}
 		} else if (!pud_present(pud)) {
 			state = memtrace_leaf_state(__pte(pud_val(pud)), &pfn);
 			ret = memtrace_add(w, addr, pages, state, 0, pfn, false,
@@ -961,8 +991,11 @@ static int memtrace_vma_range(struct memtrace_walk *w,
  * A VMA's part of the walk. A hugetlb file's PMD tables may be shared
  * between processes (huge_pmd_share()): one is unshared and freed only with
  * the file's i_mmap_rwsem held for write (truncation, hole punching, the
- * last sharer's munmap), so it is walked with that lock held for read. It is
- * a sleeping lock, taken after mmap_lock as the kernel itself takes them.
+ * last sharer's munmap), so it is walked with that lock held for read, taken
+ * after mmap_lock as the kernel takes them. It is not ours, so we never wait
+ * for it holding mmap_lock: when it is busy the step lets go of mmap_lock
+ * and waits for it (killable) with a reference to the file instead, and a
+ * writer waiting for it makes the walk yield between page tables.
  */
 static int memtrace_vma_walk(struct memtrace_walk *w,
 			     struct vm_area_struct *vma, unsigned long addr,
@@ -971,14 +1004,34 @@ static int memtrace_vma_walk(struct memtrace_walk *w,
 	struct address_space *mapping = NULL;
 	int ret;
 
-	if (is_vm_hugetlb_page(vma) && vma->vm_file)
+	if (is_vm_hugetlb_page(vma) && vma->vm_file) {
 		mapping = vma->vm_file->f_mapping;
-	if (mapping)
-		i_mmap_lock_read(mapping);
+		if (!down_read_trylock(&mapping->i_mmap_rwsem)) {
+			w->i_mmap_wait = get_file(vma->vm_file);
+			return MEMTRACE_WALK_YIELD;
+		}
+		w->i_mmap = mapping;
+	}
 	ret = memtrace_vma_range(w, vma, addr, end);
-	if (mapping)
-		i_mmap_unlock_read(mapping);
+	if (mapping) {
+		w->i_mmap = NULL;
+		up_read(&mapping->i_mmap_rwsem);
+	}
 	return ret;
+}
+
+/* After a yield for a busy i_mmap_rwsem: wait for it, no lock held. */
+static int memtrace_i_mmap_wait(struct memtrace_walk *w)
+{
+	struct file *file = w->i_mmap_wait;
+	int ret;
+
+	w->i_mmap_wait = NULL;
+	ret = down_read_killable(&file->f_mapping->i_mmap_rwsem);
+	if (!ret)
+		up_read(&file->f_mapping->i_mmap_rwsem);
+	fput(file);
+	return ret ? -EINTR : 0;
 }
 
 /* Classify [w->next, w->end) under mmap_lock; stops early when the sink is full. */
@@ -1045,7 +1098,13 @@ int memtrace_walk_step(struct memtrace_walk *w)
 			mmap_read_unlock(mm);
 			if (ret != MEMTRACE_WALK_YIELD)
 				break;
-			cond_resched();	/* every yield follows progress */
+			/* a yield follows progress, or waits for a lock here */
+			if (w->i_mmap_wait) {
+				ret = memtrace_i_mmap_wait(w);
+				if (ret)
+					break;
+			}
+			cond_resched();
 		}
 		/* the last user may be us: its exit_mmap() is not our job */
 		mmput_async(mm);

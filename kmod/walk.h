@@ -12,6 +12,8 @@
 #include "target.h"
 #include "uapi/memtrace.h"
 
+struct address_space;
+struct file;
 struct mm_struct;
 
 struct memtrace_record {
@@ -66,6 +68,10 @@ struct memtrace_walk {
 	bool pv_bytes;
 	unsigned int pv_npal;
 	unsigned int pv_palmax;
+	/* a hugetlb file's i_mmap_rwsem held for read while its VMA is walked */
+	struct address_space *i_mmap;
+	/* its file, when the lock was busy: waited for without mmap_lock */
+	struct file *i_mmap_wait;
 	bool done;		/* every record, the last included, was taken */
 	struct memtrace_record pending;
 	u64 counts[MEMTRACE_NSTATES];

@@ -73,7 +73,7 @@
  * START is rounded down and END up to page boundaries; "all" is [0, the
  * target's TASK_SIZE): 0x7ffffffff000 with 4-level paging, 2^56 - 4096 on a
  * CPU and kernel with 5-level paging (LA57); the header line tells. The PID
- * is resolved in the writer's pid namespace.
+ * is resolved in the opener's pid namespace.
  * Errors from write(2): EINVAL (syntax, END <= START), ERANGE (START+LENGTH
  * overflows, END past TASK_SIZE), E2BIG (a line longer than
  * MEMTRACE_QUERY_MAX), ESRCH (no such process, kernel thread, exited),
@@ -125,7 +125,8 @@
  * wrong length is EINVAL, a MODE above MEMTRACE_MODE_MAX is ERANGE, each with
  * an extended ACK message saying which. QUERY errors are
  * those of /proc/memtrace's write(2), each with a message. Permissions are
- * judged with the sender's credentials and capabilities.
+ * judged with the sender's credentials and capabilities, and never more
+ * widely than for the socket's opener (as netlink_capable() does).
  *
  * A record nest holds MEMTRACE_R_ADDR (u64), MEMTRACE_R_PAGES (u64),
  * MEMTRACE_R_STATE (u8), MEMTRACE_R_FLAGS (u32), MEMTRACE_R_PFN (u64),

@@ -20,6 +20,11 @@
  *                 accepted, 10 + errno (capped) if refused
  *   suid-read     read 1 byte from fd 0, report the result on fd 1 ("R n
  *                 errno\n"), then sleep until killed
+ *   suid-nl       fd 0 is a generic netlink socket: send a QUERY of init
+ *                 and one of itself on it; exit 0 if neither was answered,
+ *                 1 if init's was, 2 if its own was (3 both), 4 on error
+ * The same for netlink: a setuid program made to send on a socket uid 1000
+ * opened answers no more than uid 1000 would get (like netlink_capable()).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -28,13 +33,52 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <linux/netlink.h>
 #include <unistd.h>
 
+#include "rlib.h"
 #include "slib.h"
 #include "tap.h"
 
 static const char *suid;
+
+/*
+ * Send a QUERY of pid on the socket with write(2), as a program that writes
+ * to whatever its stdout is (no address: the kernel cannot tell it was meant
+ * for netlink), and tell whether data came back (1) or an error (0).
+ */
+static int nl_answered(struct rl_nl *s, int pid)
+{
+	unsigned char req[256];
+	size_t len = rl_nl_query_msg(s, req, pid, 0, 0, false, MEMTRACE_MODE_RUNS);
+	const struct nlmsghdr *h;
+	ssize_t n;
+	int left, answered = -1;
+
+	if (write(s->fd, req, len) != (ssize_t)len)
+		return 0;
+	while (answered < 0 && (n = rl_nl_recv(s, 10000)) > 0) {
+		left = (int)n;
+		for (h = (struct nlmsghdr *)s->buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) {
+				int err = *(const int *)NLMSG_DATA(h);
+
+				fprintf(stderr, "# suid-nl: pid %d: %s\n", pid,
+					err ? strerror(-err) : "done");
+				if (answered < 0)
+					answered = 0;
+				break;
+			}
+			answered = 1;
+		}
+	}
+	/* drain the rest of an answer */
+	while (answered == 1 && rl_nl_recv(s, 200) > 0)
+		;
+	return answered == 1;
+}
 
 static int helper(const char *mode)
 {
@@ -47,6 +91,24 @@ static int helper(const char *mode)
 		if (write(0, q, len) == len)
 			return 0;
 		return 10 + (errno < 100 ? errno : 99);
+	}
+	if (!strcmp(mode, "suid-nl")) {
+		struct sockaddr_nl me;
+		socklen_t ml = sizeof(me);
+		struct rl_nl nl = { .fd = 0, .cap = 1 << 18 };
+		int id, r = 0;
+
+		nl.buf = malloc(nl.cap);
+		if (!nl.buf || getsockname(0, (struct sockaddr *)&me, &ml))
+			return 4;
+		nl.portid = me.nl_pid;
+		id = rl_nl_resolve(&nl, MEMTRACE_GENL_NAME);
+		if (id < 0)
+			return 4;
+		nl.family = id;
+		r |= nl_answered(&nl, 1);
+		r |= nl_answered(&nl, getpid()) << 1;
+		return r;
 	}
 	if (!strcmp(mode, "suid-read")) {
 		n = read(0, &c, 1);
@@ -155,6 +217,25 @@ static int self_exec(void)
 	return 4;
 }
 
+/* 4. The setuid program sends queries on a netlink socket uid 1000 opened. */
+static int deputy_netlink(void)
+{
+	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC), st;
+	pid_t c;
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)))
+		return 5;
+	c = fork();
+	if (!c) {
+		dup2(fd, 0);
+		execl(suid, suid, "suid-nl", (char *)NULL);
+		_exit(4);
+	}
+	waitpid(c, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 6;
+}
+
 /* Controls. */
 static int query_self(void)
 {
@@ -221,6 +302,10 @@ int main(int argc, char **argv)
 	tap_ok(rc == 10 + EACCES,
 	       "the opener exec's a setuid program, which queries itself through the file: EACCES (status %d)",
 	       rc);
+	rc = as_user(deputy_netlink);
+	tap_ok(rc == 0,
+	       "a setuid program sending on a netlink socket uid %d opened: neither init nor itself answered (status %d: 1 init, 2 itself)",
+	       SL_UID, rc);
 	rc = as_user(query_self);
 	tap_ok(rc == 0, "control: uid %d queries itself (status %d)", SL_UID, rc);
 	rc = as_user(query_child_inherited);
