@@ -89,7 +89,8 @@ static inline bool memtrace_hugetlb_mapped_once(struct page *head, pte_t *ptep)
 
 /*
  * Special huge entries (a VM_MIXEDMAP/PFNMAP driver's PMD or PUD, no struct
- * page to read: vm_normal_page_pmd() says NULL) exist from 6.11.
+ * page to read: vm_normal_page_pmd() says NULL) exist from 6.11; from 6.18
+ * the huge zero page is mapped by one too.
  */
 #ifdef MEMTRACE_HAVE_PMD_SPECIAL
 #define memtrace_pmd_special(pmd) pmd_special(pmd)

@@ -37,18 +37,17 @@ static bool memtrace_ids_match(const struct cred *c, const struct cred *t)
 	       gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid);
 }
 
-static bool memtrace_same_ids(const struct cred *a, const struct cred *b)
-{
-	return uid_eq(a->fsuid, b->fsuid) && gid_eq(a->fsgid, b->fsgid);
-}
-
 static int memtrace_may_access(struct task_struct *task, struct mm_struct *mm,
 			       const struct memtrace_caller *c)
 {
 	const struct cred *tcred;
 	bool match;
 
-	if (mm == c->mm && (!c->opener || memtrace_same_ids(c->cred, c->opener)))
+	/*
+	 * Its own address space, unless a netlink socket's opener had other
+	 * credentials than the sender has now: then both are judged below.
+	 */
+	if (mm == c->mm && (!c->opener || c->opener == c->cred))
 		return 0;
 	if (c->cap_ptrace)
 		return 0;

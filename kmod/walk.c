@@ -50,6 +50,9 @@
 
 const char *const memtrace_state_names[MEMTRACE_NSTATES] = MEMTRACE_STATE_NAMES;
 
+/* Yields to a busy hugetlb i_mmap_rwsem before waiting for it under mmap_lock */
+#define MEMTRACE_I_MMAP_TRIES	8
+
 /* What the walker returns inside a step besides 0 and -errno. */
 enum {
 	MEMTRACE_WALK_FULL = 1,		/* the sink is full */
@@ -654,6 +657,16 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
 	l->state = MEMTRACE_PRESENT;
 	l->node = MEMTRACE_NO_NODE;
 	l->per_page = false;
+	/*
+	 * From 6.18 the huge zero page is mapped by a special PMD: the only
+	 * special PMD an anonymous private VMA can hold.
+	 */
+	if (special && vma_is_anonymous(vma) && !hugetlb &&
+	    l->size == PMD_SIZE) {
+		l->state = MEMTRACE_ZERO;
+		l->flags &= MEMTRACE_F_SIZE_MASK;
+		return;
+	}
 	if ((vma->vm_flags & (VM_PFNMAP | VM_IO)) || special ||
 	    !pfn_valid(l->head_pfn)) {
 		l->flags |= MEMTRACE_F_PFNMAP;
@@ -1006,9 +1019,20 @@ static int memtrace_vma_walk(struct memtrace_walk *w,
 
 	if (is_vm_hugetlb_page(vma) && vma->vm_file) {
 		mapping = vma->vm_file->f_mapping;
-		if (!down_read_trylock(&mapping->i_mmap_rwsem)) {
+		if (down_read_trylock(&mapping->i_mmap_rwsem)) {
+			w->i_mmap_tries = 0;
+		} else if (++w->i_mmap_tries < MEMTRACE_I_MMAP_TRIES) {
 			w->i_mmap_wait = get_file(vma->vm_file);
 			return MEMTRACE_WALK_YIELD;
+		} else if (down_read_killable(&mapping->i_mmap_rwsem)) {
+			/*
+			 * Writers keep it busy (a hole punched in a loop):
+			 * wait in the kernel's own order, under mmap_lock,
+			 * so that the walk goes on.
+			 */
+			return -EINTR;
+		} else {
+			w->i_mmap_tries = 0;
 		}
 		w->i_mmap = mapping;
 	}
@@ -1104,6 +1128,10 @@ int memtrace_walk_step(struct memtrace_walk *w)
 				if (ret)
 					break;
 			}
+			if (fatal_signal_pending(current)) {
+				ret = -EINTR;
+				break;
+			}
 			cond_resched();
 		}
 		/* the last user may be us: its exit_mmap() is not our job */
@@ -1166,6 +1194,7 @@ int memtrace_walk_init(struct memtrace_walk *w, const struct memtrace_caller *c,
 	w->have_pending = false;
 	w->done = false;
 	w->pv_room = 0;
+	w->i_mmap_tries = 0;
 	return 0;
 }
 

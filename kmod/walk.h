@@ -72,6 +72,7 @@ struct memtrace_walk {
 	struct address_space *i_mmap;
 	/* its file, when the lock was busy: waited for without mmap_lock */
 	struct file *i_mmap_wait;
+	unsigned int i_mmap_tries;	/* yields to it in a row */
 	bool done;		/* every record, the last included, was taken */
 	struct memtrace_record pending;
 	u64 counts[MEMTRACE_NSTATES];
