@@ -1019,21 +1019,20 @@ static int memtrace_vma_walk(struct memtrace_walk *w,
 
 	if (is_vm_hugetlb_page(vma) && vma->vm_file) {
 		mapping = vma->vm_file->f_mapping;
-		if (down_read_trylock(&mapping->i_mmap_rwsem)) {
-			w->i_mmap_tries = 0;
-		} else if (++w->i_mmap_tries < MEMTRACE_I_MMAP_TRIES) {
-			w->i_mmap_wait = get_file(vma->vm_file);
-			return MEMTRACE_WALK_YIELD;
-		} else if (down_read_killable(&mapping->i_mmap_rwsem)) {
+		if (!down_read_trylock(&mapping->i_mmap_rwsem)) {
+			if (++w->i_mmap_tries < MEMTRACE_I_MMAP_TRIES) {
+				w->i_mmap_wait = get_file(vma->vm_file);
+				return MEMTRACE_WALK_YIELD;
+			}
 			/*
 			 * Writers keep it busy (a hole punched in a loop):
 			 * wait in the kernel's own order, under mmap_lock,
 			 * so that the walk goes on.
 			 */
-			return -EINTR;
-		} else {
-			w->i_mmap_tries = 0;
+			if (down_read_killable(&mapping->i_mmap_rwsem))
+				return -EINTR;
 		}
+		w->i_mmap_tries = 0;
 		w->i_mmap = mapping;
 	}
 	ret = memtrace_vma_range(w, vma, addr, end);
