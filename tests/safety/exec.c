@@ -181,7 +181,7 @@ int main(int argc, char **argv)
 		waitpid(kids[i], NULL, 0);
 	sl_suid_remove();
 
-	tap_diag("%.0f s, %lu fork+exec cycles of a setuid program", secs, sh->cycles);
+	tap_diag("%.0f s, %lu fork+exec cycles of a setuid program", sl_now() - t0, sh->cycles);
 	for (i = 0; i < 3; i++) {
 		unsigned long total = 0;
 		char line[512];
@@ -202,6 +202,6 @@ int main(int argc, char **argv)
 		       "exec storm, %s: made progress (%lu queries, %lu answered)", names[i], total,
 		       sh->q[i][Q_OK]);
 	}
-	tap_ok(sh->cycles >= 10, "exec storm: the spawner made progress (%lu cycles)", sh->cycles);
+	tap_ok(sh->cycles >= 3, "exec storm: the spawner made progress (%lu cycles)", sh->cycles);
 	return tap_done();
 }

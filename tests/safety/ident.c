@@ -139,7 +139,7 @@ static int as_user(int (*fn)(void))
 /* 1. The setuid program writes a query about itself to a file uid 1000 opened. */
 static int deputy_write(void)
 {
-	int fd = open("/proc/memtrace", O_RDWR), st;
+	int fd = open("/proc/memtrace", O_RDWR), st, err;
 	char buf[256];
 	ssize_t n;
 	pid_t c;
@@ -154,12 +154,13 @@ static int deputy_write(void)
 	}
 	waitpid(c, &st, 0);
 	n = read(fd, buf, sizeof(buf));
+	err = n < 0 ? errno : 0;	/* before printf() may change it */
 	printf("# deputy write: helper status %d (10 + %d = %s expected), opener's read %zd (%s)\n",
 	       WIFEXITED(st) ? WEXITSTATUS(st) : -1, EACCES, strerror(EACCES), n,
-	       n < 0 ? strerror(errno) : "data");
+	       n < 0 ? strerror(err) : "data");
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 10 + EACCES)
 		return 1;
-	return n < 0 && errno == ENODATA ? 0 : 1;
+	return n < 0 && err == ENODATA ? 0 : 1;
 }
 
 /*
@@ -169,7 +170,7 @@ static int deputy_write(void)
  */
 static int deputy_read(void)
 {
-	int fresh = open("/proc/memtrace", O_RDWR), pfd[2], rc = 0;
+	int fresh = open("/proc/memtrace", O_RDWR), pfd[2], rc = 0, err;
 	char buf[4096];
 	ssize_t n;
 	pid_t c;
@@ -196,9 +197,10 @@ static int deputy_read(void)
 	if (strncmp(buf, "R -1 ", 5) || atoi(buf + 5) != ENODATA)
 		rc = 1;
 	n = read(fresh, buf, sizeof(buf) - 1);
+	err = n < 0 ? errno : 0;
 	printf("# deputy read: the opener's read of the same file: %zd (%s)\n", n,
-	       n < 0 ? strerror(errno) : "data: the setuid program's layout");
-	if (!(n < 0 && errno == ENODATA))
+	       n < 0 ? strerror(err) : "data: the setuid program's layout");
+	if (!(n < 0 && err == ENODATA))
 		rc = 1;
 	kill(c, SIGKILL);
 	waitpid(c, NULL, 0);
