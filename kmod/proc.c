@@ -10,8 +10,8 @@
  * Every query written to a file is judged as its opener, like
  * /proc/PID/pagemap: the credentials, capabilities, address space and pid
  * namespace it had at open (struct memtrace_caller), whoever writes or reads
- * the file later
- * (a child that inherited it, a setuid program it was handed to as stdin).
+ * the file later (a child that inherited it, a setuid program it was handed
+ * to as stdin).
  * A file answers only the queries written to it: one read without a query
  * of its own fails with ENODATA.
  */

@@ -710,6 +710,24 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
 	}
 }
 
+/* The flags of page a of a present leaf. */
+static u32 memtrace_leaf_flags(const struct memtrace_leaf *l, unsigned long a)
+{
+	if (l->per_page && test_bit((a & ~PMD_MASK) >> PAGE_SHIFT, l->excl))
+		return l->flags | MEMTRACE_F_EXCL;
+	return l->flags;
+}
+
+/* [addr, end) of a present leaf as one piece of equal flags. */
+static int memtrace_leaf_piece(struct memtrace_walk *w,
+			       const struct memtrace_leaf *l, unsigned long addr,
+			       unsigned long end, u32 flags)
+{
+	return memtrace_add(w, addr, (end - addr) >> PAGE_SHIFT, l->state, flags,
+			    l->head_pfn + ((addr & (l->size - 1)) >> PAGE_SHIFT),
+			    true, l->node);
+}
+
 /*
  * Account [addr, end) of a present leaf: one piece, or where EXCL is judged
  * page by page, one piece per stretch of equal EXCL (so that a page's answer
@@ -719,38 +737,21 @@ static int memtrace_leaf_add(struct memtrace_walk *w,
 			     const struct memtrace_leaf *l, unsigned long addr,
 			     unsigned long end)
 {
-	bool step = l->state == MEMTRACE_PRESENT || l->state == MEMTRACE_ZERO;
+	u32 flags = memtrace_leaf_flags(l, addr), f;
 	unsigned long a, piece = addr;
-	u32 flags = l->flags;
 	int ret;
 
-	for (a = addr; a < end; a += PAGE_SIZE) {
-		unsigned long i = (a & ~PMD_MASK) >> PAGE_SHIFT;
-		u32 f = l->flags;
-
-		if (l->per_page && test_bit(i, l->excl))
-			f |= MEMTRACE_F_EXCL;
-		if (a == piece) {
-			flags = f;
-			if (!l->per_page)
-				break;
-			continue;
-		}
+	for (a = addr + PAGE_SIZE; l->per_page && a < end; a += PAGE_SIZE) {
+		f = memtrace_leaf_flags(l, a);
 		if (f == flags)
 			continue;
-		ret = memtrace_add(w, piece, (a - piece) >> PAGE_SHIFT,
-				   l->state, flags,
-				   l->head_pfn + ((piece & (l->size - 1)) >> PAGE_SHIFT),
-				   step, l->node);
+		ret = memtrace_leaf_piece(w, l, piece, a, flags);
 		if (ret)
 			return ret;
 		piece = a;
 		flags = f;
 	}
-	return memtrace_add(w, piece, (end - piece) >> PAGE_SHIFT, l->state,
-			    flags,
-			    l->head_pfn + ((piece & (l->size - 1)) >> PAGE_SHIFT),
-			    step, l->node);
+	return memtrace_leaf_piece(w, l, piece, end, flags);
 }
 
 /* The write, dirty and young bits of a huge entry, as flags. */
@@ -881,25 +882,20 @@ again:
 					   MEMTRACE_NO_NODE);
 		} else if (!pmd_present(pmd) || pmd_leaf(pmd)) {
 			ret = memtrace_pmd_huge(w, vma, pmdp, pmd, addr, next);
-			if (ret == -EAGAIN) {
-				ret = memtrace_breather(w);
-				if (ret)
-					return ret;
-				goto again;
-			}
 		} else if (pmd_bad(pmd)) {
 			ret = memtrace_add(w, addr, (next - addr) >> PAGE_SHIFT,
 					   MEMTRACE_OTHER, 0, 0, false,
 					   MEMTRACE_NO_NODE);
 		} else {
 			ret = memtrace_pte_range(w, vma, pmdp, pmd, addr, next);
-			if (ret == -EAGAIN) {
-				addr = w->next;	/* what was taken stays */
-				ret = memtrace_breather(w);
-				if (ret)
-					return ret;
-				goto again;
-			}
+		}
+		if (ret == -EAGAIN) {
+			/* the PMD changed: what was taken stays, read it again */
+			addr = w->next;
+			ret = memtrace_breather(w);
+			if (ret)
+				return ret;
+			goto again;
 		}
 		if (!ret)
 			ret = memtrace_breather(w);
