@@ -136,23 +136,31 @@ static int as_user(int (*fn)(void))
 	return WEXITSTATUS(st);
 }
 
+/* Run the setuid copy in mode with fd as its stdin; its wait status. */
+static int suid_on_stdin(int fd, const char *mode)
+{
+	int st = -1;
+	pid_t c = fork();
+
+	if (!c) {
+		dup2(fd, 0);
+		execl(suid, suid, mode, (char *)NULL);
+		_exit(4);
+	}
+	waitpid(c, &st, 0);
+	return st;
+}
+
 /* 1. The setuid program writes a query about itself to a file uid 1000 opened. */
 static int deputy_write(void)
 {
 	int fd = open("/proc/memtrace", O_RDWR), st, err;
 	char buf[256];
 	ssize_t n;
-	pid_t c;
 
 	if (fd < 0)
 		return 3;
-	c = fork();
-	if (!c) {
-		dup2(fd, 0);
-		execl(suid, suid, "suid-write", (char *)NULL);
-		_exit(4);
-	}
-	waitpid(c, &st, 0);
+	st = suid_on_stdin(fd, "suid-write");
 	n = read(fd, buf, sizeof(buf));
 	err = n < 0 ? errno : 0;	/* before printf() may change it */
 	printf("# deputy write: helper status %d (10 + %d = %s expected), opener's read %zd (%s)\n",
@@ -224,17 +232,10 @@ static int deputy_netlink(void)
 {
 	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
 	int fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_GENERIC), st;
-	pid_t c;
 
 	if (fd < 0 || bind(fd, (struct sockaddr *)&me, sizeof(me)))
 		return 5;
-	c = fork();
-	if (!c) {
-		dup2(fd, 0);
-		execl(suid, suid, "suid-nl", (char *)NULL);
-		_exit(4);
-	}
-	waitpid(c, &st, 0);
+	st = suid_on_stdin(fd, "suid-nl");
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 6;
 }
 
