@@ -327,8 +327,8 @@ static bool memtrace_pte_bits(struct memtrace_walk *w,
  * cannot be unmapped, so neither freed nor reused, while the lock is held.
  * -EAGAIN: the PMD changed (the table was freed or replaced); the caller
  * reads the PMD again. Not inlined: it is the pages loop's slow path, and
- * its lock code in the loop cost the loop its registers (2.4x on every
- * other page of 1 GiB).
+ * inlined, its lock code cost the loop its registers (make bench: the loop
+ * twice as slow on every other page of 1 GiB).
  */
 static noinline int memtrace_pte_class(struct memtrace_walk *w,
 				       struct vm_area_struct *vma,
@@ -639,7 +639,7 @@ struct memtrace_leaf {
 	unsigned long size;
 	u32 flags;
 	int node;
-	u8 state;
+	u8 state;	/* PRESENT or ZERO: a frame, its pfns step a page */
 	/* EXCL page by page (PMD index), where pagemap judges it so */
 	bool per_page;
 	DECLARE_BITMAP(excl, PTRS_PER_PMD);

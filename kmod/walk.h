@@ -30,7 +30,8 @@ struct memtrace_walk;
 /*
  * A sink takes one record. It returns 0 when it took it, -ENOSPC when it is
  * full (the walk stops and offers the same record again next time), or another
- * negative errno, which ends the walk. It is called with mmap_lock held for
+ * negative errno but -EAGAIN (the walker's own "the PMD changed, read it
+ * again"), which ends the walk. It is called with mmap_lock held for
  * read: it must not sleep on user memory. In runs mode records are merged
  * before they reach the sink; in pages mode each goes to it at once.
  */
