@@ -53,7 +53,7 @@ json_ok() { # NAME
 	fi
 }
 
-unset MEMTRACE_FAKE_ANSWER MEMTRACE_PROC NO_COLOR
+unset MEMTRACE_FAKE_ANSWER MEMTRACE_FAKE_LIE MEMTRACE_PROC NO_COLOR
 
 # ---- usage: exit 2 ----
 run 2 "no arguments" 
@@ -214,8 +214,89 @@ WANT
 	has "$tmp/out" "^# result agree disagreements=0" "demo --tsv result line"
 	run 0 "demo --json through fakemod" demo --json --pages 8 --pattern odd
 	json_ok "demo --json is valid JSON"
-	has "$tmp/out" '"map":"0#0#0#0#"' "demo --json pattern odd"
-	unset MEMTRACE_FAKE_ANSWER
+	# zero pages are told apart through /proc/kpageflags: root only
+	if [ "$(id -u)" -eq 0 ]; then
+		has "$tmp/out" '"map":"0#0#0#0#"' "demo --json pattern odd"
+	fi
+
+	# A lying stand-in (MEMTRACE_FAKE_LIE, see fakemod.py): verify and the
+	# demo must name the page it lies about and fail. Target pages 0-3 are
+	# present, 4-7 untouched (none).
+	pg() { printf '0x%x' $((addr + $1 * ps)); }
+	run 0 "verify the target's pages through the honest fakemod" verify $tpid $addr-$end
+	has "$tmp/out" "8/8 pages agree with .* and maps: OK$" "honest fakemod: 8/8 pages agree"
+	export MEMTRACE_FAKE_LIE=+5
+	run 0 "the lying fakemod: query --pages --tsv" query --pages --tsv $tpid $addr-$end
+	has "$tmp/out" "^$(pg 5)	1	present	" "the lying fakemod reports untouched page 5 present"
+	run 1 "verify catches a page reported present that is not" verify $tpid $addr-$end
+	[ "$(grep -c '^DISAGREE' "$tmp/out")" -eq 1 ]
+	ok $? "verify prints exactly one disagreement"
+	has "$tmp/out" "^DISAGREE $(printf '0x%016x' $((addr + 5 * ps)))  memtrace: present .*(pagemap: not present)$" \
+		"verify names page 5 and says pagemap shows it not present"
+	has "$tmp/out" "7/8 pages agree" "verify counts 7/8 pages agree"
+	run 1 "verify --json catches the lie" verify --json $tpid $addr-$end
+	json_ok "verify --json on the lie is valid JSON"
+	has "$tmp/out" '"disagreements":\[{"addr":"'"$(pg 5)"'","state":"present"' \
+		"verify --json names page 5"
+	has "$tmp/out" '"disagree":1,.*"ok":false}' "verify --json: disagree 1, not ok"
+
+	# present -> none, none -> unmapped, none -> swap (and a wrong frame
+	# number, where pagemap shows frame numbers)
+	MEMTRACE_FAKE_LIE=+2,+6:unmapped,+7:swap
+	{
+		echo "$(pg 2) none pagemap: present"
+		echo "$(pg 6) unmapped unmapped, but /proc/PID/maps has a mapping here"
+		echo "$(pg 7) swap pagemap: not swapped"
+	} >"$tmp/want"
+	if [ "$(id -u)" -eq 0 ]; then
+		MEMTRACE_FAKE_LIE=$MEMTRACE_FAKE_LIE,+0:pfn
+		{ echo "$(pg 0) present pfn differs"; cat "$tmp/want"; } >"$tmp/want2"
+		mv "$tmp/want2" "$tmp/want"
+	fi
+	lies=$(wc -l <"$tmp/want")
+	run 1 "verify --tsv catches $lies lies of different kinds" verify --tsv $tpid $addr-$end
+	awk -F'\t' '!/^#/ { print $1, $2, $6 }' "$tmp/out" >"$tmp/got"
+	cmp -s "$tmp/got" "$tmp/want"
+	ok $? "verify --tsv names exactly the lying pages, with the right reasons"
+	# (agree is not 8 - lies: the unmapped lie's page also counts as agreeing
+	# with pagemap, its disagreement is with maps)
+	has "$tmp/out" "^# result checked=8 agree=[0-9]* disagree=$lies " \
+		"verify --tsv result line counts the lies"
+
+	# the audit's case: verify all; one lie in the mapped region, one in the
+	# unmapped gap at 0 (below mmap_min_addr), where gaps are sampled
+	MEMTRACE_FAKE_LIE=0x0,$(pg 5)
+	run 1 "verify all catches lies through fakemod" verify --no-pfn $tpid all
+	grep '^DISAGREE' "$tmp/out" | cut -d' ' -f2 >"$tmp/got"
+	printf '0x%016x\n' 0 $((addr + 5 * ps)) >"$tmp/want"
+	cmp -s "$tmp/got" "$tmp/want"
+	ok $? "verify all names exactly page 0 and page 5 of the region"
+
+	# the demo: page 3 of its region is flipped at every stage that has one
+	MEMTRACE_FAKE_LIE=+3
+	run 1 "demo --tsv fails on a lying module" demo --tsv
+	has "$tmp/out" "^# result disagree disagreements=6$" "demo --tsv: 6 disagreements"
+	a3=$(awk '/^# region start=/ { sub(/.*start=/, ""); sub(/ .*/, ""); print }' "$tmp/out")
+	a3=$(printf '0x%x' $((a3 + 3 * ps)))
+	awk -F'\t' '$1 == "disagree" { print $2, $3, $4, $6 }' "$tmp/out" >"$tmp/got"
+	cat >"$tmp/want" <<WANT
+1 $a3 present pagemap: not present
+2 $a3 none pagemap: present
+3 $a3 none pagemap: present
+4 $a3 none pagemap: present
+5 $a3 present pagemap: not present
+6 $a3 present pagemap: not present
+WANT
+	cmp -s "$tmp/got" "$tmp/want"
+	ok $? "demo --tsv names page 3 at each of stages 1-6"
+	run 1 "demo (human) fails on a lying module" demo --pages 8 --color=never
+	[ "$(grep -c '^    0x[0-9a-f]*: memtrace says' "$tmp/out")" -eq 6 ]
+	ok $? "demo prints the 6 disagreements"
+	has "$tmp/out" "^FAIL: the module and /proc/self/pagemap disagree" "demo says FAIL"
+	run 1 "demo --json fails on a lying module" demo --json --pages 8
+	json_ok "demo --json on a lie is valid JSON"
+	has "$tmp/out" '"disagreements":6,"ok":false}$' "demo --json: 6 disagreements, not ok"
+	unset MEMTRACE_FAKE_ANSWER MEMTRACE_FAKE_LIE
 fi
 
 echo "1..$n"

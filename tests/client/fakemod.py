@@ -9,6 +9,17 @@ zero page is KPF_ZERO_PAGE, bit 24; root needed for PFNs). The client uses
 it through MEMTRACE_FAKE_ANSWER='|python3 tests/client/fakemod.py'. It only
 lets the host tests drive the client's code paths; it proves nothing about
 the module.
+
+Built from pagemap, its answer cannot disagree with verify's or the demo's
+cross-check. To show that they catch a module that lies, set
+MEMTRACE_FAKE_LIE to a comma-separated list of WHERE[:HOW]:
+  WHERE  0xADDR  the page at that virtual address
+         +N      page N of the queried range (0 is its first page)
+  HOW    a state (unmapped none zero present swap migration other): report
+         the page in that state; pfn: report its frame number plus one;
+         nothing: flip it (present or zero -> none, anything else -> present)
+Each lying page is reported on its own, in runs mode too. Pages outside the
+queried range are ignored.
 """
 import os, struct, sys
 
@@ -18,6 +29,38 @@ TASK_SIZE = (1 << 47) - PS  # x86-64 TASK_SIZE_MAX
 
 def num(s):
     return int(s, 16) if s.lower().startswith("0x") else int(s, 10)
+
+
+STATES = ("unmapped", "none", "zero", "present", "swap", "migration", "other")
+
+
+def lies(start, end):
+    """{page address: how} from MEMTRACE_FAKE_LIE, for pages in [start, end)."""
+    out = {}
+    for item in filter(None, os.environ.get("MEMTRACE_FAKE_LIE", "").split(",")):
+        where, _, how = item.partition(":")
+        if how and how != "pfn" and how not in STATES:
+            sys.exit(f"fakemod: MEMTRACE_FAKE_LIE: bad HOW '{how}'")
+        if where.startswith("+"):
+            page = start + int(where[1:], 10) * PS
+        else:
+            page = num(where) & ~(PS - 1)
+        if start <= page < end:
+            out[page] = how
+    return out
+
+
+def lie(how, state, flags, pfn, node):
+    """What a lying module would say instead of (state, flags, pfn, node)."""
+    if how == "pfn":
+        return state, flags, pfn + 1, node
+    if not how:
+        how = "none" if state in ("present", "zero") else "present"
+    if how == "present":
+        return how, "a-w---", 0, 0
+    if how == "zero":
+        return how, "a-----", 0, -1
+    return how, "------", 0, -1
 
 
 def main():
@@ -41,9 +84,21 @@ def main():
     except OSError:
         kpf = None
     recs = []  # (addr, pages, state, flags, pfn, node)
+    lying = lies(start, end)
 
     def add(addr, n, state, flags="------", pfn=0, node=-1):
-        if (mode == "runs" or state == "unmapped") and recs:
+        for page in sorted(p for p in lying if addr <= p < addr + n * PS):
+            if page > addr:
+                put(addr, (page - addr) // PS, state, flags, pfn, node)
+            put(page, 1, *lie(lying[page], state, flags, pfn, node), alone=True)
+            n -= (page - addr) // PS + 1
+            addr = page + PS
+        if n:
+            put(addr, n, state, flags, pfn, node)
+
+    def put(addr, n, state, flags, pfn, node, alone=False):
+        if not alone and (mode == "runs" or state == "unmapped") and recs and \
+                recs[-1][0] not in lying:
             p = recs[-1]
             if p[2] == state and p[3] == flags and p[5] == node and p[0] + p[1] * PS == addr:
                 recs[-1] = (p[0], p[1] + n, state, flags, p[4], node)
