@@ -47,12 +47,15 @@ static bool look(int pid, void *p, unsigned long n, struct mt_answer *a,
 {
 	uint64_t s = (uintptr_t)p;
 	int err = mt_query(pid, s, s + n * psz, "pages", a);
-	unsigned long bad;
+	struct mt_xcheck x;
 
 	if (!tap_ok(err == 0, "%s: query answers (%s)", what, strerror(-err)))
 		return false;
-	bad = mt_crosscheck(pid, a, root);
-	tap_ok(bad == 0, "%s: %lu/%lu pages agree with pagemap", what, n - bad, n);
+	/* as root, pagemap and kpageflags can judge every page of these regions */
+	mt_crosscheck_ex(pid, a, root, &x);
+	tap_ok(!x.disagree && (!root || !x.unjudged),
+	       "%s: %lu/%lu pages agree with pagemap, %lu not judged%s%s", what, x.agree, n,
+	       x.unjudged, x.unjudged ? ": " : "", x.unjudged ? x.why : "");
 	return true;
 }
 
@@ -309,26 +312,158 @@ static long smaps_kb(void *addr, const char *field)
 	return v;
 }
 
+#define THP_SYS "/sys/kernel/mm/transparent_hugepage/"
+
+/* The first line of a sysfs file; a choice's word in brackets; "-": no file. */
+static char *sysfs_word(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char line[256] = "-", *o, *c, *w = line;
+	size_t n;
+
+	if (f && fgets(line, sizeof(line), f)) {
+		o = strchr(line, '[');
+		c = o ? strchr(o, ']') : NULL;
+		if (c) {
+			*c = '\0';
+			w = o + 1;
+		}
+		w[strcspn(w, "\n")] = '\0';
+	}
+	n = strlen(w) < len ? strlen(w) : len - 1;
+	memcpy(buf, w, n);
+	buf[n] = '\0';
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+/*
+ * Does a read fault on a 2M-aligned MADV_HUGEPAGE range of private anonymous
+ * memory map the huge zero page, as the kernel's settings say? PMD-sized THPs
+ * for the range: hugepages-2048kB/enabled (6.8+) "always" or "madvise", or
+ * "inherit" (or no such file) and the top-level enabled "always" or
+ * "madvise"; use_zero_page 1; no PR_SET_THP_DISABLE on the process.
+ */
+static bool huge_zero_expected(bool madv_ok, char *why, size_t len)
+{
+	char top[32], pmd[32], zp[32];
+	int dis = prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0);
+	bool thp;
+
+	sysfs_word(THP_SYS "enabled", top, sizeof(top));
+	sysfs_word(THP_SYS "hugepages-2048kB/enabled", pmd, sizeof(pmd));
+	sysfs_word(THP_SYS "use_zero_page", zp, sizeof(zp));
+	if (!strcmp(pmd, "always") || !strcmp(pmd, "madvise"))
+		thp = true;
+	else if (!strcmp(pmd, "inherit") || !strcmp(pmd, "-"))
+		thp = !strcmp(top, "always") || !strcmp(top, "madvise");
+	else
+		thp = false;
+	snprintf(why, len, "enabled [%s], hugepages-2048kB [%s], use_zero_page %s, MADV_HUGEPAGE %s, THP_DISABLE %d",
+		 top, pmd, zp, madv_ok ? "ok" : "failed", dis);
+	return thp && !strcmp(zp, "1") && madv_ok && dis == 0;
+}
+
+/* A counter of /proc/vmstat, or -1. */
+static long vm_event(const char *name)
+{
+	FILE *f = fopen("/proc/vmstat", "r");
+	char line[128];
+	size_t len = strlen(name);
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			v = atol(line + len + 1);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+/*
+ * Did the kernel map the huge zero page at p? Its own word, as root: pagemap
+ * shows 512 present entries whose frames run on from a 2M-aligned one, and
+ * kpageflags calls them ZERO_PAGE and THP. 1 yes, 0 no, -1 frames hidden.
+ */
+static int huge_zero_mapped(char *p, size_t huge, char *why, size_t len)
+{
+	unsigned long n = huge / psz, present = 0, run = 0;
+	uint64_t *pm = calloc(n, 8), f0, k0 = 0, kn = 0;
+	int ret;
+
+	if (mt_pagemap(getpid(), (uintptr_t)p, (uintptr_t)p + huge, pm)) {
+		snprintf(why, len, "pagemap not read");
+		free(pm);
+		return -1;
+	}
+	f0 = pm[0] & PM_PFN;
+	for (unsigned long i = 0; i < n; i++) {
+		present += !!(pm[i] & PM_PRESENT);
+		run += (pm[i] & PM_PRESENT) && (pm[i] & PM_PFN) == f0 + i;
+	}
+	if (present && !f0) {
+		snprintf(why, len, "pagemap: %lu/%lu present, frames hidden", present, n);
+		free(pm);
+		return -1;
+	}
+	if (f0) {
+		mt_kpageflags(f0, &k0);
+		mt_kpageflags(f0 + n - 1, &kn);
+	}
+	ret = run == n && !(f0 % n) &&
+	      ((k0 & kn) >> MT_KPF_ZERO_PAGE & 1) && ((k0 & kn) >> MT_KPF_THP & 1);
+	snprintf(why, len, "pagemap: %lu/%lu present, %lu frames on from 0x%" PRIx64
+		 ", kpageflags 0x%" PRIx64 "...0x%" PRIx64 ", thp_zero_page_alloc_failed %ld",
+		 present, n, run, f0, k0, kn, vm_event("thp_zero_page_alloc_failed"));
+	free(pm);
+	return ret;
+}
+
 static void t_thp(void)
 {
 	size_t huge = 2UL << 20;
 	char *raw = mmap(NULL, 3 * huge, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *p = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
+	char facts[256], evidence[256];
 	struct mt_answer a;
 	volatile char sink;
+	bool madv, want;
+	int mapped;
 	long kb;
 
-	madvise(p, huge, MADV_HUGEPAGE);
-	sink = p[0];	/* read fault: the huge zero page */
+	madv = !madvise(p, huge, MADV_HUGEPAGE);
+	sink = p[0];	/* read fault: the huge zero page, where the kernel maps it */
 	(void)sink;
+	want = huge_zero_expected(madv, facts, sizeof(facts));
+	mapped = huge_zero_mapped(p, huge, evidence, sizeof(evidence));
+	if (mapped >= 0) {
+		tap_ok(mapped == want,
+		       "THP read fault: the kernel %s the huge zero page, as its settings say (%s; %s)",
+		       mapped ? "maps" : "does not map", facts, evidence);
+		want = mapped;
+	} else {
+		tap_diag("the huge zero page judged by the settings alone (%s; %s)", facts, evidence);
+	}
 	if (look(getpid(), p, huge / psz, &a, "THP read-only")) {
-		bool hz = a.pages[0].state == MEMTRACE_ZERO &&
-			  (a.pages[0].flags & MEMTRACE_F_SIZE_2M);
-		tap_ok(hz || a.pages[0].state == MEMTRACE_ZERO,
-		       "THP region read: zero page (%s)", hz ? "huge zero page" : "4K zero page");
-		if (hz)
-			expect(&a, huge / psz, "Z", 0, 0, "huge zero page covers 2 MiB");
+		unsigned long bad = 0;
+
+		for (unsigned long i = 0; i < huge / psz; i++) {
+			const struct mt_page *pg = &a.pages[i];
+			bool hz = pg->state == MEMTRACE_ZERO &&
+				  (pg->flags & MEMTRACE_F_SIZE_MASK) == MEMTRACE_F_SIZE_2M;
+
+			if (hz != want && bad++ < 4)
+				tap_diag("page %lu: %s flags 0x%x", i, mt_state_names[pg->state],
+					 pg->flags);
+		}
+		if (want)
+			tap_ok(!bad,
+			       "THP read fault: all %zu pages zero, 2M (the huge zero page; %lu are not)",
+			       huge / psz, bad);
+		else
+			tap_ok(!bad, "THP read fault, no huge zero page: no page is zero 2M (%lu are)", bad);
 	}
 	mt_answer_free(&a);
 
@@ -343,13 +478,82 @@ static void t_thp(void)
 	munmap(raw, 3 * huge);
 }
 
+/*
+ * Is the page at addr below the address space's limit (TASK_SIZE)? The
+ * kernel's answer: a fixed mapping there succeeds, or finds one in place
+ * (EEXIST); past the limit mmap fails with ENOMEM.
+ */
+static bool below_task_size(uint64_t addr)
+{
+	void *want = (void *)(uintptr_t)addr;
+	void *m = mmap(want, psz, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+		       -1, 0);
+
+	if (m == MAP_FAILED)
+		return errno == EEXIST;
+	munmap(m, psz);
+	return m == want;
+}
+
+/*
+ * This process's TASK_SIZE (a child's is the same): 2^47 - 4096 with 4-level
+ * paging, 2^56 - 4096 with 5-level (x86-64 TASK_SIZE_MAX); 0 if neither fits.
+ */
+static uint64_t task_size(void)
+{
+	for (int bits = 47; bits <= 56; bits += 56 - 47) {
+		uint64_t ts = (1ULL << bits) - 4096;
+
+		if (below_task_size(ts - psz) && !below_task_size(ts))
+			return ts;
+	}
+	return 0;
+}
+
+/* The header and summary of an "all" answer: 0, or what is wrong with them. */
+static const char *whole_answer(const char *text, uint64_t ts, uint64_t *end, uint64_t *total,
+				uint64_t *sum)
+{
+	const char *s = strstr(text, "\n# summary ");
+	uint64_t start = 1;
+	char line[512], *tok, *save;
+
+	*end = *total = *sum = 0;
+	if (sscanf(text, "# memtrace pid=%*d start=0x%" SCNx64 " end=0x%" SCNx64,
+		   &start, end) != 2)
+		return "no header";
+	if (!s)
+		return "no summary";
+	snprintf(line, sizeof(line), "%.*s", (int)strcspn(s + 11, "\n"), s + 11);
+	for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			return "summary token without '='";
+		*eq = '\0';
+		if (!strcmp(tok, "pages"))
+			*total = strtoull(eq + 1, NULL, 10);
+		else if (mt_state_of(tok) >= 0)
+			*sum += strtoull(eq + 1, NULL, 10);
+		else
+			return "unknown summary token";
+	}
+	if (start != 0 || *end != ts)
+		return "range is not [0, TASK_SIZE)";
+	if (*total != ts / psz)
+		return "pages is not TASK_SIZE / page size";
+	if (*sum != *total)
+		return "the states do not add up to pages";
+	return NULL;
+}
+
 /* The whole address space of a stopped child, runs mode, against pagemap. */
 static void t_whole(void)
 {
 	struct mt_answer a;
+	uint64_t ts = task_size(), sum = 0;
 	pid_t c = fork();
 	int st, err;
-	uint64_t sum = 0;
 
 	if (!c) {
 		raise(SIGSTOP);
@@ -358,18 +562,25 @@ static void t_whole(void)
 	waitpid(c, &st, WUNTRACED);
 	{
 		int fd = open("/proc/memtrace", O_RDWR);
-		char q[64], *text = malloc(1 << 24);
+		size_t cap = 1 << 24;
+		char q[64], *text = malloc(cap);
 		ssize_t n, len = 0;
 		int ql = snprintf(q, sizeof(q), "%d all", c);
+		uint64_t end, total, states;
+		const char *why;
 
 		tap_ok(write(fd, q, ql) == ql, "whole address space: query accepted");
-		while ((n = read(fd, text + len, 65536)) > 0)
+		while ((size_t)len < cap - 1 &&
+		       (n = read(fd, text + len, cap - 1 - len < 65536 ? cap - 1 - len : 65536)) > 0)
 			len += n;
 		text[len] = 0;
 		close(fd);
-		tap_ok(strstr(text, "# summary pages=34359738367 ") ||
-		       strstr(text, "# summary pages=") != NULL,
-		       "whole address space answered (%zd bytes)", len);
+		why = whole_answer(text, ts, &end, &total, &states);
+		tap_ok(ts && !why,
+		       "whole address space (%zd bytes): end 0x%" PRIx64 ", %" PRIu64
+		       " pages, states add up to %" PRIu64 "; TASK_SIZE by mmap 0x%" PRIx64
+		       " is %" PRIu64 " pages%s%s", len, end, total, states, ts, ts / psz,
+		       why ? ": " : "", why ? why : "");
 		free(text);
 	}
 	err = mt_query(c, 0, 0x7ffffffff000ULL, "runs", &a);
@@ -387,7 +598,9 @@ static void t_whole(void)
 	/* every mapping of the child, pages mode, against pagemap */
 	{
 		char path[64], line[512];
-		unsigned long bad = 0, pages = 0, n;
+		unsigned long bad = 0, pages = 0, nj = 0;
+		const char *first = NULL;
+		struct mt_xcheck x;
 		FILE *f;
 
 		snprintf(path, sizeof(path), "/proc/%d/maps", c);
@@ -402,17 +615,22 @@ static void t_whole(void)
 				bad++;
 				continue;
 			}
-			n = mt_crosscheck(c, &a, root);
-			if (n)
-				tap_diag("in mapping %.*s", (int)strcspn(line, "\n"), line);
-			bad += n;
+			mt_crosscheck_ex(c, &a, root, &x);
+			if (x.disagree || x.unjudged)
+				tap_diag("in mapping %.*s: %lu disagree, %lu not judged",
+					 (int)strcspn(line, "\n"), line, x.disagree, x.unjudged);
+			if (x.unjudged && !first)
+				first = x.why;
+			bad += x.disagree;
+			nj += x.unjudged;
 			pages += (e - s) / psz;
 			mt_answer_free(&a);
 		}
 		if (f)
 			fclose(f);
 		tap_ok(bad == 0 && pages > 0,
-		       "every mapping of a stopped process: %lu pages, %lu disagree", pages, bad);
+		       "every mapping of a stopped process: %lu pages, %lu disagree, %lu not judged%s%s%s",
+		       pages, bad, nj, first ? " (first: " : "", first ? first : "", first ? ")" : "");
 	}
 	kill(c, SIGKILL);
 	waitpid(c, &st, 0);

@@ -125,6 +125,7 @@ static int parse_answer(char *text, struct mt_answer *a)
 			p->flags = f;
 			/* Runs carry the first pfn; huge pages step within. */
 			p->pfn = pfn && (f & MEMTRACE_F_SIZE_MASK) ? pfn + i : pfn;
+			p->pfn_unknown = i && !(f & MEMTRACE_F_SIZE_MASK);
 			p->node = node;
 		}
 		next = addr + pages * pagesz;
@@ -199,44 +200,277 @@ int mt_pagemap(int pid, uint64_t start, uint64_t end, uint64_t *out)
 	return (size_t)n == len ? 0 : -EIO;
 }
 
-unsigned long mt_crosscheck(int pid, const struct mt_answer *a, bool pfns)
+int mt_kpageflags(uint64_t pfn, uint64_t *flags)
+{
+	int fd = open("/proc/kpageflags", O_RDONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	errno = 0;
+	if (pread(fd, flags, 8, pfn * 8) != 8)
+		err = errno ? -errno : -EIO;
+	close(fd);
+	return err;
+}
+
+/* What the cross-check of one answer reads besides pagemap, read once. */
+struct xcheck_ctx {
+	int pid;
+	bool pfns;
+	int kpf;		/* /proc/kpageflags, or -errno */
+	int swap_areas;		/* active ones, from /proc/swaps; -1: not read */
+	/* the VMA last looked up in /proc/PID/smaps */
+	uint64_t vma_start, vma_end;
+	bool vma_pfnmap, vma_hugetlb;
+};
+
+static bool has_word(const char *line, const char *w)
+{
+	size_t len = strlen(w);
+
+	for (const char *s = line; (s = strstr(s, w)); s += len)
+		if ((s == line || s[-1] == ' ') &&
+		    (s[len] == ' ' || s[len] == '\n' || !s[len]))
+			return true;
+	return false;
+}
+
+/* Find addr's VMA in smaps (VmFlags pf: VM_PFNMAP, ht: VM_HUGETLB). */
+static bool xcheck_vma(struct xcheck_ctx *c, uint64_t addr)
+{
+	char path[64], line[512];
+	bool in = false, found = false;
+	uint64_t s, e;
+	FILE *f;
+
+	if (addr >= c->vma_start && addr < c->vma_end)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/smaps", c->pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " ", &s, &e) == 2) {
+			in = s <= addr && addr < e;
+			if (in) {
+				c->vma_start = s;
+				c->vma_end = e;
+			}
+		} else if (in && !strncmp(line, "VmFlags:", 8)) {
+			c->vma_pfnmap = has_word(line + 8, "pf");
+			c->vma_hugetlb = has_word(line + 8, "ht");
+			found = true;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!found)
+		c->vma_start = c->vma_end = 0;
+	return found;
+}
+
+static int xcheck_swap_areas(struct xcheck_ctx *c)
+{
+	char line[256];
+	FILE *f;
+
+	if (c->swap_areas >= 0)
+		return c->swap_areas;
+	c->swap_areas = 0;
+	f = fopen("/proc/swaps", "r");
+	while (f && fgets(line, sizeof(line), f))
+		c->swap_areas += strncmp(line, "Filename", 8) != 0;
+	if (f)
+		fclose(f);
+	return c->swap_areas;
+}
+
+/*
+ * What the module says of a page against /proc/PID/pagemap (as
+ * fs/proc/task_mmu.c writes it, 5.10 to 7.3) and /proc/kpageflags of the
+ * frame pagemap shows:
+ *
+ *   module says     pagemap must show
+ *   unmapped        nothing: the entry is 0 (a hole outside every VMA)
+ *   none            nothing but maybe soft-dirty (a hole or an empty entry)
+ *   zero            present, not exclusive, and a 4K one no file page
+ *                   (vm_normal_page() is NULL for the zero page); kpageflags
+ *                   of the frame: ZERO_PAGE, with THP for 2M, without for 4K
+ *   present         present; anon no file page, file and shmem a file page;
+ *                   kpageflags: not ZERO_PAGE, not NOPAGE, HUGE exactly for
+ *                   hugetlb
+ *   present pfnmap  present; or nothing in a VM_PFNMAP mapping, which
+ *                   pagemap does not walk: not judged
+ *   swap            swapped, a swap area's type, a swap area active
+ *   migration,      swapped, a type no swap area has (a migration entry no
+ *   other           guard marker); in a hugetlb mapping pagemap shows no
+ *                   swap bit for these entries: not judged there
+ *
+ * With pfns, the frame or swap entry is the module's, where it knows it.
+ * Without the frames (pagemap shows them to CAP_SYS_ADMIN only) the zero
+ * page cannot be told from a frame of its own, nor a swap area's type from
+ * another: not judged. Returns why the page disagrees, or NULL; then *nj
+ * says why it could not be judged, if so.
+ */
+static const char *xcheck_page(struct xcheck_ctx *c, const struct mt_page *p,
+			       uint64_t addr, uint64_t e, const char **nj)
+{
+	bool present = e & PM_PRESENT, swapped = e & PM_SWAP;
+	bool cmp = c->pfns && !p->pfn_unknown;
+	uint64_t frame = e & PM_PFN, kpf = 0;
+
+	*nj = NULL;
+	switch (p->state) {
+	case MEMTRACE_UNMAPPED:
+		return e ? "unmapped here, pagemap has an entry" : NULL;
+	case MEMTRACE_NONE:
+		if (present || swapped)
+			return present ? "pagemap: present" : "pagemap: swapped";
+		return e & ~PM_SOFT_DIRTY ? "none here, pagemap has bits set" : NULL;
+	case MEMTRACE_ZERO:
+	case MEMTRACE_PRESENT:
+		if (!present && p->state == MEMTRACE_PRESENT &&
+		    (p->flags & MEMTRACE_F_PFNMAP) && !(e & ~PM_SOFT_DIRTY)) {
+			if (!xcheck_vma(c, addr))
+				return "pfnmap here, in no mapping of smaps";
+			if (!c->vma_pfnmap)
+				return "pfnmap here, no entry in pagemap, which walks this mapping";
+			*nj = "pagemap does not walk VM_PFNMAP mappings";
+			return NULL;
+		}
+		if (!present)
+			return swapped ? "pagemap: swapped" : "pagemap: not present";
+		if (cmp && frame && p->pfn != frame)
+			return p->pfn ? "pfn differs" : "pfn hidden by the module, shown by pagemap";
+		if (p->flags & MEMTRACE_F_PFNMAP)
+			return NULL;	/* a raw frame: pagemap's flags say nothing */
+		if (p->state == MEMTRACE_ZERO) {
+			if (e & PM_EXCLUSIVE)
+				return "zero page here, pagemap: mapped exclusively";
+			if (!(p->flags & MEMTRACE_F_SIZE_MASK) && (e & PM_FILE))
+				return "zero page here, pagemap: a file page";
+		} else if (!(p->flags & MEMTRACE_F_KIND_MASK)) {
+			return "present, but neither anon, file, shmem nor pfnmap";
+		} else if (!(p->flags & MEMTRACE_F_ANON) != !!(e & PM_FILE)) {
+			return p->flags & MEMTRACE_F_ANON ? "anon here, file page in pagemap" :
+			       "file or shmem here, anonymous in pagemap";
+		}
+		if (!frame) {
+			*nj = "pagemap hides frames (no CAP_SYS_ADMIN): zero page or a frame of its own?";
+			return NULL;
+		}
+		if (c->kpf < 0 || pread(c->kpf, &kpf, 8, frame * 8) != 8) {
+			*nj = "no /proc/kpageflags entry: zero page or a frame of its own?";
+			return NULL;
+		}
+		if (p->state == MEMTRACE_ZERO) {
+			if (!(kpf & 1ULL << MT_KPF_ZERO_PAGE))
+				return "zero here, kpageflags: not the zero page";
+			if ((p->flags & MEMTRACE_F_SIZE_2M) && !(kpf & 1ULL << MT_KPF_THP))
+				return "2M zero here, kpageflags: the 4K zero page";
+			if (!(p->flags & MEMTRACE_F_SIZE_MASK) && (kpf & 1ULL << MT_KPF_THP))
+				return "4K zero here, kpageflags: the huge zero page";
+			return NULL;
+		}
+		if (kpf & 1ULL << MT_KPF_ZERO_PAGE)
+			return "present here, kpageflags: the zero page";
+		if (kpf & 1ULL << MT_KPF_NOPAGE)
+			return "present here, kpageflags: no struct page (a raw frame)";
+		if (!(p->flags & MEMTRACE_F_HUGETLB) != !(kpf & 1ULL << MT_KPF_HUGE))
+			return p->flags & MEMTRACE_F_HUGETLB ? "hugetlb here, kpageflags: not HUGE" :
+			       "kpageflags: a hugetlb page, not flagged h here";
+		return NULL;
+	case MEMTRACE_SWAP:
+		if (present || !swapped)
+			return present ? "pagemap: present" : "pagemap: not swapped";
+		if (!xcheck_swap_areas(c))
+			return "swap here, but /proc/swaps lists no swap area";
+		if (!frame) {
+			*nj = "pagemap hides swap entries (no CAP_SYS_ADMIN): a swap area's or not?";
+			return NULL;
+		}
+		if (PM_SWAP_TYPE(frame) >= MT_SWAP_TYPE_SPECIAL_MIN)
+			return "swap here, pagemap: a type no swap area has (migration, hwpoison, device, marker)";
+		if (cmp && p->pfn != frame)
+			return p->pfn ? "swap entry differs" :
+			       "swap entry hidden by the module, shown by pagemap";
+		return NULL;
+	default:	/* migration, other */
+		if (present)
+			return "pagemap: present";
+		if (!swapped) {
+			if (xcheck_vma(c, addr) && c->vma_hugetlb) {
+				*nj = "pagemap shows no swap bit for a non-present hugetlb entry";
+				return NULL;
+			}
+			return "pagemap: not swapped";
+		}
+		if (!frame) {
+			*nj = "pagemap hides entry types (no CAP_SYS_ADMIN): a swap area's or not?";
+			return NULL;
+		}
+		if (PM_SWAP_TYPE(frame) < MT_SWAP_TYPE_SPECIAL_MIN)
+			return "pagemap: a swap area's entry (by its type)";
+		if (p->state == MEMTRACE_MIGRATION && (e & PM_GUARD))
+			return "migration here, pagemap: a guard region marker";
+		return NULL;
+	}
+}
+
+unsigned long mt_crosscheck_ex(int pid, const struct mt_answer *a, bool pfns,
+			       struct mt_xcheck *x)
 {
 	uint64_t pagesz = sysconf(_SC_PAGESIZE);
-	unsigned long n = (a->end - a->start) / pagesz, bad = 0;
+	unsigned long n = (a->end - a->start) / pagesz;
 	uint64_t *pm = calloc(n ? n : 1, 8);
+	struct xcheck_ctx c = { .pid = pid, .pfns = pfns, .swap_areas = -1 };
 
-	if (mt_pagemap(pid, a->start, a->end, pm)) {
+	memset(x, 0, sizeof(*x));
+	if (!a->pages || mt_pagemap(pid, a->start, a->end, pm)) {
+		printf("# pagemap of pid %d for [0x%" PRIx64 ", 0x%" PRIx64 ") not read\n",
+		       pid, a->start, a->end);
 		free(pm);
-		return n ? n : 1;
+		x->pages = n;
+		x->disagree = n ? n : 1;
+		return x->disagree;
 	}
+	c.kpf = open("/proc/kpageflags", O_RDONLY);
+	if (c.kpf < 0)
+		c.kpf = -errno;
 	for (unsigned long i = 0; i < n; i++) {
 		const struct mt_page *p = &a->pages[i];
-		bool present = pm[i] & PM_PRESENT, swapped = pm[i] & PM_SWAP;
-		bool ok;
+		uint64_t addr = a->start + i * pagesz;
+		const char *nj, *why = xcheck_page(&c, p, addr, pm[i], &nj);
 
-		switch (p->state) {
-		case MEMTRACE_PRESENT:
-		case MEMTRACE_ZERO:
-			/* pagemap skips VM_PFNMAP mappings: it cannot tell */
-			ok = (p->flags & MEMTRACE_F_PFNMAP) ||
-			     (present && (!pfns || (pm[i] & PM_PFN) == p->pfn));
-			break;
-		case MEMTRACE_SWAP:
-			ok = swapped;
-			break;
-		case MEMTRACE_NONE:
-		case MEMTRACE_UNMAPPED:
-			ok = !present && !swapped;
-			break;
-		default:	/* migration and others: pagemap reports them variously */
-			ok = true;
+		x->pages++;
+		if (why) {
+			if (x->disagree++ < 5)
+				printf("# page 0x%" PRIx64 ": memtrace %s flags 0x%x pfn 0x%" PRIx64
+				       ", pagemap 0x%016" PRIx64 ": %s\n", addr,
+				       mt_state_names[p->state], p->flags, p->pfn, pm[i], why);
+		} else if (nj) {
+			if (!x->unjudged++)
+				x->why = nj;
+			if (x->unjudged <= 3)
+				printf("# page 0x%" PRIx64 ": memtrace %s flags 0x%x, pagemap 0x%016"
+				       PRIx64 ": not judged: %s\n", addr,
+				       mt_state_names[p->state], p->flags, pm[i], nj);
+		} else {
+			x->agree++;
 		}
-		if (!ok && bad++ < 5)
-			printf("# page 0x%" PRIx64 ": memtrace %s pfn 0x%" PRIx64
-			       ", pagemap 0x%016" PRIx64 "\n",
-			       a->start + i * pagesz, mt_state_names[p->state],
-			       p->pfn, pm[i]);
 	}
+	if (c.kpf >= 0)
+		close(c.kpf);
 	free(pm);
+	return x->disagree;
+}
+
+unsigned long mt_crosscheck(int pid, const struct mt_answer *a, bool pfns)
+{
+	struct mt_xcheck x;
+	unsigned long bad = mt_crosscheck_ex(pid, a, pfns, &x);
+
+	if (x.unjudged)
+		printf("# %lu of %lu pages not judged against pagemap (first: %s)\n",
+		       x.unjudged, x.pages, x.why);
 	return bad;
 }
