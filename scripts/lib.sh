@@ -22,11 +22,36 @@ MT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # without recommends (they pull in a graphical stack).
 MT_HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap libnl-genl-3-dev
 libnl-3-dev pkg-config sparse linux-source-6.1 xz-utils zstd kmod gcc make
-libc6-dev gzip util-linux dkms"
+libc6-dev gzip util-linux dkms valgrind libc6-dbg"
 # Packages every build chroot gets (the --include of debootstrap).
 MT_CHROOT_PKGS="make,gcc,libc6-dev,libelf-dev,ca-certificates"
 
 die() { printf '%s: error: %s\n' "$MT_PROG" "$*" >&2; exit 1; }
+
+# mt_valgrind_adds DIR: set MT_VG_ADDS to the scripts/vm --add arguments
+# that bring the host's valgrind (memcheck only: the launcher, the tool, its
+# preloads, the suppressions, and ld.so's detached debug symbols from
+# libc6-dbg, which memcheck needs for strlen) into the lab VM, staged in
+# DIR. Returns 1, with a reason on stderr and MT_VG_ADDS empty, if the host
+# lacks one of them.
+mt_valgrind_adds() {
+	local dir=$1 id dbg f
+	MT_VG_ADDS=()
+	[ -x /usr/bin/valgrind.bin ] || { warn "no /usr/bin/valgrind.bin (apt-get install valgrind)"; return 1; }
+	mkdir -p "$dir/lib" || return 1
+	for f in memcheck-amd64-linux vgpreload_core-amd64-linux.so vgpreload_memcheck-amd64-linux.so default.supp; do
+		cp "/usr/libexec/valgrind/$f" "$dir/lib/" || { warn "valgrind: no /usr/libexec/valgrind/$f"; return 1; }
+	done
+	id=$(readelf -n "$(readlink -f /lib64/ld-linux-x86-64.so.2)" 2>/dev/null |
+		sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
+	dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+	if [ -z "$id" ] || [ ! -f "$dbg" ]; then
+		warn "no debug symbols of ld.so (apt-get install libc6-dbg): no valgrind in the VM"
+		return 1
+	fi
+	MT_VG_ADDS=(--add /usr/bin/valgrind.bin:/usr/bin/valgrind --add "$dir/lib:/usr/libexec/valgrind"
+		    --add "$dbg:$dbg")
+}
 warn() { printf '%s: warning: %s\n' "$MT_PROG" "$*" >&2; }
 # Progress messages go to stderr, so stdout stays machine-readable.
 note() { printf '%s: %s\n' "$MT_PROG" "$*" >&2; }

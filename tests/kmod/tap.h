@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int tap_n, tap_failed;
 
@@ -33,6 +34,29 @@ static inline int tap_ok(int cond, const char *fmt, ...)
 	if (!cond)
 		tap_failed++;
 	return cond;
+}
+
+/*
+ * A test that needs something of the environment it lacks (swap, hugetlb
+ * pages, KSM, THP...). On a user's machine it is a skip; in the lab lane
+ * (tests/vm-suite.sh sets MT_LANE=1), which provides all of it, it fails.
+ * The reason is printed either way.
+ */
+static inline void tap_skip(const char *what, const char *fmt, ...)
+{
+	const char *lane = getenv("MT_LANE");
+	int strict = lane && lane[0] == '1';
+	va_list ap;
+
+	printf("%sok %d - %s # %s", strict ? "not " : "", ++tap_n, what,
+	       strict ? "the lab lane should provide it: " : "SKIP ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+	if (strict)
+		tap_failed++;
 }
 
 static inline int tap_done(void)

@@ -399,7 +399,7 @@ int main(int argc, char **argv)
 
 	/* the client: its RSS while it streams a small and a big answer */
 	if (access(memtrace, X_OK)) {
-		tap_ok(1, "# SKIP client streaming: no %s", memtrace);
+		tap_skip("client streaming", "no %s", memtrace);
 	} else {
 		struct client_run cs, cb;
 		char range[64];

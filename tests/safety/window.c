@@ -817,7 +817,7 @@ static void test_region(struct rl_rng *rng, struct rl_nl *nl, bool have_nl, cons
 	int nw, ret;
 
 	if (r->skip[0]) {
-		printf("ok %d - %s: window independence # SKIP %s\n", ++tap_n, r->name, r->skip);
+		tap_skip(r->name, "window independence: %s", r->skip);
 		free(ref);
 		free(got);
 		return;
@@ -831,7 +831,7 @@ static void test_region(struct rl_rng *rng, struct rl_nl *nl, bool have_nl, cons
 		return;
 	}
 	if (*setup_check(r, ref, why, sizeof(why))) {
-		printf("ok %d - %s: window independence # SKIP %s\n", ++tap_n, r->name, why);
+		tap_skip(r->name, "window independence: %s", why);
 		free(ref);
 		free(got);
 		return;
@@ -886,8 +886,7 @@ static void test_region(struct rl_rng *rng, struct rl_nl *nl, bool have_nl, cons
 		const struct stat_line *sl = &st[k];
 
 		if (!combos[k].proc && !have_nl) {
-			printf("ok %d - %s: %s # SKIP no netlink family\n", ++tap_n, r->name,
-			       combos[k].name);
+			tap_skip(r->name, "%s: no netlink family", combos[k].name);
 			continue;
 		}
 		if (!tap_ok(!sl->bad_windows && !sl->errors,
