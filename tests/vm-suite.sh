@@ -1,10 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the lab VM (busybox sh), from tests/run: loads the module, runs
-# every in-VM suite that was added to /lab, unloads the module, and on a
-# debug kernel asks kmemleak. Each suite prints TAP; each suite's exit status
-# and each step is one more test line, so a suite that dies is never silent.
+# every in-VM suite, unloads the module, and on a debug kernel asks kmemleak.
+# Each suite prints TAP with a plan; each suite is one more test line here,
+# ok only when it exited 0 and printed exactly as many results as its plans
+# add up to, so a suite that dies or stops early is never silent. A suite
+# this script expects but cannot find is a failure, not a skip. The last
+# line is this script's own plan: the log's plans add up to its results.
+#
+# The lane's environment is known (tests/run boots it: zram, hugepages,
+# KSM, THP, valgrind, the runas helper and a user lab): MT_LANE=1 tells the
+# programs that a test needing one of those must fail, not skip, when it is
+# missing.
 
+export MT_LANE=1
 n=0
 step() { # step DESC CMD...: one test line for a command's status
 	desc=$1
@@ -16,32 +25,60 @@ step() { # step DESC CMD...: one test line for a command's status
 	return $rc
 }
 
+# suite NAME CMD...: run a TAP suite, echo its output as it comes, and one
+# test line for its exit status, plans and results.
+out=/tmp/vm-suite.out
+suite() {
+	name=$1
+	shift
+	rm -f "$out.rc"
+	{ "$@"; echo $? > "$out.rc"; } 2>&1 | tee "$out"
+	src=$(cat "$out.rc" 2>/dev/null)
+	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
+	ran=$(grep -cE '^(not )?ok( |$)' "$out")
+	n=$((n + 1))
+	if [ "$src" = 0 ] && [ "$plan" -gt 0 ] && [ "$plan" = "$ran" ]; then
+		echo "ok - suite: $name (exit 0, plan $plan, $ran results)"
+	else
+		echo "not ok - suite: $name (exit ${src:-none}, plan $plan, $ran results)"
+	fi
+}
+
 echo "# kernel $(uname -r)"
 # DAMON_STAT (6.17+, on by default in Debian's 7.x) samples every page's
-# accessed bit and clears it, a few times a second: a young bit the suites
-# saw in their reference is gone moments later. That is the kernel, not the
-# module; the suites compare snapshots taken seconds apart, so it is off
-# while they run.
+# accessed bit and clears it, continually: a young bit the suites saw in
+# their reference is gone moments later. That is the kernel, not the module;
+# the suites compare snapshots taken seconds apart, so it is off while they
+# run.
 damon=/sys/module/damon_stat/parameters/enabled
 if [ -w "$damon" ] && [ "$(cat $damon)" = Y ]; then
 	echo N > "$damon"
 	step "DAMON_STAT off for the suites (it ages young bits)" [ "$(cat $damon)" = N ]
 fi
-step "insmod memtrace.ko" insmod /lab/memtrace.ko || exit 1
-grep -q memtrace /proc/modules && [ -e /proc/memtrace ]
-step "module listed and /proc/memtrace present" [ $? = 0 ]
+if step "insmod memtrace.ko" insmod /lab/memtrace.ko; then
+	grep -q memtrace /proc/modules && [ -e /proc/memtrace ]
+	step "module listed and /proc/memtrace present" [ $? = 0 ]
 
-[ -x /lab/correctness ] && step "suite: module correctness" /lab/correctness
-[ -f /lab/vm-tests.sh ] && step "suite: client" sh /lab/vm-tests.sh
-for s in /lab/suite-*.sh; do
-	[ -f "$s" ] || continue
-	name=${s##*/suite-}
-	step "suite: ${name%.sh}" sh "$s"
-done
+	# every suite the lane runs, in this order: none may be missing
+	for s in correctness client bench netlink reliability-fuzz \
+		reliability-lifecycle reliability-mem reliability-stress safety; do
+		case $s in
+		correctness) f=/lab/correctness; set -- /lab/correctness ;;
+		client) f=/lab/vm-tests.sh; set -- sh /lab/vm-tests.sh ;;
+		*) f=/lab/suite-$s.sh; set -- sh "$f" ;;
+		esac
+		if [ -f "$f" ]; then
+			suite "$s" "$@"
+		else
+			n=$((n + 1))
+			echo "not ok - suite: $s (missing: $f)"
+		fi
+	done
 
-step "rmmod memtrace" rmmod memtrace
-[ ! -e /proc/memtrace ]
-step "/proc/memtrace gone after rmmod" [ $? = 0 ]
+	step "rmmod memtrace" rmmod memtrace
+	[ ! -e /proc/memtrace ]
+	step "/proc/memtrace gone after rmmod" [ $? = 0 ]
+fi
 
 # debugfs may already be mounted by the lab VM's init
 [ -e /sys/kernel/debug/kmemleak ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
@@ -54,4 +91,5 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 	[ "$leaks" = 0 ] || head -40 /sys/kernel/debug/kmemleak
 	step "leak detector scan after rmmod: $leaks objects" [ "$leaks" = 0 ]
 fi
+echo "1..$n"
 exit 0

@@ -1165,7 +1165,9 @@ static void run_as(void)
 		asr.all[i] = (struct result){ t[i][repeats / 2], t[i][0], b_all[i], true };
 		asr.maps[i] = (struct result){ tm[i][repeats / 2], tm[i][0], b_maps[i], true };
 		if (smoke)
-			tap(true, "whole address space: %s ran", as_names[i]);
+			tap(b_all[i] >= 0 && b_maps[i] >= 0,
+			    "whole address space: %s ran (%" PRId64 ", %" PRId64 ")",
+			    as_names[i], b_all[i], b_maps[i]);
 		/*
 		 * The child is idle, but pagemap sees [vvar]/[vdso] differently:
 		 * pagemap reports a pfnmap page as not present, memtrace as

@@ -21,9 +21,22 @@ ok() { # ok STATUS DESC
 }
 loaded() { grep -q '^memtrace ' /proc/modules; }
 wait_file() { i=0; while [ ! -e "$1" ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i + 1)); done; [ -e "$1" ]; }
-# helper output: its TAP lines become ours
-helper_out() { sed -e 's/^ok [0-9]* - /ok - /' -e 's/^not ok [0-9]* - /not ok - /' -e '/^1\.\./d' "$1"; }
+# helper_out FILE NAME: the helper's TAP lines become ours (counted), and
+# one more: it printed as many results as it planned
+helper_out() {
+	sed -e 's/^ok [0-9]* - /ok - /' -e 's/^not ok [0-9]* - /not ok - /' -e '/^1\.\./d' "$1"
+	n=$((n + $(grep -cE '^(not )?ok( |$)' "$1")))
+	failed=$((failed + $(grep -cE '^not ok( |$)' "$1")))
+	hp=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$1")
+	hr=$(grep -cE '^(not )?ok( |$)' "$1")
+	ok $([ -n "$hp" ] && [ "$hp" = "$hr" ] && echo 0 || echo 1) "$2: plan ${hp:-none}, $hr results"
+}
 ensure_loaded() { loaded || insmod "$KO"; }
+# reload WHY: the module must be out; insmod it (a test of its own)
+reload() {
+	! loaded && insmod "$KO" && loaded
+	ok $? "insmod $1"
+}
 
 cycles=200
 grep -q 'mt_quick=1' /proc/cmdline && cycles=20
@@ -41,49 +54,39 @@ wait_file "$tmp/ready"
 "$L" proc-loop 12 >"$tmp/loop.out" 2>&1 &
 loop=$!
 sleep 2
+# an open /proc file does not pin the module: proc_remove() waits for the
+# calls in progress and later calls fail, so rmmod must complete
 rmmod memtrace 2>"$tmp/rmmod.err"
-rc=$?
-if [ $rc = 0 ]; then
-	ok 0 "rmmod completes with /proc/memtrace files open (one mid-answer) and queries in flight"
-	ok $([ ! -e /proc/memtrace ] && ! loaded && echo 0 || echo 1) "/proc/memtrace and the module are gone"
-else
-	# refused: must be a clean "in use", with everything still working
-	grep -qiE 'in use|busy|temporarily' "$tmp/rmmod.err"
-	ok $? "rmmod with files open refused cleanly: $(cat "$tmp/rmmod.err")"
-fi
+ok $? "rmmod completes with /proc/memtrace files open (one mid-answer) and queries in flight $(cat "$tmp/rmmod.err")"
+ok $([ ! -e /proc/memtrace ] && ! loaded && echo 0 || echo 1) "/proc/memtrace and the module are gone"
 touch "$tmp/go"
 wait $hold
 ok $? "stale /proc/memtrace files fail cleanly and close"
-helper_out "$tmp/hold.out"
+helper_out "$tmp/hold.out" proc-hold
 sleep 1
-ensure_loaded
-ok $? "insmod after the unload"
+reload "after the unload"
 wait $loop
 ok $? "queries running across the unload and reload: whole answers or clean errors"
-helper_out "$tmp/loop.out"
+helper_out "$tmp/loop.out" proc-loop
 
 # --- a netlink dump in flight ----------------------------------------------
 rm -f "$tmp/ready" "$tmp/go"
 "$L" nl-hold "$tmp/ready" "$tmp/go" >"$tmp/nl.out" 2>&1 &
 h=$!
 wait_file "$tmp/ready"
+# a dump in flight holds the module (netlink_dump_start() takes a reference
+# on the family's module): rmmod must be refused, and everything still work
 rmmod memtrace 2>"$tmp/rmmod.err"
 rc=$?
-if [ $rc != 0 ]; then
-	loaded && [ -e /proc/memtrace ] && grep -qiE 'in use|busy|temporarily' "$tmp/rmmod.err"
-	ok $? "rmmod during a netlink dump is refused cleanly ($(cat "$tmp/rmmod.err"))"
-else
-	ok 0 "rmmod during a netlink dump completed (the dump must then end cleanly)"
-fi
+[ $rc != 0 ] && loaded && [ -e /proc/memtrace ] && grep -qiE 'in use|busy|temporarily' "$tmp/rmmod.err"
+ok $? "rmmod during a netlink dump is refused cleanly (exit $rc: $(cat "$tmp/rmmod.err"))"
 touch "$tmp/go"
 wait $h
 ok $? "the dump in flight ends well formed"
-helper_out "$tmp/nl.out"
-if loaded; then
-	rmmod memtrace
-	ok $? "rmmod once the dump has finished"
-fi
-ensure_loaded
+helper_out "$tmp/nl.out" nl-hold
+rmmod memtrace
+ok $? "rmmod once the dump has finished"
+reload "after the dump"
 
 rm -f "$tmp/ready" "$tmp/go"
 "$L" nl-hold "$tmp/ready" "$tmp/go" close >"$tmp/nl.out" 2>&1 &
@@ -91,36 +94,36 @@ h=$!
 wait_file "$tmp/ready"
 touch "$tmp/go"
 wait $h
-helper_out "$tmp/nl.out"
+ok $? "a socket closed in the middle of a dump: the helper exits 0"
+helper_out "$tmp/nl.out" nl-hold-close
 rmmod memtrace
 ok $? "rmmod after a socket was closed in the middle of a dump"
-ensure_loaded
+reload "after it"
 
 rm -f "$tmp/ready" "$tmp/go"
 "$L" nl-stale "$tmp/ready" "$tmp/go" >"$tmp/nl.out" 2>&1 &
 h=$!
 wait_file "$tmp/ready"
 rmmod memtrace
+ok $? "rmmod with a socket that resolved the family open (no dump)"
 touch "$tmp/go"
 wait $h
 ok $? "a stale netlink family id gets clean errors"
-helper_out "$tmp/nl.out"
-ensure_loaded
+helper_out "$tmp/nl.out" nl-stale
+reload "after the stale family test"
 
 # --- insmod with an unknown parameter --------------------------------------
 rmmod memtrace
+ok $? "rmmod before the unknown-parameter test"
 dmesg -c >/dev/null 2>&1
-if insmod "$KO" mt_no_such_param=1 2>"$tmp/insmod.err"; then
-	# Linux ignores unknown parameters since 3.17 (with a warning)
+# Linux ignores unknown parameters since 3.17 (with a warning)
+insmod "$KO" mt_no_such_param=1 2>"$tmp/insmod.err" && loaded &&
 	dmesg | grep -q "unknown parameter 'mt_no_such_param' ignored"
-	ok $? "insmod with an unknown parameter: loaded, the kernel ignores it with a warning"
-	p=$(ls -A /sys/module/memtrace/parameters 2>/dev/null | tr '\n' ' ')
-	ok $([ "$p" = "pageidx_words " ] && echo 0 || echo 1) "still pageidx_words only after it ('$p')"
-	rmmod memtrace
-else
-	! loaded
-	ok $? "insmod with an unknown parameter fails cleanly: $(cat "$tmp/insmod.err")"
-fi
+ok $? "insmod with an unknown parameter: loaded, the kernel ignores it with a warning $(cat "$tmp/insmod.err")"
+p=$(ls -A /sys/module/memtrace/parameters 2>/dev/null | tr '\n' ' ')
+ok $([ "$p" = "pageidx_words " ] && echo 0 || echo 1) "still pageidx_words only after it ('$p')"
+rmmod memtrace
+ok $? "rmmod after it"
 
 # --- cycles ---------------------------------------------------------------
 start=$(date +%s)
@@ -150,9 +153,9 @@ secs=$(($(date +%s) - start))
 echo "# cycles: $i insmod/rmmod cycles in $secs s, $bad bad"
 ok $([ $bad = 0 ] && [ $i = $cycles ] && echo 0 || echo 1) "$i insmod/rmmod cycles, each answering a one-line query (netlink every 10th)"
 
-ensure_loaded
-loaded && [ -e /proc/memtrace ]
-ok $? "the module is loaded at the end"
+reload "at the end (the cycles leave it out)"
+[ -e /proc/memtrace ]
+ok $? "the module is loaded at the end, /proc/memtrace there"
 rm -rf "$tmp"
 echo "1..$n"
 [ $failed = 0 ]
