@@ -190,7 +190,12 @@ if [ -x "$RUNAS" ] && id lab >/dev/null 2>&1; then
 	"$RUNAS" 1000 1000 sleep 100 &
 	lp=$!
 	pids="$pids $lp"
-	sleep 0.2 2>/dev/null || sleep 1
+	# until runas has exec'd sleep: mid-exec, its layout changes between
+	# the module's answer and /proc/PID/maps (the debug lane saw it)
+	i=0
+	while [ "$(cat /proc/$lp/comm 2>/dev/null)" != sleep ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
 	"$RUNAS" 1000 1000 "$MEMTRACE" $topt verify $lp all >"$tmp/out" 2>"$tmp/err"
 	[ $? -eq 0 ]
 	ok $? "unprivileged verify of its own user's process"
