@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../kmod/mtlib.h"
 #include "../kmod/tap.h"
 #include "rlib.h"
 
@@ -182,7 +183,7 @@ static int stable_setup(int idx, char *t, struct stable *s)
 	char *lk = t, *pn = t + SQ * 4096, *z = t + 2 * SQ * 4096, *rw = t + 3 * SQ * 4096;
 	uint64_t pm[SPAGES];
 	const char *what;
-	int fd;
+	int err;
 
 	what = "mmap";
 	if (mmap(lk, SQ * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
@@ -206,14 +207,11 @@ static int stable_setup(int idx, char *t, struct stable *s)
 		(void)*(volatile char *)(z + i * 4096);
 
 	what = "/proc/self/pagemap";
-	fd = open("/proc/self/pagemap", O_RDONLY);
-	if (fd < 0)
-		goto fail;
-	if (pread(fd, pm, sizeof(pm), (uintptr_t)t / 4096 * 8) != (ssize_t)sizeof(pm)) {
-		close(fd);
+	err = mt_pagemap(getpid(), (uintptr_t)t, (uintptr_t)t + SPAGES * 4096, pm);
+	if (err) {
+		errno = -err;
 		goto fail;
 	}
-	close(fd);
 	s->addr = (uintptr_t)t;
 	for (int i = 0; i < SPAGES; i++) {
 		bool want = i < SQ || (i >= 2 * SQ && i < 3 * SQ);	/* present in pagemap */
