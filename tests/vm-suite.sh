@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
+# Usage: vm-suite.sh [SUITE...]
 # Runs inside the lab VM (busybox sh), from tests/run: loads the module, runs
-# every in-VM suite, unloads the module, and on a debug kernel asks kmemleak.
+# the in-VM suites (SUITEs, or all but torture), unloads the module, and on
+# a debug kernel asks kmemleak.
 # Each suite prints TAP with a plan; each suite is one more test line here,
 # ok only when it exited 0 and printed exactly as many results as its plans
 # add up to, so a suite that dies or stops early is never silent. A suite
@@ -59,9 +61,14 @@ if step "insmod memtrace.ko" insmod /lab/memtrace.ko; then
 	grep -q memtrace /proc/modules && [ -e /proc/memtrace ]
 	step "module listed and /proc/memtrace present" [ $? = 0 ]
 
-	# every suite the lane runs, in this order: none may be missing
-	for s in correctness client bench netlink reliability-fuzz \
-		reliability-lifecycle reliability-mem reliability-stress safety; do
+	# every suite the lane runs, in this order: none may be missing.
+	# tests/run boots twice: these on one NUMA node, then "torture" on
+	# two (and on the debug kernel a third VM for "coverage").
+	suites="$*"
+	[ -n "$suites" ] || suites="correctness client bench netlink reliability-fuzz
+		reliability-lifecycle reliability-mem reliability-stress safety
+		receive faults"
+	for s in $suites; do
 		case $s in
 		correctness) f=/lab/correctness; set -- /lab/correctness ;;
 		client) f=/lab/vm-tests.sh; set -- sh /lab/vm-tests.sh ;;
@@ -82,7 +89,7 @@ fi
 
 # debugfs may already be mounted by the lab VM's init
 [ -e /sys/kernel/debug/kmemleak ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
-if [ -e /sys/kernel/debug/kmemleak ]; then
+if [ -e /sys/kernel/debug/kmemleak ] && ! grep -qw kmemleak=off /proc/cmdline; then
 	# two scans: kmemleak reports an object only once it is old enough
 	echo scan > /sys/kernel/debug/kmemleak
 	sleep 6
@@ -90,6 +97,15 @@ if [ -e /sys/kernel/debug/kmemleak ]; then
 	leaks=$(grep -c 'unreferenced object' /sys/kernel/debug/kmemleak)
 	[ "$leaks" = 0 ] || head -40 /sys/kernel/debug/kmemleak
 	step "leak detector scan after rmmod: $leaks objects" [ "$leaks" = 0 ]
+fi
+# The module's gcov counters (debug kernel, CONFIG_GCOV_KERNEL; kept after
+# rmmod by gcov_persist), for tests/run: scripts/vm --out brings /out back.
+if [ -d /sys/kernel/debug/gcov ] && [ -d /out ]; then
+	mkdir -p /out/gcov
+	for f in $(find /sys/kernel/debug/gcov -name '*.gcda'); do
+		cat "$f" > "/out/gcov/${f##*/}"
+	done
+	step "gcov counters copied out: $(ls /out/gcov | wc -l) files" [ -s /out/gcov/main.gcda ]
 fi
 echo "1..$n"
 exit 0
