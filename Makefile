@@ -13,6 +13,8 @@
 #   make install / make uninstall         module (extra/), client, man page,
 #                                         bash completion (DESTDIR, PREFIX)
 #   make dkms-install / dkms-uninstall    rebuild on every kernel upgrade
+# Debian packages (memtrace, memtrace-dkms), into build/deb/:
+#   make deb        dpkg-buildpackage -us -uc -b in a clean copy, then lintian
 
 KERNEL ?= 6.1
 KERNELS ?= 5.10 6.1 6.12 latest debug
@@ -107,6 +109,31 @@ dkms-uninstall:
 	-dkms remove memtrace/$(VERSION) --all
 	rm -rf $(DKMS_SRC)
 
+# Debian packages, built in a clean copy of the tree (the files git tracks
+# or would track: committed or not, never build outputs) in build/deb/src;
+# the packages land in build/deb/. debian/changelog is written there, its
+# version VERSION (a native package: debian/ lives here). lintian must
+# report no errors (LINTIAN=0 skips it); its report: build/deb/lintian.txt.
+DEB_DIR = build/deb
+LINTIAN ?= 1
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/src
+	git ls-files -z --cached --others --exclude-standard | \
+	  xargs -0 sh -c 'for f; do [ -e "$$f" ] && printf "%s\0" "$$f"; done' sh | \
+	  tar --null -T - -cf - | tar -xf - -C $(DEB_DIR)/src
+	printf '%s\n\n%s\n\n%s\n' \
+	  'memtrace ($(VERSION)) unstable; urgency=medium' \
+	  '  * memtrace $(VERSION), packaged from the source tree.' \
+	  ' -- $(shell sed -n 's/^Maintainer: //p' debian/control)  $(shell date -R -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))' \
+	  >$(DEB_DIR)/src/debian/changelog
+	cd $(DEB_DIR)/src && dpkg-buildpackage -us -uc -b >../build.log 2>&1 || \
+	  { tail -n 30 ../build.log; echo "make deb: dpkg-buildpackage failed (build/deb/build.log)" >&2; exit 1; }
+	ls $(DEB_DIR)/*.deb
+	$(if $(filter 1,$(LINTIAN)),cd $(DEB_DIR) && { lintian --info --display-info *.changes >lintian.txt 2>&1; \
+	  rc=$$?; cat lintian.txt; [ $$rc = 0 ] && ! grep -q '^E: ' lintian.txt || \
+	  { echo "make deb: lintian failed (exit $$rc) or reports errors" >&2; exit 1; }; })
+
 clean:
 	$(MAKE) -C user clean
 	$(MAKE) -C tests clean
@@ -114,4 +141,4 @@ clean:
 	  kmod/modules.order kmod/Module.symvers
 
 .PHONY: all client module setup test demo vm check bench clean load unload install \
-	install-client install-module uninstall dkms-src dkms-install dkms-uninstall
+	install-client install-module uninstall dkms-src dkms-install dkms-uninstall deb

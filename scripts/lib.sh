@@ -19,10 +19,13 @@ MT_PROG=${MT_PROG:-${0##*/}}
 MT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Host packages the lane (and the project's build) needs. qemu is installed
-# without recommends (they pull in a graphical stack).
+# without recommends (they pull in a graphical stack). `make deb` needs
+# debhelper, dh-dkms (dh_dkms, a package of its own from bookworm on),
+# lintian, dpkg-dev, build-essential (dpkg-buildpackage checks it) and git.
 MT_HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap libnl-genl-3-dev
 libnl-3-dev pkg-config sparse linux-source-6.1 xz-utils zstd kmod gcc make
-libc6-dev gzip util-linux dkms valgrind libc6-dbg"
+libc6-dev gzip util-linux dkms valgrind libc6-dbg debhelper dh-dkms lintian
+dpkg-dev build-essential git"
 # Packages every build chroot gets (the --include of debootstrap).
 MT_CHROOT_PKGS="make,gcc,libc6-dev,libelf-dev,ca-certificates"
 
@@ -104,9 +107,7 @@ mt_in() {
 mt_logged() {
 	local log="$MEMTRACE_CACHE/logs/$1.log"; shift
 	mkdir -p "$MEMTRACE_CACHE/logs"
-	if "$@" >"$log" 2>&1; then
-		return 0
-	fi
+	"$@" >"$log" 2>&1 && return 0
 	local rc=$?
 	warn "command failed (exit $rc): $*"
 	tail -n 25 "$log" | sed 's/^/  | /' >&2
@@ -369,4 +370,81 @@ mt_fetch_image() {
 	mt_logged depmod depmod -b "$kdir/root" "$kver" || die "depmod failed for $kver"
 	touch "$kdir/.memtrace-ok"
 	note "kernel $kver ready in $kdir"
+}
+
+# mt_dkms_chroot KVER HEADERS-VERSION: make sure the cached bookworm chroot
+# of the package test exists (tests/install/run: apt installs the .debs in
+# an overlay of it, never in it) and set MT_DKMS_ROOT to it, MT_DKMS_HDR2 to
+# the second headers package (6.12, bookworm-backports) and MT_DKMS_REL2 to
+# its release. It has dkms and linux-headers-amd64 = HEADERS-VERSION (whose
+# kernel is KVER, the 6.1 lab VM's) installed, and the second headers and
+# libnl-genl-3 (memtrace's dependency) downloaded into apt's cache, not
+# installed: the test installs them. Made as chroots/bookworm-dkms.tmp and
+# renamed when complete, so no caller ever sees half of it; remade when the
+# 6.1 lab kernel moves to another ABI.
+MT_DKMS_SUITE=bookworm-dkms
+mt_dkms_chroot() {
+	local kver=$1 ver=$2 dir tmp hdr2 ver2 lockfd k v
+	dir=$(mt_chroot_dir "$MT_DKMS_SUITE")
+	tmp=$dir.tmp
+	MT_DKMS_ROOT=$dir
+	MT_DKMS_REL2=bookworm-backports
+	mt_need_root
+	mkdir -p "$MEMTRACE_CACHE/logs" "${dir%/*}"
+	exec {lockfd}>>"$MEMTRACE_CACHE/.lock-$MT_DKMS_SUITE"
+	flock "$lockfd"
+	# .memtrace-ok: "KVER HDR2 v2" (v2: the second kernel's image installed)
+	if [ -e "$dir/.memtrace-ok" ] && read -r k hdr2 v <"$dir/.memtrace-ok" &&
+		[ "$k" = "$kver" ] && [ "$v" = v2 ]; then
+		MT_DKMS_HDR2=$hdr2
+		exec {lockfd}>&-
+		return 0
+	fi
+	findmnt -rn -o TARGET | grep -q "^$tmp/" &&
+		die "half-made chroot $tmp has mounts below it; unmount them first"
+	# A finished debootstrap (.debootstrap-ok) is kept; anything else is redone.
+	if [ -e "$tmp" ] && [ ! -e "$tmp/.debootstrap-ok" ]; then
+		rm -rf --one-file-system "$tmp"
+	fi
+	note "creating the $MT_DKMS_SUITE chroot $dir (debootstrap, dkms, headers $kver: takes a few minutes)"
+	if [ ! -e "$tmp/.debootstrap-ok" ]; then
+		command -v debootstrap >/dev/null || mt_install "" "" debootstrap
+		mt_logged "debootstrap-$MT_DKMS_SUITE" debootstrap --variant=minbase \
+			--include="$MT_CHROOT_PKGS" bookworm "$tmp" "$MT_MIRROR" ||
+			die "debootstrap of bookworm failed"
+		touch "$tmp/.debootstrap-ok"
+	fi
+	# As a Debian 12 system has them: the point releases, security updates
+	# (where the 6.1 lab kernel's headers are) and backports (6.12).
+	printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-security main\ndeb %s bookworm-backports main\n' \
+		"$MT_MIRROR" "$MT_MIRROR" "$MT_SECURITY_MIRROR" "$MT_MIRROR" >"$tmp/etc/apt/sources.list"
+	cp /etc/resolv.conf "$tmp/etc/resolv.conf" 2>/dev/null || true
+	mt_apt_update "$tmp" || die "apt-get update failed in $tmp"
+	mt_logged "apt-$MT_DKMS_SUITE" mt_in "$tmp" apt-get -q -y -o Dpkg::Use-Pty=0 \
+		--no-install-recommends install dkms "linux-headers-amd64=$ver" ||
+		die "cannot install dkms and linux-headers-amd64=$ver in $tmp"
+	[ -e "$tmp/usr/src/linux-headers-$kver/Makefile" ] ||
+		die "linux-headers-amd64=$ver did not bring the headers of $kver"
+	read -r hdr2 ver2 < <(mt_resolve "$tmp" '^6\.12\.') ||
+		die "no 6.12 linux-headers-amd64 in bookworm-backports"
+	# The second kernel's image is installed here, its headers only
+	# downloaded: what the test installs is the headers, as a user with
+	# that kernel would (their Depends on the image is then met, and what
+	# the image's installation makes, an initramfs, systemd's files, is
+	# in the test's "before").
+	mt_logged "apt-$MT_DKMS_SUITE" mt_in "$tmp" apt-get -q -y -o Dpkg::Use-Pty=0 \
+		--no-install-recommends -t "$MT_DKMS_REL2" install "linux-image-${hdr2#linux-headers-}" ||
+		die "cannot install linux-image-${hdr2#linux-headers-} in $tmp"
+	mt_logged "apt-$MT_DKMS_SUITE" mt_in "$tmp" apt-get -q -y -o Dpkg::Use-Pty=0 \
+		--no-install-recommends -t "$MT_DKMS_REL2" install --download-only \
+		"$hdr2" libnl-genl-3-200 || die "cannot download $hdr2 in $tmp"
+	rm -f "$tmp/.debootstrap-ok"
+	echo "$kver $hdr2 v2" >"$tmp/.memtrace-ok"
+	if [ -e "$dir" ]; then
+		mv "$dir" "$dir.old" && rm -rf --one-file-system "$dir.old"
+	fi
+	mv "$tmp" "$dir"
+	MT_DKMS_HDR2=$hdr2
+	note "$MT_DKMS_SUITE chroot ready in $dir"
+	exec {lockfd}>&-
 }
