@@ -248,7 +248,8 @@ static size_t pick(struct rl_rng *r, size_t max)
 /*
  * The next skb of the socket, with receive sizes up to max: a peek of a
  * random size (MSG_PEEK|MSG_TRUNC: the real length; of max when *pin, so
- * that every later skb is sized max), a peek of max when that was short,
+ * that every later skb is sized max), a peek of the real length when that
+ * was short,
  * then a read of a random size (MSG_TRUNC) that consumes it, truncated or
  * not. The whole skb lands in full; its length, 0 on timeout, or -errno.
  * Every step is checked against the others.
@@ -278,13 +279,18 @@ static ssize_t next_skb(int fd, struct rl_rng *r, size_t max, bool *pin, char *w
 		ssize_t m2;
 
 		n_short_peeks++;
-		m2 = rcv(fd, full, max, MSG_PEEK | MSG_TRUNC, &fl);
+		/*
+		 * of its real length, not of max: netlink sizes the dump's next
+		 * skbs by the largest receive length seen, and this peek must
+		 * not grow them (only the random sizes do)
+		 */
+		m2 = rcv(fd, full, m, MSG_PEEK | MSG_TRUNC, &fl);
 		n_peeks++;
 		if (m2 != m || (fl & MSG_TRUNC) || memcmp(full, part, p)) {
 			if (!peek_bad[0])
 				snprintf(peek_bad, sizeof(peek_bad),
-					 "peek of %zu then of %zu: lengths %zd and %zd, prefixes %s",
-					 p, max, m, m2, memcmp(full, part, p) ? "differ" : "equal");
+					 "peek of %zu then of %zd: lengths %zd and %zd, prefixes %s",
+					 p, m, m, m2, memcmp(full, part, p) ? "differ" : "equal");
 			snprintf(why, wlen, "%s", peek_bad);
 			return -EPROTO;
 		}
