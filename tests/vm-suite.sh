@@ -34,15 +34,17 @@ suite() {
 	name=$1
 	shift
 	rm -f "$out.rc"
+	t0=$(date +%s)
 	{ "$@"; echo $? > "$out.rc"; } 2>&1 | tee "$out"
+	t=$(($(date +%s) - t0))
 	src=$(cat "$out.rc" 2>/dev/null)
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
 	ran=$(grep -cE '^(not )?ok( |$)' "$out")
 	n=$((n + 1))
 	if [ "$src" = 0 ] && [ "$plan" -gt 0 ] && [ "$plan" = "$ran" ]; then
-		echo "ok - suite: $name (exit 0, plan $plan, $ran results)"
+		echo "ok - suite: $name (exit 0, plan $plan, $ran results, $t s)"
 	else
-		echo "not ok - suite: $name (exit ${src:-none}, plan $plan, $ran results)"
+		echo "not ok - suite: $name (exit ${src:-none}, plan $plan, $ran results, $t s)"
 	fi
 }
 
@@ -63,7 +65,7 @@ if step "insmod memtrace.ko" insmod /lab/memtrace.ko; then
 
 	# every suite the lane runs, in this order: none may be missing.
 	# tests/run boots twice: these on one NUMA node, then "torture" on
-	# two (and on the debug kernel a third VM for "coverage").
+	# two (the debug kernel: its own split, and a VM for "coverage").
 	suites="$*"
 	[ -n "$suites" ] || suites="correctness client bench netlink reliability-fuzz
 		reliability-lifecycle reliability-mem reliability-stress safety
