@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -902,4 +903,31 @@ const char *rl_escape(const void *buf, size_t len)
 		o += sprintf(out + o, "...");
 	out[o] = '\0';
 	return out;
+}
+
+int rl_proc_query(struct rl_check *c, int pid, uint64_t s, uint64_t e, bool whole, int mode,
+		  struct rl_rng *r, unsigned long *bytes)
+{
+	char q[128];
+	int fd = open("/proc/memtrace", O_RDWR), n, err;
+	size_t b = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (whole)
+		n = snprintf(q, sizeof(q), "%d all %s\n", pid, mode ? "pages" : "runs");
+	else
+		n = snprintf(q, sizeof(q), "%d 0x%" PRIx64 " 0x%" PRIx64 " %s", pid, s, e,
+			     mode ? "pages" : "runs");
+	if (write(fd, q, n) != n) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	err = rl_proc_read_all(fd, c, rl_chance(r, 20) ? 1 + rl_below(r, 512) :
+				       rl_chance(r, 50) ? 4096 : 65536, &b);
+	if (bytes)
+		*bytes += b;
+	close(fd);
+	return err;
 }

@@ -145,4 +145,13 @@ int rl_nl_query(struct rl_nl *s, struct rl_check *c, uint32_t pid, uint64_t star
 /* "0x1234" style escaping of a buffer for diagnostics. */
 const char *rl_escape(const void *buf, size_t len);
 
+/*
+ * One /proc query of pid's [s, e) (whole: "all") in runs or pages mode
+ * (mode 1), read to EOF in chunks drawn from r (1..512, 4 KiB or 64 KiB)
+ * through rl_proc_read_all(): 0 or -errno; the answer's bytes are added
+ * to *bytes when bytes is not NULL.
+ */
+int rl_proc_query(struct rl_check *c, int pid, uint64_t s, uint64_t e, bool whole, int mode,
+		  struct rl_rng *r, unsigned long *bytes);
+
 #endif

@@ -1157,31 +1157,6 @@ static void numa_judge(int qi, int pid, unsigned long gen, struct content *c)
 	c->pages = judged;
 }
 
-static int proc_query(struct rl_check *c, int pid, uint64_t s, uint64_t e, bool whole, int mode,
-		      struct rl_rng *r)
-{
-	char q[128];
-	int fd = open("/proc/memtrace", O_RDWR), n, err;
-	size_t b = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (whole)
-		n = snprintf(q, sizeof(q), "%d all %s\n", pid, mode ? "pages" : "runs");
-	else
-		n = snprintf(q, sizeof(q), "%d 0x%" PRIx64 " 0x%" PRIx64 " %s", pid, s, e,
-			     mode ? "pages" : "runs");
-	if (write(fd, q, n) != n) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	err = rl_proc_read_all(fd, c, rl_chance(r, 20) ? 1 + rl_below(r, 512) :
-				       rl_chance(r, 50) ? 4096 : 65536, &b);
-	close(fd);
-	return err;
-}
-
 /* An ESRCH is explained when its target is gone, a zombie or exiting. */
 static bool esrch_explained(int k, int pid)
 {
@@ -1259,7 +1234,7 @@ static void querier(int qi, uint64_t seed)
 					  mode | (rl_chance(&r, 50) ? RL_PACKED |
 						  (rl_chance(&r, 50) ? RL_INDEXED : 0) : 0), NULL);
 		else
-			err = proc_query(&c, pid, s, e, whole, mode, &r);
+			err = rl_proc_query(&c, pid, s, e, whole, mode, &r, NULL);
 		atomic_fetch_add(&st->queries, 1);
 		atomic_fetch_add(&st->alive, 1);
 		atomic_fetch_add(&sh->kq[k], 1);
