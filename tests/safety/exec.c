@@ -16,6 +16,8 @@
  *    an answer without the marker is the setuid image seen with the old
  *    credentials;
  *  - no querier may ever get ERANGE (the range is far below TASK_SIZE).
+ * Every other child lingers 100 ms before its exec, so that the answers
+ * with the marker (the run's progress) do not depend on winning a race.
  * The run must make progress (cycles and queries), or it proves nothing.
  */
 #define _GNU_SOURCE
@@ -129,9 +131,22 @@ static void spawner(const char *suid)
 		_exit(3);
 	memset(m, 1, MARK_PAGES * RL_PAGE);
 	while (!sh->stop) {
+		useconds_t linger = sh->cycles & 1 ? 100000 : 0;
 		pid_t c = fork();
 
 		if (!c) {
+			/*
+			 * Every other child lingers before its exec, long enough
+			 * for the queriers to see it with the marker: on a slow
+			 * (debug, TCG) kernel a query takes tens of ms and the
+			 * fast cycles alone may never be answered (0 of 501 in
+			 * one CI run); the fast cycles are the race.
+			 */
+			if (linger) {
+				for (int w = 0; sh->cur != getpid() && w < 1000; w++)
+					usleep(1000);
+				usleep(linger);
+			}
 			execl(suid, suid, "suid-exit", (char *)NULL);
 			_exit(4);
 		}
