@@ -11,6 +11,9 @@
  *    non-present branch of memtrace_pmd_huge());
  *  - a mapping above 128 TiB on a 5-level machine (QEMU -cpu max has LA57):
  *    its PGD entry is none (memtrace_vma_range());
+ *  - a 32-bit task (cov-task32): ranges past its TASK_SIZE are ERANGE, "all"
+ *    ends at it (memtrace_walk_init());
+ *  - a querier killed while it waits for its target's exec_update_lock;
  *  - with one NUMA node online, writable anonymous PTEs and a THP (the
  *    fast paths that read no struct page); on two nodes this is a SKIP
  *    (plain: the lane boots the main VM with two, this VM with one).
@@ -31,6 +34,9 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "mtlib.h"
@@ -47,6 +53,14 @@
 #define SZ_1G	(1UL << 30)
 
 static int self;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 /* The pages of [p, p + len) that have state s and all of want, none of deny. */
 static unsigned long count(const struct mt_answer *a, unsigned long n, int s,
@@ -275,6 +289,149 @@ static void t_one_node(void)
 	munmap(raw, len + SZ_2M);
 }
 
+/*
+ * A 32-bit task (cov-task32, next to this program): its TASK_SIZE (4 GiB less
+ * a page on x86-64) is below the 64-bit one, so a range past it that a
+ * 64-bit task could ask for is ERANGE, and "all" ends there.
+ */
+static void t_compat_task(void)
+{
+	char path[4200], q[64], *text = NULL;
+	uint64_t end = 0;
+	struct mt_answer a;
+	int pfd[2], fd, err, n;
+	size_t len = 0;
+	pid_t pid;
+	char c;
+
+	n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	if (n < 0 || pipe(pfd))
+		return (void)tap_ok(0, "32-bit task: set-up (%s)", strerror(errno));
+	path[n] = '\0';
+	strcpy(strrchr(path, '/') + 1, "cov-task32");
+	pid = fork();
+	if (!pid) {
+		dup2(pfd[1], 1);
+		execl(path, path, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	n = read(pfd[0], &c, 1);
+	close(pfd[0]);
+	if (n != 1) {
+		/* ENOEXEC: a kernel without IA32 emulation (CONFIG_IA32_EMULATION) */
+		waitpid(pid, &n, 0);
+		tap_skip("32-bit task", "%s did not start (exit %d): no IA32 emulation?", path,
+			 WIFEXITED(n) ? WEXITSTATUS(n) : -1);
+		return;
+	}
+	err = mt_query(pid, 0xffffe000, 1ULL << 32, "runs", &a);
+	tap_ok(err == -ERANGE, "32-bit task: its last 4 KiB below 4 GiB, past its TASK_SIZE: "
+	       "ERANGE (%s)", strerror(-err));
+	if (!err)
+		mt_answer_free(&a);
+	err = mt_query(pid, 0x1000, 1ULL << 33, "runs", &a);
+	tap_ok(err == -ERANGE, "32-bit task: [4 KiB, 8 GiB), end past its TASK_SIZE: ERANGE (%s)",
+	       strerror(-err));
+	if (!err)
+		mt_answer_free(&a);
+	/* "all": from 0 to its TASK_SIZE, its program's pages among them */
+	fd = open("/proc/memtrace", O_RDWR);
+	n = snprintf(q, sizeof(q), "%d all runs\n", pid);
+	err = fd < 0 || write(fd, q, n) != n ? -errno : 0;
+	if (!err) {
+		text = calloc(1, 1 << 20);
+		while (text && len < (1 << 20) - 1 &&
+		       (n = read(fd, text + len, (1 << 20) - 1 - len)) > 0)
+			len += n;
+		if (!text || sscanf(text, "# memtrace pid=%*d start=0x0 end=0x%" SCNx64, &end) != 1)
+			err = -EBADMSG;
+	}
+	tap_ok(!err && end == 0xffffe000 && strstr(text, "\tpresent\t"),
+	       "32-bit task: \"all\" ends at its TASK_SIZE (end 0x%" PRIx64 ", %s), a present page "
+	       "in it", end, strerror(-err));
+	free(text);
+	if (fd >= 0)
+		close(fd);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/*
+ * A querier killed while it waits for its target's exec_update_lock
+ * (memtrace_target_get()): the target execs with a large old mm, whose
+ * teardown (exec_mmap() -> mmput() -> exit_mmap()) runs with that lock held
+ * for write; a querier asking meanwhile sleeps in down_read_killable(), and
+ * SIGKILL must end it there (a task stuck in that wait would be unkillable).
+ * Five rounds kill it at different moments of the teardown; each querier
+ * must be gone within 10 s and the target's exec must complete.
+ */
+static void t_killed_waiting(void)
+{
+	static const unsigned int delay_ms[] = { 5, 20, 50, 100, 200 };
+	const unsigned long len = 256UL << 20;
+
+	for (unsigned int r = 0; r < sizeof(delay_ms) / sizeof(delay_ms[0]); r++) {
+		int ready[2], go[2], st = 0, qst = 0;
+		pid_t t, q;
+		double t0;
+		char c = 0;
+
+		if (pipe(ready) || pipe(go))
+			return (void)tap_ok(0, "killed waiting: pipes (%s)", strerror(errno));
+		t = fork();
+		if (!t) {
+			char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+			if (m == MAP_FAILED)
+				_exit(3);
+			madvise(m, len, MADV_NOHUGEPAGE);	/* 65536 frames to free */
+			for (unsigned long i = 0; i < len; i += PG)
+				m[i] = 1;
+			if (write(ready[1], &c, 1) != 1 || read(go[0], &c, 1) != 1)
+				_exit(4);
+			execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+			_exit(5);
+		}
+		close(ready[1]);
+		close(go[0]);
+		if (read(ready[0], &c, 1) != 1) {
+			tap_ok(0, "killed waiting, round %u: the target did not get ready", r + 1);
+			close(ready[0]);
+			close(go[1]);
+			waitpid(t, NULL, 0);
+			continue;
+		}
+		q = fork();
+		if (!q) {
+			struct mt_answer a;
+
+			for (;;)
+				if (!mt_query(t, 0x400000, 0x401000, "runs", &a))
+					mt_answer_free(&a);
+		}
+		usleep(100000);		/* the querier is asking */
+		if (write(go[1], &c, 1) != 1)
+			tap_diag("round %u: go: %s", r + 1, strerror(errno));
+		usleep(delay_ms[r] * 1000);
+		kill(q, SIGKILL);
+		t0 = now();
+		while (waitpid(q, &qst, WNOHANG) == 0 && now() - t0 < 10)
+			usleep(10000);
+		waitpid(t, &st, 0);
+		tap_ok(WIFSIGNALED(qst) && WTERMSIG(qst) == SIGKILL && now() - t0 < 10 &&
+		       WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		       "killed waiting, round %u: the querier, killed %u ms into its target's "
+		       "exec, ended in %.2f s; the exec completed (status 0x%x)", r + 1,
+		       delay_ms[r], now() - t0, st);
+		if (now() - t0 >= 10)
+			kill(q, SIGKILL), waitpid(q, NULL, 0);
+		close(ready[0]);
+		close(go[1]);
+	}
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -283,5 +440,7 @@ int main(void)
 	t_hugetlb_2m_marker();
 	t_hugetlb_1g();
 	t_high_pgd();
+	t_compat_task();
+	t_killed_waiting();
 	return tap_done();
 }
