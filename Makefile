@@ -16,8 +16,9 @@
 # Debian packages (memtrace, memtrace-dkms), into build/deb/:
 #   make deb        dpkg-buildpackage -us -uc -b in a clean copy, then lintian
 
-KERNEL ?= 6.1
-KERNELS ?= 5.10 6.1 6.12 latest debug
+# the kernel matrix: scripts/kernels
+KERNEL ?= $(shell scripts/kernel --list default)
+KERNELS ?= $(shell scripts/kernel --list test)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CMD ?=
 PREFIX ?= /usr/local

@@ -13,10 +13,23 @@
 MEMTRACE_CACHE=${MEMTRACE_CACHE:-/var/cache/memtrace}
 MT_MIRROR=${MEMTRACE_MIRROR:-http://deb.debian.org/debian}
 MT_SECURITY_MIRROR=${MEMTRACE_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
-MT_KERNELS="5.10 6.1 6.12 latest"
-MT_DEFAULT_KERNEL=6.1
 MT_PROG=${MT_PROG:-${0##*/}}
 MT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+MT_KERNEL_TABLE=$MT_TOP/scripts/kernels
+
+# mt_kernel_list TAG: the names of scripts/kernels with TAG, one line; TAG
+# "all" is every kernel, "archive" every one from Debian's archive.
+mt_kernel_list() {
+	awk -v t="$1" '!/^#/ && NF >= 4 {
+		ok = t == "all" || (t == "archive" && $4 != "-")
+		for (i = 5; i <= NF; i++) ok = ok || $i == t
+		if (ok) printf "%s%s", n++ ? " " : "", $1
+	} END { print "" }' "$MT_KERNEL_TABLE"
+}
+# The Debian kernels (setup --kernel all), and the lab VM's kernel when one
+# is meant.
+MT_KERNELS=$(mt_kernel_list archive)
+MT_DEFAULT_KERNEL=$(mt_kernel_list default)
 
 # Host packages the lane (and the project's build) needs. qemu is installed
 # without recommends (they pull in a graphical stack). `make deb` needs
@@ -69,18 +82,18 @@ mt_usage() {
 	sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//;p}' "$0"
 }
 
-# mt_kernel_spec K: sets MT_K_SUITE (chroot suite, empty = host),
-# MT_K_RELEASE (apt target release, may be empty) and MT_K_VERRE (regexp the
-# linux-headers-amd64 metapackage version must match; the newest match wins).
+# mt_kernel_spec K: K's line of scripts/kernels: sets MT_K_SUITE (chroot
+# suite, empty = host), MT_K_RELEASE (apt target release, may be empty) and
+# MT_K_VERRE (regexp the linux-headers-amd64 metapackage version must match;
+# the newest match wins; empty for the debug kernel).
 mt_kernel_spec() {
-	case "$1" in
-	6.1)	MT_K_SUITE=; MT_K_RELEASE=; MT_K_VERRE='^6\.1\.' ;;
-	6.12)	MT_K_SUITE=; MT_K_RELEASE=bookworm-backports; MT_K_VERRE='^6\.12\.' ;;
-	latest)	MT_K_SUITE=trixie; MT_K_RELEASE=trixie-backports; MT_K_VERRE='.' ;;
-	5.10)	MT_K_SUITE=bullseye; MT_K_RELEASE=; MT_K_VERRE='^5\.10\.' ;;
-	debug)	MT_K_SUITE=; MT_K_RELEASE=; MT_K_VERRE= ;;	# scripts/debug-kernel
-	*)	die "unknown kernel '$1' (choose one of: $MT_KERNELS debug)" ;;
-	esac
+	local line name
+	line=$(awk -v k="$1" '!/^#/ && $1 == k' "$MT_KERNEL_TABLE")
+	[ -n "$line" ] || die "unknown kernel '$1' (choose one of: $(mt_kernel_list all))"
+	read -r name MT_K_SUITE MT_K_RELEASE MT_K_VERRE _ <<<"$line"
+	[ "$MT_K_SUITE" != - ] || MT_K_SUITE=
+	[ "$MT_K_RELEASE" != - ] || MT_K_RELEASE=
+	[ "$MT_K_VERRE" != - ] || MT_K_VERRE=
 }
 
 mt_chroot_dir() { printf '%s/chroots/%s\n' "$MEMTRACE_CACHE" "$1"; }
@@ -241,51 +254,83 @@ mt_resolve() {
 	[ -n "$best" ] && printf '%s %s\n' "$best" "$bestv"
 }
 
+# Preparing a kernel of the archive is three steps, each printing what it
+# found; mt_kernel runs them under the cache's lock.
+# mt_kernel_root K: the apt root K's packages are resolved in, made ready
+# (its chroot, or the host's backports source): printed, empty for the host.
+mt_kernel_root() {
+	mt_kernel_spec "$1"
+	if [ -n "$MT_K_SUITE" ]; then
+		mt_chroot "$MT_K_SUITE" >&2
+		mt_chroot_dir "$MT_K_SUITE"
+	elif [ -n "$MT_K_RELEASE" ]; then
+		mt_host_backports >&2
+	fi
+}
+
+# mt_kernel_resolve K ROOT: "<headers-package> <version>" of K's newest
+# headers in ROOT (apt's lists refreshed once when nothing matches).
+mt_kernel_resolve() {
+	mt_kernel_spec "$1"
+	mt_resolve "$2" "$MT_K_VERRE" ||
+		{ mt_apt_update "$2" >/dev/null && mt_resolve "$2" "$MT_K_VERRE"; } ||
+		die "no linux-headers-amd64 matching /$MT_K_VERRE/ for kernel $1${2:+ in $2}"
+}
+
+# mt_kernel_fetch K ROOT HEADERS VERSION: install HEADERS in ROOT, download
+# and extract the image of the same version into the cache (once), unpack
+# its vmlinux (once); prints "<vmlinux or empty>".
+mt_kernel_fetch() {
+	local root=$2 hdr=$3 ver=$4 kver kroot vmlinux
+	mt_kernel_spec "$1"
+	kver=${hdr#linux-headers-}
+	mt_install "$root" "$MT_K_RELEASE" "$hdr" >&2
+	[ -e "$root/usr/src/$hdr/Makefile" ] ||
+		die "$hdr is installed but $root/usr/src/$hdr/Makefile is missing"
+	kroot=$MEMTRACE_CACHE/kernels/$kver/root
+	[ -e "$kroot/../.memtrace-ok" ] || mt_fetch_image "$root" "$kver" "$ver" "$MT_K_RELEASE" >&2
+	vmlinux=$MEMTRACE_CACHE/kernels/$kver/vmlinux
+	[ -e "$vmlinux" ] || [ -e "$vmlinux.none" ] ||
+		mt_extract_vmlinux "$kroot/boot/vmlinuz-$kver" "$vmlinux" ||
+		{ warn "no PVH vmlinux in $kroot/boot/vmlinuz-$kver: booting the bzImage (slower)"
+		  : >"$vmlinux.none"; }
+	[ -e "$vmlinux" ] && echo "$vmlinux" || echo
+}
+
 # mt_kernel K: prepare kernel K (chroot, headers, extracted image) when needed
 # and set KERNEL KVER KDIR VMLINUZ MODDIR CHROOT (see scripts/kernel --help)
 # plus KROOT (the extracted image) and KBUILD (KDIR as seen from the host).
 MT_KERNEL_VARS="KERNEL KVER KDIR VMLINUZ VMLINUX MODDIR CHROOT"
 mt_kernel() {
-	local k=$1 root="" hdr ver
+	local k=$1 root hdr ver
 	mt_need_root
 	mt_kernel_spec "$k"
 	mkdir -p "$MEMTRACE_CACHE/logs"
 	exec {MT_LOCKFD}>>"$MEMTRACE_CACHE/.lock"
 	flock "$MT_LOCKFD"
 	mt_host_setup
-	if [ "$k" = debug ]; then
-		# Built from linux-source-6.1 by scripts/debug-kernel, which caches
-		# and locks on its own: do not hold the lane's lock for its build.
+	if [ -z "$MT_K_VERRE" ]; then
+		# The debug kernel, built from linux-source-6.1 by
+		# scripts/debug-kernel, which caches and locks on its own: do not
+		# hold the lane's lock for its build.
 		exec {MT_LOCKFD}>&-
 		local vars
 		vars=$("$MT_TOP/scripts/debug-kernel") || die "the debug kernel is not available"
 		eval "$vars"
 		return 0
 	fi
-	if [ -n "$MT_K_SUITE" ]; then
-		mt_chroot "$MT_K_SUITE"
-		root=$(mt_chroot_dir "$MT_K_SUITE")
-	elif [ -n "$MT_K_RELEASE" ]; then
-		mt_host_backports
-	fi
-	read -r hdr ver < <(mt_resolve "$root" "$MT_K_VERRE" ||
-		{ mt_apt_update "$root" >/dev/null && mt_resolve "$root" "$MT_K_VERRE"; }) ||
-		die "no linux-headers-amd64 matching /$MT_K_VERRE/ for kernel $k${root:+ in $root}"
+	root=$(mt_kernel_root "$k") || exit 1
+	read -r hdr ver < <(mt_kernel_resolve "$k" "$root") || exit 1
+	[ -n "$hdr" ] || exit 1
+	VMLINUX=$(mt_kernel_fetch "$k" "$root" "$hdr" "$ver") || exit 1
 	KERNEL=$k
 	KVER=${hdr#linux-headers-}
 	KDIR=/usr/src/$hdr
 	CHROOT=$root
 	KBUILD=$root$KDIR
-	mt_install "$root" "$MT_K_RELEASE" "$hdr"
-	[ -e "$KBUILD/Makefile" ] || die "$hdr is installed but $KBUILD/Makefile is missing"
 	KROOT=$MEMTRACE_CACHE/kernels/$KVER/root
-	[ -e "$KROOT/../.memtrace-ok" ] || mt_fetch_image "$root" "$KVER" "$ver" "$MT_K_RELEASE"
 	VMLINUZ=$KROOT/boot/vmlinuz-$KVER
 	MODDIR=$KROOT/lib/modules/$KVER
-	VMLINUX=$MEMTRACE_CACHE/kernels/$KVER/vmlinux
-	[ -e "$VMLINUX" ] || [ -e "$VMLINUX.none" ] || mt_extract_vmlinux "$VMLINUZ" "$VMLINUX" ||
-		{ warn "no PVH vmlinux in $VMLINUZ: booting the bzImage (slower)"; : >"$VMLINUX.none"; }
-	[ -e "$VMLINUX" ] || VMLINUX=""
 	exec {MT_LOCKFD}>&-
 }
 
