@@ -198,11 +198,33 @@ if command -v python3 >/dev/null && [ -r /proc/self/pagemap ]; then
 	run 0 "demo --tsv through fakemod" demo --tsv
 	awk -F'\t' '$1 == "stage" { printf "%s:%s/%s/%s/%s/%s %s/%s\n", $3, $9, $10, $11, $12, $13, $17, $18 }' \
 		"$tmp/out" >"$tmp/stages"
-	cat >"$tmp/want" <<'WANT'
+	# Does this (host) kernel map the shared zero page on a read fault of
+	# private anonymous memory? Some do not (seen: a 6.18 sandbox kernel
+	# gives every read page a frame of its own), and the stage counts
+	# follow the kernel; pfns need root.
+	zp=$(python3 -c '
+import ctypes, mmap, struct
+m = mmap.mmap(-1, 2 * mmap.PAGESIZE, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+m[0], m[mmap.PAGESIZE]
+a = ctypes.addressof(ctypes.c_char.from_buffer(m))
+with open("/proc/self/pagemap", "rb") as f:
+    e = []
+    for i in range(2):
+        f.seek((a // mmap.PAGESIZE + i) * 8)
+        e.append(struct.unpack("Q", f.read(8))[0])
+pfn = [x & ((1 << 55) - 1) for x in e]
+print("zero" if all(x >> 63 for x in e) and pfn[0] and pfn[0] == pfn[1] else "own")' 2>/dev/null)
+	if [ "$zp" = own ]; then
+		echo "# this kernel gives a read fault a frame of its own (no zero page): expecting that"
+		rd=0/0/0/16/0 pat=0/0/0/16/0 odd='"map":"########"'
+	else
+		rd=0/0/16/0/0 pat=0/0/8/8/0 odd='"map":"0#0#0#0#"'
+	fi
+	cat >"$tmp/want" <<WANT
 initial:-/-/-/-/- -/-
 mmap:0/16/0/0/0 16/16
-read:0/0/16/0/0 16/16
-pattern:0/0/8/8/0 16/16
+read:$rd 16/16
+pattern:$pat 16/16
 write:0/0/0/16/0 16/16
 dontneed:0/16/0/0/0 16/16
 munmap:16/0/0/0/0 16/16
@@ -216,7 +238,7 @@ WANT
 	json_ok "demo --json is valid JSON"
 	# zero pages are told apart through /proc/kpageflags: root only
 	if [ "$(id -u)" -eq 0 ]; then
-		has "$tmp/out" '"map":"0#0#0#0#"' "demo --json pattern odd"
+		has "$tmp/out" "$odd" "demo --json pattern odd"
 	fi
 
 	# A lying stand-in (MEMTRACE_FAKE_LIE, see fakemod.py): verify and the
