@@ -50,7 +50,8 @@
  *   hugetlb  a present page is hugetlb and 2M; never zero, swap or other.
  * An error other than ESRCH fails; an ESRCH fails unless its target is gone,
  * a zombie or exiting (only the fork and exec children ever exit before the
- * end). Each mechanism must show that it ran (its own counters or the
+ * end), or an exec child that has exec'd (the address space the query took
+ * is gone). Each mechanism must show that it ran (its own counters or the
  * kernel's: /proc/vmstat, khugepaged, ksm), or the run proves nothing; what
  * the kernel lacks (MADV_COLLAPSE before 6.1, uffd-wp on shmem before 6.0)
  * is a SKIP; what the lab should provide (two nodes, swap, hugetlb, KSM,
@@ -64,6 +65,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/mempolicy.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
@@ -1158,7 +1160,23 @@ static void numa_judge(int qi, int pid, unsigned long gen, struct content *c)
 }
 
 /* An ESRCH is explained when its target is gone, a zombie or exiting. */
-static bool esrch_explained(int k, int pid)
+/* Does pid run another program than this one (it has exec'd)? */
+static bool exec_replaced(int pid)
+{
+	char path[64], exe[PATH_MAX], self[PATH_MAX];
+	ssize_t n, m;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	m = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	return n > 0 && m > 0 && (n != m || memcmp(exe, self, n));
+}
+
+/*
+ * pre_exec: the target was an exec child that had not exec'd yet when the
+ * query began.
+ */
+static bool esrch_explained(int k, int pid, bool pre_exec)
 {
 	struct slot *sl = &sh->slot[k];
 	char path[64], stat[256] = "";
@@ -1169,6 +1187,14 @@ static bool esrch_explained(int k, int pid)
 	FILE *f;
 
 	if (atomic_load(&sl->pid) != pid || atomic_load(&sl->exiting) || atomic_load(&sh->stop))
+		return true;
+	/*
+	 * An exec child that exec'd during the query: a query that took its
+	 * address space before the execve() finds it gone (the walk's mmget_not_zero() fails:
+	 * ESRCH, as pagemap read through an fd opened before the exec gives
+	 * nothing), though the pid lives on in the setuid image.
+	 */
+	if (pre_exec && exec_replaced(pid))
 		return true;
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 	f = fopen(path, "r");
@@ -1204,7 +1230,7 @@ static void querier(int qi, uint64_t seed)
 		uint64_t s = atomic_load(&sl->start), e = atomic_load(&sl->end);
 		struct content ct = { .kind = k };
 		unsigned int pick = rl_below(&r, 100);
-		bool whole = false;
+		bool whole = false, pre_exec;
 		struct rl_check c;
 
 		if (!pid || !s) {
@@ -1226,6 +1252,8 @@ static void querier(int qi, uint64_t seed)
 		}
 		ct.s = atomic_load(&sl->start);
 		ct.e = k == K_NUMA ? ct.s + NUMA_PAGES * PG : e;
+		/* an exec child still in this program: an exec may take its mm away */
+		pre_exec = k == K_EXEC && !exec_replaced(pid);
 		rl_check_init(&c, pid, whole ? 0 : s, whole ? 0 : e, mode, true);
 		c.on_record = on_rec;
 		c.arg = &ct;
@@ -1258,7 +1286,7 @@ static void querier(int qi, uint64_t seed)
 		if (err == -ESRCH) {
 			atomic_fetch_add(&st->esrch, 1);
 			atomic_fetch_add(&sh->kesrch[k], 1);
-			if (esrch_explained(k, pid))
+			if (esrch_explained(k, pid, pre_exec))
 				continue;
 			atomic_fetch_add(&st->errors, 1);
 			report("querier %d (%s %s): ESRCH for %s pid %d, which is alive (after %lu "
