@@ -5,11 +5,11 @@
  * snapshot of the whole address space) is split along the maps lines.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "transport.h"
 
 struct maps_state {
@@ -76,32 +76,42 @@ static long long smaps_rss(long pid)
 	return total;
 }
 
-int mt_cmd_maps(struct mt_ctx *ctx, int argc, char **argv)
+/* Print what the query found, line by line, then the totals. */
+static void maps_print(const struct mt_ctx *ctx, long pid, const struct maps_state *st,
+		       const struct mt_header *h)
 {
-	static const struct option longopts[] = {
-		MT_COMMON_LONGOPTS,
-		{ NULL, 0, NULL, 0 }
-	};
-	static const int cols[] = { MEMTRACE_PRESENT, MEMTRACE_ZERO, MEMTRACE_SWAP,
-				    MEMTRACE_NONE, MEMTRACE_MIGRATION, MEMTRACE_OTHER };
-	struct maps_state st = { 0 };
 	uint64_t total[MEMTRACE_NSTATES] = { 0 }, size_total = 0;
+	const struct mt_maps *maps = st->maps;
+	long long rss = smaps_rss(pid);
+
+	ctx->out->maps_header(pid, h->page_size);
+	for (size_t i = 0; i < maps->n; i++) {
+		const struct mt_map *v = &maps->v[i];
+		struct mt_maps_row row = { .index = i, .map = v, .count = st->count[i],
+					   .kbytes = (v->end - v->start) / 1024,
+					   .queried = v->end <= h->end };
+
+		size_total += row.kbytes;
+		for (int s = 0; s < MEMTRACE_NSTATES; s++)
+			total[s] += st->count[i][s];
+		ctx->out->maps_row(&row);
+	}
+	ctx->out->maps_total(&(struct mt_maps_total){
+		.kbytes = size_total, .count = total, .outside = st->outside,
+		.page_size = h->page_size, .smaps_rss_kb = rss });
+}
+
+static int maps_run(struct mt_ctx *ctx, int argc, char **argv)
+{
+	struct maps_state st = { 0 };
 	struct mt_maps maps;
 	struct mt_header h;
-	long long rss;
-	int opt, ret;
+	int ret;
 	long pid;
 
-	while ((opt = getopt_long(argc, argv, MT_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'h': mt_usage_of("maps", stdout); return MT_EXIT_OK;
-		case '?': return mt_bad_usage("maps", "bad option '%s'", argv[optind - 1]);
-		default:
-			ret = mt_common_opt(ctx, opt, optarg);
-			if (ret)
-				return ret;
-		}
-	}
+	ret = mt_parse_opts(ctx, &mt_cmd_maps, argc, argv, NULL, NULL);
+	if (ret != MT_GO)
+		return ret;
 	mt_ctx_finish(ctx);
 	if (argc - optind != 1)
 		return mt_bad_usage("maps", argc - optind < 1 ? "expected PID" :
@@ -118,106 +128,21 @@ int mt_cmd_maps(struct mt_ctx *ctx, int argc, char **argv)
 		mt_err("out of memory");
 		return MT_EXIT_FAIL;
 	}
-	{
-		struct mt_query q = { .pid = pid, .all = true, .mode = MEMTRACE_MODE_RUNS };
-
-		ret = mt_run_query(ctx, &q, maps_cb, &st, &h, NULL);
-	}
-	if (ret)
-		goto out;
-	rss = smaps_rss(pid);
-	if (ctx->format == MT_FMT_JSON)
-		printf("{\"pid\":%ld,\"page_size\":%u,\"mappings\":[", pid, h.page_size);
-	else if (ctx->format == MT_FMT_TSV)
-		printf("# memtrace-maps pid=%ld page_size=%u\n"
-		       "# start\tend\tkbytes\tpresent\tzero\tswap\tnone\tmigration\tother\tperms\tname\n",
-		       pid, h.page_size);
-	else
-		printf("%-18s %10s %9s %9s %9s %9s %4s  %s\n", "ADDRESS", "KBYTES", "PRESENT",
-		       "ZERO", "SWAP", "NONE", "PERM", "MAPPING");
-	for (size_t i = 0; i < maps.n; i++) {
-		const struct mt_map *v = &maps.v[i];
-		bool queried = v->end <= h.end;
-		uint64_t kb = (v->end - v->start) / 1024;
-
-		size_total += kb;
-		for (int s = 0; s < MEMTRACE_NSTATES; s++)
-			total[s] += st.count[i][s];
-		switch (ctx->format) {
-		case MT_FMT_JSON:
-			printf("%s{\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"kbytes\":%llu,"
-			       "\"perms\":\"%s\",\"offset\":\"0x%llx\",\"dev\":\"%s\",\"inode\":%llu,"
-			       "\"name\":", i ? "," : "", (unsigned long long)v->start,
-			       (unsigned long long)v->end, (unsigned long long)kb, v->perms,
-			       (unsigned long long)v->offset, v->dev, (unsigned long long)v->inode);
-			mt_json_str(stdout, v->name);
-			printf(",\"queried\":%s", queried ? "true" : "false");
-			for (int s = 0; s < MEMTRACE_NSTATES; s++)
-				if (s != MEMTRACE_UNMAPPED)
-					printf(",\"%s\":%llu", mt_state_names[s],
-					       (unsigned long long)st.count[i][s]);
-			putchar('}');
-			break;
-		case MT_FMT_TSV:
-			printf("0x%llx\t0x%llx\t%llu", (unsigned long long)v->start,
-			       (unsigned long long)v->end, (unsigned long long)kb);
-			for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-				printf("\t%llu", (unsigned long long)st.count[i][cols[c]]);
-			printf("\t%s\t%s\n", v->perms, v->name);
-			break;
-		default:
-			printf("0x%016llx %10llu", (unsigned long long)v->start,
-			       (unsigned long long)kb);
-			if (queried)
-				for (size_t c = 0; c < 4; c++)
-					printf(" %9llu", (unsigned long long)st.count[i][cols[c]]);
-			else
-				printf(" %9s %9s %9s %9s", "-", "-", "-", "-");
-			printf(" %4s  %s\n", v->perms, v->name);
-		}
-	}
-	switch (ctx->format) {
-	case MT_FMT_JSON:
-		printf("],\"total\":{\"kbytes\":%llu", (unsigned long long)size_total);
-		for (int s = 1; s < MEMTRACE_NSTATES; s++)
-			printf(",\"%s\":%llu", mt_state_names[s], (unsigned long long)total[s]);
-		printf("},\"present_kbytes\":%llu,\"smaps_rss_kbytes\":",
-		       (unsigned long long)(total[MEMTRACE_PRESENT] * h.page_size / 1024));
-		if (rss >= 0)
-			printf("%lld", rss);
-		else
-			printf("null");
-		printf(",\"outside_maps\":%llu}\n",
-		       (unsigned long long)(st.outside[MEMTRACE_PRESENT] + st.outside[MEMTRACE_ZERO] +
-					    st.outside[MEMTRACE_NONE] + st.outside[MEMTRACE_SWAP]));
-		break;
-	case MT_FMT_TSV:
-		printf("# total\t%llu", (unsigned long long)size_total);
-		for (size_t c = 0; c < sizeof(cols) / sizeof(cols[0]); c++)
-			printf("\t%llu", (unsigned long long)total[cols[c]]);
-		printf("\n# rss present_kbytes=%llu smaps_rss_kbytes=%lld\n",
-		       (unsigned long long)(total[MEMTRACE_PRESENT] * h.page_size / 1024), rss);
-		break;
-	default:
-		printf("%-18s %10llu", "total", (unsigned long long)size_total);
-		for (size_t c = 0; c < 4; c++)
-			printf(" %9llu", (unsigned long long)total[cols[c]]);
-		printf("\n\nbacked (present) pages: %llu = %llu kB;  smaps Rss: ",
-		       (unsigned long long)total[MEMTRACE_PRESENT],
-		       (unsigned long long)(total[MEMTRACE_PRESENT] * h.page_size / 1024));
-		if (rss >= 0)
-			printf("%lld kB\n", rss);
-		else
-			printf("unavailable\n");
-		printf("(zero pages are mapped but not counted in Rss; the process may change "
-		       "between the two reads)\n");
-		if (total[MEMTRACE_MIGRATION] || total[MEMTRACE_OTHER])
-			printf("also: %llu migration, %llu other\n",
-			       (unsigned long long)total[MEMTRACE_MIGRATION],
-			       (unsigned long long)total[MEMTRACE_OTHER]);
-	}
-out:
+	ret = mt_run_query(ctx, &(struct mt_query){ .pid = pid, .all = true,
+						    .mode = MEMTRACE_MODE_RUNS },
+			   maps_cb, &st, &h, NULL);
+	if (!ret)
+		maps_print(ctx, pid, &st, &h);
 	free(st.count);
 	mt_maps_free(&maps);
 	return ret;
 }
+
+static const struct mt_opt maps_opts[] = {
+	{ .name = NULL }
+};
+
+const struct mt_command mt_cmd_maps = {
+	"maps", "PID", "every mapping with its pages present, zero, swap and none, and smaps' Rss",
+	maps_opts, maps_run
+};

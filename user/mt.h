@@ -212,48 +212,61 @@ void mt_picture_legend(FILE *out, bool color);
 void mt_picture_fill(char *buf, uint64_t start, uint64_t npages,
 		     unsigned int page_size, const struct mt_record *r);
 
-/* ---- output and context (main.c) ---- */
-enum mt_format { MT_FMT_HUMAN, MT_FMT_JSON, MT_FMT_TSV };
-
+/* ---- the context of a command (main.c) ---- */
 struct mt_transport_ops;
+struct mt_session;
+struct mt_printer;	/* output.h: one per format */
 
 struct mt_ctx {
 	const struct mt_transport_ops *tp;
-	int format;
+	struct mt_session *ses;		/* the transport's, owned by main */
+	const struct mt_printer *out;	/* &mt_out_human, _tsv or _json */
+	int color_mode;			/* --color: -1 auto, 0 never, 1 always */
 	bool color;
 };
 
-/* Common option handling for subcommands. */
-#define MT_COMMON_OPTS_HELP \
-	"  -j, --json            JSON output\n" \
-	"  -t, --tsv             tab-separated output with a # header\n" \
-	"      --color=WHEN      auto (default), always, never (NO_COLOR honoured)\n" \
-	"      --transport=NAME  proc or netlink (default: netlink when the module's\n" \
-	"                        family resolves, else proc)\n" \
-	"  -h, --help            this help\n"
+/* ---- the command table (cmd.c) ---- */
+struct mt_opt {
+	const char *name;	/* the long option */
+	char shrt;		/* its short letter, or 0 */
+	int val;		/* what the parser hands to the command */
+	const char *arg;	/* its argument as help shows it (" N", "=WHEN"), or NULL */
+	const char *help;	/* lines for help; NULL: an alias, not shown */
+	const char *words;	/* what completion offers for the argument */
+};
 
-int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg);
-void mt_ctx_finish(struct mt_ctx *ctx);
+struct mt_command {
+	const char *name;
+	const char *args;	/* operands, as help shows them */
+	const char *summary;
+	const struct mt_opt *opts;	/* ends with { NULL } */
+	int (*run)(struct mt_ctx *ctx, int argc, char **argv);
+};
+
 #define MT_OPT_COLOR	  1000
 #define MT_OPT_TRANSPORT  1001
-#define MT_COMMON_LONGOPTS \
-	{ "json", no_argument, NULL, 'j' }, \
-	{ "tsv", no_argument, NULL, 't' }, \
-	{ "color", required_argument, NULL, MT_OPT_COLOR }, \
-	{ "colour", required_argument, NULL, MT_OPT_COLOR }, \
-	{ "transport", required_argument, NULL, MT_OPT_TRANSPORT }, \
-	{ "help", no_argument, NULL, 'h' }
-#define MT_COMMON_SHORTOPTS "jth"
+#define MT_OPTS_MAX	  24	/* options of main or of a command, with the common ones */
+#define MT_GO		  (-1)	/* mt_parse_opts: go on with the operands */
 
+typedef int (*mt_opt_fn)(void *state, int val, const char *arg);
+struct option;
+
+extern const struct mt_command *const mt_commands[];	/* NULL-terminated */
+extern const struct mt_opt mt_common_opts[];
+extern const struct mt_command mt_cmd_demo, mt_cmd_query, mt_cmd_verify, mt_cmd_maps,
+			       mt_cmd_info;
+
+const struct mt_command *mt_command_find(const char *name);
+void mt_getopt_tables(const struct mt_opt *const lists[], struct option *lo, size_t nlo,
+		      char *so, size_t nso);
+int mt_parse_opts(struct mt_ctx *ctx, const struct mt_command *c, int argc, char **argv,
+		  mt_opt_fn fn, void *state);
+int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg);
+void mt_ctx_finish(struct mt_ctx *ctx);
+void mt_usage(FILE *f);
 void mt_usage_of(const char *cmd, FILE *f);
 int mt_bad_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* subcommands */
-int mt_cmd_demo(struct mt_ctx *ctx, int argc, char **argv);
-int mt_cmd_query(struct mt_ctx *ctx, int argc, char **argv);
-int mt_cmd_verify(struct mt_ctx *ctx, int argc, char **argv);
-int mt_cmd_maps(struct mt_ctx *ctx, int argc, char **argv);
-int mt_cmd_info(struct mt_ctx *ctx, int argc, char **argv);
+void mt_complete_bash(FILE *f);		/* complete.c */
 
 /* Resolve RANGE for PID into spans; caller frees *spans. */
 struct mt_span { uint64_t start, end; bool all; };
@@ -264,6 +277,5 @@ int mt_resolve_range(long pid, const char *arg, bool each, struct mt_span **span
 int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *pid,
 		      struct mt_span **spans, size_t *n);
 int mt_proc_fail(long pid, const char *what, int e);
-void mt_print_tsv_header(const struct mt_header *h);
 
 #endif /* MT_H */

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* memtrace query PID RANGE: the state of every page of RANGE. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "output.h"
 #include "transport.h"
 
 #define PICTURE_MAX_PAGES 16384	/* on a tty, larger pictures need --picture */
@@ -86,7 +86,7 @@ int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *p
 }
 
 struct query_out {
-	const struct mt_ctx *ctx;
+	const struct mt_printer *out;
 	bool started;
 	bool keep;		/* keep records for the picture */
 	bool all;		/* keep them all (--picture) */
@@ -95,100 +95,14 @@ struct query_out {
 	uint64_t mapped_pages;
 };
 
-static void json_header(const struct mt_header *h)
-{
-	static const char *const modes[] = { "runs", "pages" };
-
-	printf("{\"pid\":%ld,\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"page_size\":%u,"
-	       "\"mode\":\"%s\",\"records\":[", h->pid, (unsigned long long)h->start,
-	       (unsigned long long)h->end, h->page_size, modes[h->mode]);
-}
-
-void mt_print_tsv_header(const struct mt_header *h)
-{
-	static const char *const modes[] = { "runs", "pages" };
-
-	printf("# memtrace pid=%ld start=0x%llx end=0x%llx page_size=%u mode=%s\n"
-	       "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n", h->pid,
-	       (unsigned long long)h->start, (unsigned long long)h->end, h->page_size,
-	       modes[h->mode]);
-}
-
-static void print_summary(const struct mt_ctx *ctx, const struct mt_summary *s,
-			  unsigned int page_size)
-{
-	char buf[32];
-	bool first = true;
-
-	switch (ctx->format) {
-	case MT_FMT_JSON:
-		printf("],\"summary\":{\"pages\":%llu", (unsigned long long)s->pages);
-		for (int i = 0; i < MEMTRACE_NSTATES; i++)
-			printf(",\"%s\":%llu", mt_state_names[i], (unsigned long long)s->count[i]);
-		printf("}}");
-		break;
-	case MT_FMT_TSV:
-		printf("# summary pages=%llu", (unsigned long long)s->pages);
-		for (int i = 0; i < MEMTRACE_NSTATES; i++)
-			printf(" %s=%llu", mt_state_names[i], (unsigned long long)s->count[i]);
-		printf("\n");
-		break;
-	default:
-		printf("%llu pages (%s):", (unsigned long long)s->pages,
-		       mt_human_size(s->pages * page_size, buf, sizeof(buf)));
-		for (int i = 0; i < MEMTRACE_NSTATES; i++) {
-			if (!s->count[i])
-				continue;
-			printf("%s %llu %s", first ? "" : ",", (unsigned long long)s->count[i],
-			       mt_state_names[i]);
-			first = false;
-		}
-		printf("; backed (present): %s\n",
-		       mt_human_size(s->count[MEMTRACE_PRESENT] * page_size, buf, sizeof(buf)));
-	}
-}
-
 static int query_cb(const struct mt_header *h, const struct mt_record *r, void *arg)
 {
 	struct query_out *o = arg;
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
 
-	mt_format_flags(r->flags, fl);
-	if (!o->started) {
-		o->started = true;
-		if (o->ctx->format == MT_FMT_JSON)
-			json_header(h);
-		else if (o->ctx->format == MT_FMT_TSV)
-			mt_print_tsv_header(h);
-		else
-			printf("%-18s %10s  %-9s %-4s %-6s %-12s %s\n", "ADDRESS", "PAGES",
-			       "STATE", "SIZE", "FLAGS", "PFN", "NODE");
-	} else if (o->ctx->format == MT_FMT_JSON) {
-		putchar(',');
-	}
-	switch (o->ctx->format) {
-	case MT_FMT_JSON:
-		printf("{\"addr\":\"0x%llx\",\"pages\":%llu,\"state\":\"%s\",\"size\":\"%s\","
-		       "\"flags\":\"%s\",\"pfn\":\"0x%llx\",\"node\":%d}",
-		       (unsigned long long)r->addr, (unsigned long long)r->pages,
-		       mt_state_names[r->state], mt_size_name(r->flags), fl,
-		       (unsigned long long)r->pfn, r->node);
-		break;
-	case MT_FMT_TSV:
-		printf("0x%llx\t%llu\t%s\t%s\t%s\t0x%llx\t%d\n", (unsigned long long)r->addr,
-		       (unsigned long long)r->pages, mt_state_names[r->state],
-		       mt_size_name(r->flags), fl, (unsigned long long)r->pfn, r->node);
-		break;
-	default:
-		if (r->state == MEMTRACE_UNMAPPED)
-			printf("0x%016llx %10llu  %-9s\n", (unsigned long long)r->addr,
-			       (unsigned long long)r->pages, mt_state_names[r->state]);
-		else
-			printf("0x%016llx %10llu  %-9s %-4s %-6s 0x%-10llx %d\n",
-			       (unsigned long long)r->addr, (unsigned long long)r->pages,
-			       mt_state_names[r->state], mt_size_name(r->flags), fl,
-			       (unsigned long long)r->pfn, r->node);
-	}
+	if (!o->started)
+		o->out->query_header(h);
+	o->out->query_record(r, !o->started);
+	o->started = true;
 	if (r->state != MEMTRACE_UNMAPPED)
 		o->mapped_pages += r->pages;
 	if (o->keep && (o->all || o->mapped_pages <= PICTURE_MAX_PAGES)) {
@@ -201,79 +115,94 @@ static int query_cb(const struct mt_header *h, const struct mt_record *r, void *
 	return 0;
 }
 
-int mt_cmd_query(struct mt_ctx *ctx, int argc, char **argv)
+struct query_opts {
+	int mode;
+	int picture;		/* -1 on a tty, 0 never, 1 always */
+	bool each;
+};
+
+static int query_opt(void *state, int val, const char *arg)
 {
-	static const struct option longopts[] = {
-		MT_COMMON_LONGOPTS,
-		{ "runs", no_argument, NULL, 'r' },
-		{ "pages", no_argument, NULL, 'P' },
-		{ "each", no_argument, NULL, 'e' },
-		{ "picture", no_argument, NULL, 'i' },
-		{ "no-picture", no_argument, NULL, 'I' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int opt, mode = MEMTRACE_MODE_RUNS, picture = -1, ret = 0;
-	bool each = false;
+	struct query_opts *o = state;
+
+	(void)arg;
+	switch (val) {
+	case 'r': o->mode = MEMTRACE_MODE_RUNS; return 0;
+	case 'P': o->mode = MEMTRACE_MODE_PAGES; return 0;
+	case 'e': o->each = true; return 0;
+	case 'i': o->picture = 1; return 0;
+	case 'I': o->picture = 0; return 0;
+	}
+	return MT_EXIT_USAGE;
+}
+
+/* One span: its records as they come, then the summary (and the picture). */
+static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture)
+{
+	struct query_out o = { .out = ctx->out, .keep = picture && ctx->out->human,
+			       .all = picture == 1 };
+	struct mt_header h;
+	struct mt_summary s;
+	int ret = mt_run_query(ctx, q, query_cb, &o, &h, &s);
+
+	if (!ret) {
+		struct mt_query_view v = { .sum = &s, .page_size = h.page_size,
+					   .color = ctx->color, .recs = o.recs,
+					   .nrecs = o.nrecs, .mapped_pages = o.mapped_pages };
+
+		v.draw = o.keep && (picture == 1 || o.mapped_pages <= PICTURE_MAX_PAGES);
+		v.omitted = o.keep && !v.draw;
+		ctx->out->query_summary(&v);
+	}
+	free(o.recs);
+	return ret;
+}
+
+static int query_run(struct mt_ctx *ctx, int argc, char **argv)
+{
+	struct query_opts o = { .mode = MEMTRACE_MODE_RUNS, .picture = -1 };
 	struct mt_span *spans;
+	int ret;
 	size_t n;
 	long pid;
 
-	while ((opt = getopt_long(argc, argv, MT_COMMON_SHORTOPTS "rPe", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'r': mode = MEMTRACE_MODE_RUNS; break;
-		case 'P': mode = MEMTRACE_MODE_PAGES; break;
-		case 'e': each = true; break;
-		case 'i': picture = 1; break;
-		case 'I': picture = 0; break;
-		case 'h': mt_usage_of("query", stdout); return MT_EXIT_OK;
-		case '?': return mt_bad_usage("query", "bad option '%s'", argv[optind - 1]);
-		default:
-			ret = mt_common_opt(ctx, opt, optarg);
-			if (ret)
-				return ret;
-		}
-	}
+	ret = mt_parse_opts(ctx, &mt_cmd_query, argc, argv, query_opt, &o);
+	if (ret != MT_GO)
+		return ret;
 	mt_ctx_finish(ctx);
-	ret = mt_pid_range_args("query", argc - optind, argv + optind, each, &pid, &spans, &n);
+	ret = mt_pid_range_args("query", argc - optind, argv + optind, o.each, &pid, &spans, &n);
 	if (ret)
 		return ret;
-	if (picture < 0)
-		picture = ctx->format == MT_FMT_HUMAN && isatty(STDOUT_FILENO) ? 2 : 0;
-	if (ctx->format == MT_FMT_JSON && each)
-		putchar('[');
+	if (o.picture < 0)
+		o.picture = ctx->out->human && isatty(STDOUT_FILENO) ? 2 : 0;
+	ctx->out->query_open(o.each);
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct mt_query q = { .pid = pid, .all = spans[i].all, .start = spans[i].start,
-				      .end = spans[i].end, .mode = mode };
-		struct query_out o = { .ctx = ctx, .keep = picture && ctx->format == MT_FMT_HUMAN,
-				       .all = picture == 1 };
-		struct mt_header h;
-		struct mt_summary s;
+				      .end = spans[i].end, .mode = o.mode };
 
-		if (i && ctx->format == MT_FMT_JSON)
-			putchar(',');
-		else if (i)
-			putchar('\n');
-		ret = mt_run_query(ctx, &q, query_cb, &o, &h, &s);
-		if (!ret) {
-			print_summary(ctx, &s, h.page_size);
-			if (o.keep && (picture == 1 || o.mapped_pages <= PICTURE_MAX_PAGES)) {
-				struct mt_picture p;
-
-				mt_picture_init(&p, stdout, h.page_size, 64, ctx->color, true);
-				printf("\n");
-				for (size_t k = 0; k < o.nrecs; k++)
-					mt_picture_add(&p, &o.recs[k]);
-				mt_picture_end(&p);
-				mt_picture_legend(stdout, ctx->color);
-			} else if (o.keep) {
-				printf("(picture omitted: %llu mapped pages; --picture draws it)\n",
-				       (unsigned long long)o.mapped_pages);
-			}
-		}
-		free(o.recs);
+		if (i)
+			ctx->out->query_sep();
+		ret = query_span(ctx, &q, o.picture);
 	}
-	if (!ret && ctx->format == MT_FMT_JSON)
-		printf(each ? "]\n" : "\n");
+	if (!ret)
+		ctx->out->query_close(o.each);
 	free(spans);
 	return ret;
 }
+
+static const struct mt_opt query_opts[] = {
+	{ .name = "runs", .shrt = 'r', .val = 'r', .help = "merge equal adjacent pages (default)" },
+	{ .name = "pages", .shrt = 'P', .val = 'P', .help = "one record per page" },
+	{ .name = "each",
+	  .shrt = 'e',
+	  .val = 'e',
+	  .help = "a mapping name: one query per line of maps, not the span" },
+	{ .name = "picture", .val = 'i', .help = "draw the page map even when not on a tty" },
+	{ .name = "no-picture", .val = 'I', .help = "never draw it" },
+	{ .name = NULL }
+};
+
+const struct mt_command mt_cmd_query = {
+	"query", "PID RANGE", "the state of every page of RANGE in process PID",
+	query_opts, query_run
+};

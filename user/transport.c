@@ -9,11 +9,24 @@
 
 #include "transport.h"
 
+static bool env_set(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && *v;
+}
+
+/* The tests' fake module stands in for /proc/memtrace when it is asked for. */
+static const struct mt_transport_ops *proc_or_fake(void)
+{
+	return env_set("MEMTRACE_FAKE_ANSWER") ? &mt_transport_fake : &mt_transport_proc;
+}
+
 const struct mt_transport_ops *mt_transport_get(const char *name, bool *available)
 {
 	*available = true;
 	if (!strcmp(name, "proc"))
-		return &mt_transport_proc;
+		return proc_or_fake();
 	if (!strcmp(name, "netlink")) {
 #ifdef MT_HAVE_NETLINK
 		return &mt_transport_netlink;
@@ -26,54 +39,48 @@ const struct mt_transport_ops *mt_transport_get(const char *name, bool *availabl
 	return NULL;
 }
 
-static bool env_set(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v;
-}
-
 /*
  * The default: netlink when the family resolves, else proc, silently; proc
  * also when the proc transport's testing aids are set. Chosen once, at the
  * first use, so that commands that never reach the module never probe.
  */
-static const struct mt_transport_ops *auto_pick(void)
+static const struct mt_transport_ops *auto_pick(struct mt_session *s)
 {
-	static const struct mt_transport_ops *choice;
 	struct mt_error err;
 
-	if (choice)
-		return choice;
-	choice = &mt_transport_proc;
+	if (s->auto_choice)
+		return s->auto_choice;
+	s->auto_choice = proc_or_fake();
 	if (env_set("MEMTRACE_PROC") || env_set("MEMTRACE_FAKE_ANSWER"))
-		return choice;
+		return s->auto_choice;
 #ifdef MT_HAVE_NETLINK
 	memset(&err, 0, sizeof(err));
-	if (!mt_transport_netlink.probe(&err))
-		choice = &mt_transport_netlink;
+	if (!mt_transport_netlink.probe(s, &err))
+		s->auto_choice = &mt_transport_netlink;
 #else
 	(void)err;
 #endif
-	return choice;
+	return s->auto_choice;
 }
 
-const struct mt_transport_ops *mt_transport_resolve(const struct mt_transport_ops *tp)
+const struct mt_transport_ops *mt_transport_resolve(struct mt_session *s,
+						    const struct mt_transport_ops *tp)
 {
-	return tp == &mt_transport_auto ? auto_pick() : tp;
+	return tp == &mt_transport_auto ? auto_pick(s) : tp;
 }
 
-static int auto_probe(struct mt_error *err)
+static int auto_probe(struct mt_session *s, struct mt_error *err)
 {
-	const struct mt_transport_ops *tp = auto_pick();
+	const struct mt_transport_ops *tp = auto_pick(s);
 
-	return tp->probe ? tp->probe(err) : 0;
+	return tp->probe ? tp->probe(s, err) : 0;
 }
 
-static int auto_query(const struct mt_query *q, mt_record_cb cb, void *arg,
-		      struct mt_header *hdr, struct mt_summary *sum, struct mt_error *err)
+static int auto_query(struct mt_session *s, const struct mt_query *q, mt_record_cb cb,
+		      void *arg, struct mt_header *hdr, struct mt_summary *sum,
+		      struct mt_error *err)
 {
-	return auto_pick()->query(q, cb, arg, hdr, sum, err);
+	return auto_pick(s)->query(s, q, cb, arg, hdr, sum, err);
 }
 
 const struct mt_transport_ops mt_transport_auto = {
@@ -83,12 +90,12 @@ const struct mt_transport_ops mt_transport_auto = {
 	.info = NULL,
 };
 
-int mt_transport_info(struct mt_info *info, struct mt_error *err)
+int mt_transport_info(struct mt_session *s, struct mt_info *info, struct mt_error *err)
 {
 #ifdef MT_HAVE_NETLINK
-	return mt_transport_netlink.info(info, err);
+	return mt_transport_netlink.info(s, info, err);
 #else
-	int ret = mt_transport_proc.probe(err);	/* not loaded: say that first */
+	int ret = proc_or_fake()->probe(s, err);	/* not loaded: say that first */
 
 	(void)info;
 	if (ret)
@@ -101,10 +108,12 @@ int mt_transport_info(struct mt_info *info, struct mt_error *err)
 #endif
 }
 
-void mt_transport_cleanup(void)
+void mt_session_close(struct mt_session *s)
 {
 #ifdef MT_HAVE_NETLINK
-	mt_netlink_close();
+	mt_netlink_close(s);
+#else
+	(void)s;
 #endif
 }
 
@@ -189,15 +198,15 @@ int mt_transport_check_header(const struct mt_query *q, const struct mt_header *
 int mt_run_query(const struct mt_ctx *ctx, const struct mt_query *q, mt_record_cb cb,
 		 void *arg, struct mt_header *hdr, struct mt_summary *sum)
 {
-	static struct mt_error err;	/* static: no allocation, small stack */
+	struct mt_error *err = &ctx->ses->err;	/* not on the demo's small stack */
 	int ret;
 
-	memset(&err, 0, sizeof(err));
-	ret = ctx->tp->query(q, cb, arg, hdr, sum, &err);
+	memset(err, 0, sizeof(*err));
+	ret = ctx->tp->query(ctx->ses, q, cb, arg, hdr, sum, err);
 	if (ret < 0) {
-		if (!err.msg[0])
+		if (!err->msg[0])
 			return ret;	/* the callback's own error */
-		mt_transport_print_error(&err);
+		mt_transport_print_error(err);
 		return MT_EXIT_FAIL;
 	}
 	return ret;	/* 0, or what the callback returned */

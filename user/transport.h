@@ -9,8 +9,13 @@
  * words when it sent some (netlink extended ACK).
  *
  * mt_transport_auto, the default, picks netlink when the module's family
- * resolves and proc otherwise (or when MEMTRACE_PROC or MEMTRACE_FAKE_ANSWER,
- * the proc transport's testing aids, are set).
+ * resolves and proc otherwise (or when MEMTRACE_PROC or MEMTRACE_FAKE_ANSWER
+ * are set). With MEMTRACE_FAKE_ANSWER set, "proc" is the fake module of the
+ * tests (transport_fake.c), which reads its answer from a file or a command.
+ *
+ * Every call takes the caller's session: what a transport keeps between
+ * queries (auto's choice, the netlink socket, the answer parser and its
+ * buffer) lives there, not in statics. One session per thread of queries.
  */
 #ifndef MT_TRANSPORT_H
 #define MT_TRANSPORT_H
@@ -40,32 +45,53 @@ struct mt_info {
 	int family_id;		/* the generic netlink family's id */
 };
 
+struct mt_nl;	/* transport_netlink.c */
+
+/* What the transports keep between queries; zeroed by the caller, who owns it. */
+struct mt_session {
+	const struct mt_transport_ops *auto_choice;	/* made once */
+	struct mt_nl *nl;		/* the netlink socket, opened at first use */
+	struct mt_answer answer;	/* proc: the answer's parser */
+	char buf[16384];		/* proc: what read() brings */
+	char script[1024];		/* fake: the stand-in module's command line */
+	struct mt_error err;		/* mt_run_query's */
+};
+
 struct mt_transport_ops {
 	const char *name;
 	/* Is the module there at all? 0 or -errno, err->msg set. */
-	int (*probe)(struct mt_error *err);
-	int (*query)(const struct mt_query *q, mt_record_cb cb, void *arg,
-		     struct mt_header *hdr, struct mt_summary *sum,
+	int (*probe)(struct mt_session *s, struct mt_error *err);
+	int (*query)(struct mt_session *s, const struct mt_query *q, mt_record_cb cb,
+		     void *arg, struct mt_header *hdr, struct mt_summary *sum,
 		     struct mt_error *err);
 	/* GET_INFO; NULL when the transport has none. 0 or -errno, err set. */
-	int (*info)(struct mt_info *info, struct mt_error *err);
+	int (*info)(struct mt_session *s, struct mt_info *info, struct mt_error *err);
 };
 
 extern const struct mt_transport_ops mt_transport_proc;
+extern const struct mt_transport_ops mt_transport_fake;
 extern const struct mt_transport_ops mt_transport_auto;
 #ifdef MT_HAVE_NETLINK
 extern const struct mt_transport_ops mt_transport_netlink;
-void mt_netlink_close(void);
+void mt_netlink_close(struct mt_session *s);
 #endif
 
 /* NULL: unknown name. *available false: known, but not built in. */
 const struct mt_transport_ops *mt_transport_get(const char *name, bool *available);
 /* The transport tp stands for: auto's choice, made once; tp itself otherwise. */
-const struct mt_transport_ops *mt_transport_resolve(const struct mt_transport_ops *tp);
+const struct mt_transport_ops *mt_transport_resolve(struct mt_session *s,
+						    const struct mt_transport_ops *tp);
 /* The netlink transport's GET_INFO, whichever transport carries queries. */
-int mt_transport_info(struct mt_info *info, struct mt_error *err);
-/* Close what transports keep open between queries (a netlink socket). */
-void mt_transport_cleanup(void);
+int mt_transport_info(struct mt_session *s, struct mt_info *info, struct mt_error *err);
+/* Close what the session keeps open between queries (a netlink socket). */
+void mt_session_close(struct mt_session *s);
+
+/* transport_proc.c, shared with the fake: the query line, and its answer from fd */
+const char *mt_proc_path(void);
+int mt_proc_line(const struct mt_query *q, char *line, size_t size);
+int mt_proc_answer(struct mt_session *s, int fd, const char *path, const struct mt_query *q,
+		   mt_record_cb cb, void *arg, struct mt_header *hdr, struct mt_summary *sum,
+		   struct mt_error *err);
 int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
 		      const char *path);
 /* The answer's header must be the one asked for. */

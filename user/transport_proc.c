@@ -2,17 +2,9 @@
 /*
  * The procfs transport: open MEMTRACE_PROC (default /proc/memtrace) O_RDWR,
  * write one query line, read the answer until EOF through answer.c.
- *
- * Testing aids: with MEMTRACE_FAKE_ANSWER=FILE the query is not written
- * anywhere; FILE is read as the module's answer (it must still be a
- * well-formed answer about the queried pid and range, unless the query was
- * "all"). With MEMTRACE_FAKE_ANSWER='|COMMAND', /bin/sh -c 'COMMAND "$@"'
- * runs with the query's words as arguments (PID START END MODE or PID all
- * MODE) and its output is the answer: a stand-in module for hosts without
- * one (tests/client/fakemod.py). MEMTRACE_PROC=/nonexistent exercises the
- * "not loaded" path.
+ * MEMTRACE_PROC=/nonexistent exercises the "not loaded" path. The tests'
+ * fake module (transport_fake.c) shares the query line and the reading.
  */
-#include <sys/wait.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -21,11 +13,23 @@
 
 #include "transport.h"
 
-static const char *proc_path(void)
+const char *mt_proc_path(void)
 {
 	const char *p = getenv("MEMTRACE_PROC");
 
 	return p && *p ? p : "/proc/" MEMTRACE_PROC_NAME;
+}
+
+static const char *const modes[] = { "runs", "pages" };	/* enum memtrace_mode */
+
+/* The query as the module reads it: "PID START END MODE\n" or "PID all MODE\n". */
+int mt_proc_line(const struct mt_query *q, char *line, size_t size)
+{
+	if (q->all)
+		return snprintf(line, size, "%ld all %s\n", q->pid, modes[q->mode]);
+	return snprintf(line, size, "%ld 0x%llx 0x%llx %s\n", q->pid,
+			(unsigned long long)q->start, (unsigned long long)q->end,
+			modes[q->mode]);
 }
 
 struct proc_wrap {
@@ -49,138 +53,95 @@ static int proc_cb(const struct mt_header *h, const struct mt_record *r, void *a
 	return w->cb ? w->cb(h, r, w->arg) : 0;
 }
 
-/* Testing aid: run a stand-in module; returns the read end of its stdout. */
-static int fake_cmd(const char *cmd, char *line, pid_t *child)
+/* Read the answer to q from fd until EOF: 0, -errno (err set), or the callback's value. */
+int mt_proc_answer(struct mt_session *s, int fd, const char *path, const struct mt_query *q,
+		   mt_record_cb cb, void *arg, struct mt_header *hdr, struct mt_summary *sum,
+		   struct mt_error *err)
 {
-	char *argv[10] = { "sh", "-c", NULL, "sh" };
-	static char script[1024];
-	int fds[2], n = 4;
-	char *save = NULL;
-
-	snprintf(script, sizeof(script), "%s \"$@\"", cmd);
-	argv[2] = script;
-	for (char *w = strtok_r(line, " \n", &save); w && n < 9; w = strtok_r(NULL, " \n", &save))
-		argv[n++] = w;
-	argv[n] = NULL;
-	if (pipe(fds))
-		return -1;
-	*child = vfork();
-	if (*child < 0) {
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (*child == 0) {
-		dup2(fds[1], STDOUT_FILENO);
-		execv("/bin/sh", argv);
-		_exit(127);
-	}
-	close(fds[1]);
-	return fds[0];
-}
-
-static int proc_query(const struct mt_query *q, mt_record_cb cb, void *arg,
-		      struct mt_header *hdr, struct mt_summary *sum, struct mt_error *err)
-{
-	static struct mt_answer a;	/* static: demo must not allocate */
-	static char buf[16384];
-	static const char *const modes[] = { "runs", "pages" };
 	struct proc_wrap w = { .q = q, .err = err, .cb = cb, .arg = arg };
-	const char *fake = getenv("MEMTRACE_FAKE_ANSWER");
-	const char *path = fake && *fake ? fake : proc_path();
-	char line[MEMTRACE_QUERY_MAX];
-	int fd, len, ret = 0;
-	pid_t child = 0;
+	struct mt_answer *a = &s->answer;
+	int ret = 0;
 
-	if (q->all)
-		len = snprintf(line, sizeof(line), "%ld all %s\n", q->pid, modes[q->mode]);
-	else
-		len = snprintf(line, sizeof(line), "%ld 0x%llx 0x%llx %s\n", q->pid,
-			       (unsigned long long)q->start, (unsigned long long)q->end,
-			       modes[q->mode]);
-	if (fake && fake[0] == '|')
-		fd = fake_cmd(fake + 1, line, &child);
-	else
-		fd = open(path, (fake && *fake ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (fd < 0)
-		return mt_transport_fail(err, -errno, q, path);
-	if (!(fake && *fake)) {
-		ssize_t n;
-
-		do {
-			n = write(fd, line, (size_t)len);
-		} while (n < 0 && errno == EINTR);
-		if (n < 0) {
-			int e = errno;
-
-			ret = mt_transport_fail(err, -e, q, path);
-			if (e == ENOENT)	/* not "module not loaded" here */
-				snprintf(err->msg, sizeof(err->msg), "%s: write: %s", path,
-					 strerror(ENOENT));
-			goto out;
-		}
-		if (n != len) {
-			ret = mt_transport_fail(err, -EIO, q, path);
-			snprintf(err->msg, sizeof(err->msg), "%s: short write of the query", path);
-			goto out;
-		}
-	}
-	mt_answer_init(&a, proc_cb, &w);
+	mt_answer_init(a, proc_cb, &w);
 	for (;;) {
-		ssize_t n = read(fd, buf, sizeof(buf));
+		ssize_t n = read(fd, s->buf, sizeof(s->buf));
 
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			ret = mt_transport_fail(err, -errno, q, path);
-			goto out;
-		}
+		if (n < 0)
+			return mt_transport_fail(err, -errno, q, path);
 		if (n == 0)
 			break;
-		ret = mt_answer_feed(&a, buf, (size_t)n);
+		ret = mt_answer_feed(a, s->buf, (size_t)n);
 		if (ret)
 			break;
 	}
 	if (!ret)
-		ret = mt_answer_finish(&a);
+		ret = mt_answer_finish(a);
 	if (ret == -EPROTO && !err->msg[0])
-		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, a.err);
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, a->err);
 	if (!ret && !w.checked)
-		ret = mt_transport_check_header(q, &a.hdr, err);
+		ret = mt_transport_check_header(q, &a->hdr, err);
 	if (!ret || ret > 0) {
 		if (hdr)
-			*hdr = a.hdr;
+			*hdr = a->hdr;
 		if (sum)
-			*sum = a.sum;
+			*sum = a->sum;
 	}
 	if (ret < 0)
 		err->err = ret;
-out:
-	close(fd);
-	if (child > 0) {
-		int status;
-
-		while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-			;
-		if (!ret && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-			snprintf(err->msg, sizeof(err->msg), "fake module command failed");
-			ret = -EIO;
-		}
-	}
 	return ret;
 }
 
-static int proc_probe(struct mt_error *err)
+static int write_query(int fd, const char *path, const struct mt_query *q, struct mt_error *err)
 {
-	const char *fake = getenv("MEMTRACE_FAKE_ANSWER");
-	const char *path = fake && *fake ? fake : proc_path();
+	char line[MEMTRACE_QUERY_MAX];
+	int len = mt_proc_line(q, line, sizeof(line));
+	ssize_t n;
+
+	do {
+		n = write(fd, line, (size_t)len);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		int e = errno, ret = mt_transport_fail(err, -e, q, path);
+
+		if (e == ENOENT)	/* not "module not loaded" here */
+			snprintf(err->msg, sizeof(err->msg), "%s: write: %s", path,
+				 strerror(ENOENT));
+		return ret;
+	}
+	if (n != len) {
+		int ret = mt_transport_fail(err, -EIO, q, path);
+
+		snprintf(err->msg, sizeof(err->msg), "%s: short write of the query", path);
+		return ret;
+	}
+	return 0;
+}
+
+static int proc_query(struct mt_session *s, const struct mt_query *q, mt_record_cb cb,
+		      void *arg, struct mt_header *hdr, struct mt_summary *sum,
+		      struct mt_error *err)
+{
+	const char *path = mt_proc_path();
+	int fd = open(path, O_RDWR | O_CLOEXEC), ret;
+
+	if (fd < 0)
+		return mt_transport_fail(err, -errno, q, path);
+	ret = write_query(fd, path, q, err);
+	if (!ret)
+		ret = mt_proc_answer(s, fd, path, q, cb, arg, hdr, sum, err);
+	close(fd);
+	return ret;
+}
+
+static int proc_probe(struct mt_session *s, struct mt_error *err)
+{
+	const char *path = mt_proc_path();
 	struct mt_query q = { .pid = 0 };
-	int fd;
+	int fd = open(path, O_RDWR | O_CLOEXEC);
 
-	if (fake && fake[0] == '|')
-		return 0;
-	fd = open(path, (fake && *fake ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-
+	(void)s;
 	if (fd < 0)
 		return mt_transport_fail(err, -errno, &q, path);
 	close(fd);

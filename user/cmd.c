@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command table: each command's options sit beside its handler (in the
+ * command's own file, like iw's COMMAND()); this file holds the list, the
+ * options every command takes, the one option parser, and the help that is
+ * generated from the table. complete.c generates the bash completion from it.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "transport.h"
+
+const struct mt_command *const mt_commands[] = {
+	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_verify, &mt_cmd_maps, &mt_cmd_info, NULL
+};
+
+/* Options every command takes, and main before the command. */
+const struct mt_opt mt_common_opts[] = {
+	{ .name = "json", .shrt = 'j', .val = 'j', .help = "JSON output" },
+	{ .name = "tsv", .shrt = 't', .val = 't', .help = "tab-separated output with a # header" },
+	{ .name = "color",
+	  .val = MT_OPT_COLOR,
+	  .arg = "=WHEN",
+	  .help = "auto (default), always, never (NO_COLOR honoured)",
+	  .words = "auto always never" },
+	{ .name = "colour", .val = MT_OPT_COLOR, .arg = "=WHEN" },
+	{ .name = "transport",
+	  .val = MT_OPT_TRANSPORT,
+	  .arg = "=NAME",
+	  .help = "proc or netlink (default: netlink when the module's\n"
+		  "family resolves, else proc)",
+	  .words = "proc netlink" },
+	{ .name = "help", .shrt = 'h', .val = 'h', .help = "this help" },
+	{ .name = NULL }
+};
+
+static const char range_help[] =
+	"RANGE is START-END, START+LEN (LEN may end in K, M, G), all, or the name\n"
+	"of a mapping in /proc/PID/maps ([heap], [stack], a path or its base name:\n"
+	"the span from its first to its last line). Numbers are decimal or 0x hex.\n";
+
+#define HELP_COL 24	/* where the option's help starts */
+
+void mt_usage(FILE *f)
+{
+	fprintf(f, "Usage: %s [--transport=proc|netlink] [--json|--tsv] COMMAND [ARGS]\n"
+		"       %s help [COMMAND] | --help | --version\n\nCommands:\n",
+		mt_prog, mt_prog);
+	for (size_t i = 0; mt_commands[i]; i++)
+		fprintf(f, "  %-7s %s\n", mt_commands[i]->name, mt_commands[i]->summary);
+	fprintf(f, "\nRun `%s help COMMAND` for its options. Exit status: 0 ok, "
+		"1 failure or disagreement, 2 usage.\n"
+		"The transport is netlink when the module's generic netlink family resolves,\n"
+		"else proc (/proc/memtrace); --transport chooses.\n"
+		"Environment: MEMTRACE_PROC (default /proc/memtrace), NO_COLOR, and for tests\n"
+		"MEMTRACE_FAKE_ANSWER=FILE (see memtrace(1)); either selects proc by default.\n",
+		mt_prog);
+}
+
+const struct mt_command *mt_command_find(const char *name)
+{
+	for (size_t i = 0; mt_commands[i]; i++)
+		if (!strcmp(mt_commands[i]->name, name))
+			return mt_commands[i];
+	return NULL;
+}
+
+/* "  -n, --pages N         size of ...": continuation lines under the first */
+static void opts_help(FILE *f, const struct mt_opt *o)
+{
+	for (; o->name; o++) {
+		char head[64];
+		const char *h = o->help;
+		int n;
+
+		if (!h)
+			continue;	/* an alias */
+		n = snprintf(head, sizeof(head), "  %c%c%s--%s%s", o->shrt ? '-' : ' ',
+			     o->shrt ? o->shrt : ' ', o->shrt ? ", " : "  ", o->name,
+			     o->arg ? o->arg : "");
+		fprintf(f, "%s%*s", head, n < HELP_COL ? HELP_COL - n : 1, "");
+		while (*h) {
+			size_t len = strcspn(h, "\n");
+
+			fprintf(f, "%.*s\n", (int)len, h);
+			h += len + (h[len] == '\n');
+			if (*h)
+				fprintf(f, "%*s", HELP_COL, "");
+		}
+	}
+}
+
+void mt_usage_of(const char *cmd, FILE *f)
+{
+	const struct mt_command *c = mt_command_find(cmd);
+
+	if (!c) {
+		mt_usage(f);
+		return;
+	}
+	fprintf(f, "Usage: %s %s [OPTIONS] %s\n%s.\n\nOptions:\n", mt_prog, c->name, c->args,
+		c->summary);
+	opts_help(f, c->opts);
+	opts_help(f, mt_common_opts);
+	if (strstr(c->args, "RANGE"))
+		fprintf(f, "\n%s", range_help);
+}
+
+int mt_bad_usage(const char *cmd, const char *fmt, ...)
+{
+	const struct mt_command *c = cmd ? mt_command_find(cmd) : NULL;
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", mt_prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	if (cmd)
+		fprintf(stderr, "Usage: %s %s [OPTIONS] %s (see `%s help %s`)\n", mt_prog, cmd,
+			c ? c->args : "", mt_prog, cmd);
+	else
+		fprintf(stderr, "Try `%s --help`.\n", mt_prog);
+	return MT_EXIT_USAGE;
+}
+
+/* Options every command takes (and main takes before the command). */
+int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg)
+{
+	bool avail;
+
+	switch (opt) {
+	case 'j':
+		ctx->out = &mt_out_json;
+		return 0;
+	case 't':
+		ctx->out = &mt_out_tsv;
+		return 0;
+	case MT_OPT_COLOR:
+		if (!strcmp(arg, "auto"))
+			ctx->color_mode = -1;
+		else if (!strcmp(arg, "always"))
+			ctx->color_mode = 1;
+		else if (!strcmp(arg, "never"))
+			ctx->color_mode = 0;
+		else
+			return mt_bad_usage(NULL, "--color: auto, always or never, not '%s'", arg);
+		return 0;
+	case MT_OPT_TRANSPORT:
+		ctx->tp = mt_transport_get(arg, &avail);
+		if (!ctx->tp && avail == false && !strcmp(arg, "netlink")) {
+			mt_err("the netlink transport is not built into this memtrace");
+			return MT_EXIT_FAIL;
+		}
+		if (!ctx->tp)
+			return mt_bad_usage(NULL, "unknown transport '%s' (proc, netlink)", arg);
+		return 0;
+	}
+	return MT_EXIT_USAGE;
+}
+
+void mt_ctx_finish(struct mt_ctx *ctx)
+{
+	const char *nc = getenv("NO_COLOR");
+
+	if (ctx->color_mode >= 0)
+		ctx->color = ctx->color_mode == 1;
+	else
+		ctx->color = ctx->out->human && isatty(STDOUT_FILENO) && !(nc && *nc);
+}
+
+static bool is_common(int val)
+{
+	for (const struct mt_opt *o = mt_common_opts; o->name; o++)
+		if (o->val == val)
+			return true;
+	return false;
+}
+
+/* getopt_long's tables for a list of option tables: the common ones first. */
+void mt_getopt_tables(const struct mt_opt *const lists[], struct option *lo, size_t nlo,
+		      char *so, size_t nso)
+{
+	size_t l = 0, s = 0;
+
+	for (size_t i = 0; lists[i]; i++) {
+		for (const struct mt_opt *o = lists[i]; o->name && l + 1 < nlo; o++) {
+			lo[l++] = (struct option){ o->name, o->arg ? required_argument :
+						   no_argument, NULL, o->val };
+			if (o->shrt && s + 3 < nso) {
+				so[s++] = o->shrt;
+				if (o->arg)
+					so[s++] = ':';
+			}
+		}
+	}
+	lo[l] = (struct option){ NULL, 0, NULL, 0 };
+	so[s] = '\0';
+}
+
+/*
+ * The one option parser of the commands: the command's options go to fn, the
+ * common ones to the context; --help prints the command's help. MT_GO with
+ * optind at the first operand, or the exit code.
+ */
+int mt_parse_opts(struct mt_ctx *ctx, const struct mt_command *c, int argc, char **argv,
+		  mt_opt_fn fn, void *state)
+{
+	const struct mt_opt *const lists[] = { mt_common_opts, c->opts, NULL };
+	struct option lo[MT_OPTS_MAX];
+	char so[2 * MT_OPTS_MAX + 1];
+	int opt, ret;
+
+	mt_getopt_tables(lists, lo, MT_OPTS_MAX, so, sizeof(so));
+	while ((opt = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (opt == 'h') {
+			mt_usage_of(c->name, stdout);
+			return MT_EXIT_OK;
+		}
+		if (opt == '?')
+			return mt_bad_usage(c->name, "bad option '%s'", argv[optind - 1]);
+		if (is_common(opt))
+			ret = mt_common_opt(ctx, opt, optarg);
+		else
+			ret = fn ? fn(state, opt, optarg) : MT_EXIT_USAGE;
+		if (ret)
+			return ret;
+	}
+	return MT_GO;
+}

@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Output for people: aligned columns, the page map picture, colors (when
+ * asked, or on a tty without NO_COLOR), and words that explain. The demo's,
+ * the longest, is in out_demo.c.
+ */
+#include <string.h>
+
+#include "output.h"
+
+/* ---- query ---- */
+
+static void query_header(const struct mt_header *h)
+{
+	(void)h;
+	printf("%-18s %10s  %-9s %-4s %-6s %-12s %s\n", "ADDRESS", "PAGES",
+	       "STATE", "SIZE", "FLAGS", "PFN", "NODE");
+}
+
+static void query_record(const struct mt_record *r, bool first)
+{
+	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+
+	(void)first;
+	mt_format_flags(r->flags, fl);
+	if (r->state == MEMTRACE_UNMAPPED)
+		printf("0x%016llx %10llu  %-9s\n", (unsigned long long)r->addr,
+		       (unsigned long long)r->pages, mt_state_names[r->state]);
+	else
+		printf("0x%016llx %10llu  %-9s %-4s %-6s 0x%-10llx %d\n",
+		       (unsigned long long)r->addr, (unsigned long long)r->pages,
+		       mt_state_names[r->state], mt_size_name(r->flags), fl,
+		       (unsigned long long)r->pfn, r->node);
+}
+
+static void query_picture(const struct mt_query_view *v)
+{
+	struct mt_picture p;
+
+	mt_picture_init(&p, stdout, v->page_size, 64, v->color, true);
+	printf("\n");
+	for (size_t k = 0; k < v->nrecs; k++)
+		mt_picture_add(&p, &v->recs[k]);
+	mt_picture_end(&p);
+	mt_picture_legend(stdout, v->color);
+}
+
+static void query_summary(const struct mt_query_view *v)
+{
+	const struct mt_summary *s = v->sum;
+	bool first = true;
+	char buf[32];
+
+	printf("%llu pages (%s):", (unsigned long long)s->pages,
+	       mt_human_size(s->pages * v->page_size, buf, sizeof(buf)));
+	for (int i = 0; i < MEMTRACE_NSTATES; i++) {
+		if (!s->count[i])
+			continue;
+		printf("%s %llu %s", first ? "" : ",", (unsigned long long)s->count[i],
+		       mt_state_names[i]);
+		first = false;
+	}
+	printf("; backed (present): %s\n",
+	       mt_human_size(s->count[MEMTRACE_PRESENT] * v->page_size, buf, sizeof(buf)));
+	if (v->draw)
+		query_picture(v);
+	else if (v->omitted)
+		printf("(picture omitted: %llu mapped pages; --picture draws it)\n",
+		       (unsigned long long)v->mapped_pages);
+}
+
+static void newline(void)
+{
+	putchar('\n');
+}
+
+/* ---- verify ---- */
+
+static void verify_header(const struct mt_header *h)
+{
+	(void)h;
+}
+
+static void verify_disagree(const struct mt_disagreement *d, unsigned int n, bool color)
+{
+	char fl[MEMTRACE_FLAGS_WIDTH + 1], pm[96];
+
+	(void)n;
+	mt_format_flags(d->rec->flags, fl);
+	mt_pm_describe(d->entry, pm, sizeof(pm));
+	printf("%sDISAGREE%s 0x%016llx  memtrace: %s %s pfn=0x%llx  pagemap: %s  (%s)\n",
+	       color ? "\033[1;31m" : "", color ? "\033[0m" : "",
+	       (unsigned long long)d->addr, mt_state_names[d->rec->state], fl,
+	       (unsigned long long)d->rec->pfn, pm, d->why);
+}
+
+static void verify_result(const struct mt_verify_view *v)
+{
+	const struct mt_check *c = v->check;
+
+	printf("verify pid %ld 0x%llx-0x%llx: %llu/%llu pages agree with "
+	       "/proc/%ld/pagemap%s", v->pid, (unsigned long long)v->hdr->start,
+	       (unsigned long long)v->hdr->end, (unsigned long long)c->agree,
+	       (unsigned long long)c->checked, v->pid, c->disagree ? "" : " and maps");
+	if (c->sampled_gaps)
+		printf(" (%llu unmapped gaps sampled at their ends)",
+		       (unsigned long long)c->sampled_gaps);
+	printf("%s\n", c->disagree ? "" : ": OK");
+	if (c->disagree)
+		printf("%llu disagreements (the target may have changed between "
+		       "the two reads: verify a stopped process, kill -STOP %ld)\n",
+		       (unsigned long long)c->disagree, v->pid);
+	if (v->pfn_hidden)
+		printf("(frame numbers not compared: pagemap shows them to "
+		       "CAP_SYS_ADMIN only)\n");
+}
+
+/* ---- maps: like pmap -x ---- */
+
+static const int maps_cols[] = { MEMTRACE_PRESENT, MEMTRACE_ZERO, MEMTRACE_SWAP,
+				 MEMTRACE_NONE };
+
+#define NCOLS (sizeof(maps_cols) / sizeof(maps_cols[0]))
+
+static void maps_header(long pid, unsigned int page_size)
+{
+	(void)pid;
+	(void)page_size;
+	printf("%-18s %10s %9s %9s %9s %9s %4s  %s\n", "ADDRESS", "KBYTES", "PRESENT",
+	       "ZERO", "SWAP", "NONE", "PERM", "MAPPING");
+}
+
+static void maps_row(const struct mt_maps_row *row)
+{
+	const struct mt_map *v = row->map;
+
+	printf("0x%016llx %10llu", (unsigned long long)v->start, (unsigned long long)row->kbytes);
+	if (row->queried)
+		for (size_t c = 0; c < NCOLS; c++)
+			printf(" %9llu", (unsigned long long)row->count[maps_cols[c]]);
+	else
+		printf(" %9s %9s %9s %9s", "-", "-", "-", "-");
+	printf(" %4s  %s\n", v->perms, v->name);
+}
+
+static void maps_total(const struct mt_maps_total *t)
+{
+	const uint64_t *n = t->count;
+
+	printf("%-18s %10llu", "total", (unsigned long long)t->kbytes);
+	for (size_t c = 0; c < NCOLS; c++)
+		printf(" %9llu", (unsigned long long)n[maps_cols[c]]);
+	printf("\n\nbacked (present) pages: %llu = %llu kB;  smaps Rss: ",
+	       (unsigned long long)n[MEMTRACE_PRESENT],
+	       (unsigned long long)(n[MEMTRACE_PRESENT] * t->page_size / 1024));
+	if (t->smaps_rss_kb >= 0)
+		printf("%lld kB\n", t->smaps_rss_kb);
+	else
+		printf("unavailable\n");
+	printf("(zero pages are mapped but not counted in Rss; the process may change "
+	       "between the two reads)\n");
+	if (n[MEMTRACE_MIGRATION] || n[MEMTRACE_OTHER])
+		printf("also: %llu migration, %llu other\n",
+		       (unsigned long long)n[MEMTRACE_MIGRATION],
+		       (unsigned long long)n[MEMTRACE_OTHER]);
+}
+
+/* ---- info ---- */
+
+/* 0x7ffffffff000 is "128 TiB" (less a page): 4 significant digits */
+static const char *approx_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	double v = (double)bytes;
+	unsigned int u = 0;
+
+	while (v >= 1024 && u < 6) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, "%.4g %s", v, unit[u]);
+	return buf;
+}
+
+static void info(const char *transport, const struct mt_info *in)
+{
+	char size[32];
+
+	approx_size(in->task_size, size, sizeof(size));
+	printf("transport:   %s%s\n", transport,
+	       strcmp(transport, "netlink") ? " (/proc/memtrace; this information "
+	       "came over generic netlink)" : "");
+	printf("family:      generic netlink \"%s\", id %d\n", MEMTRACE_GENL_NAME,
+	       in->family_id);
+	printf("module:      version %s\n", in->version);
+	printf("page size:   %u\n", in->page_size);
+	printf("states:      %u: ", in->nstates);
+	mt_out_states(in->nstates, " ", false);
+	printf("\nflags mask:  0x%x: ", in->flags_mask);
+	mt_out_flag_list(in->flags_mask, " ", false);
+	printf("\ntask size:   0x%llx (%s): the largest END a query may ask for\n",
+	       (unsigned long long)in->task_size, size);
+}
+
+const struct mt_printer mt_out_human = {
+	.name = "human",
+	.human = true,
+	.query_open = mt_out_nothing_b,
+	.query_sep = newline,
+	.query_header = query_header,
+	.query_record = query_record,
+	.query_summary = query_summary,
+	.query_close = mt_out_nothing_b,
+	.verify_open = mt_out_nothing_b,
+	.verify_sep = newline,
+	.verify_header = verify_header,
+	.verify_disagree = verify_disagree,
+	.verify_result = verify_result,
+	.verify_abort = mt_out_nothing,
+	.verify_close = mt_out_nothing_b,
+	.maps_header = maps_header,
+	.maps_row = maps_row,
+	.maps_total = maps_total,
+	.info = info,
+	.demo_begin = mt_out_demo_begin,
+	.demo_region = mt_out_demo_region,
+	.demo_stage = mt_out_demo_stage,
+	.demo_end = mt_out_demo_end,
+};

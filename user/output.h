@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The output layer: one printer per format, as wg(8) has one function per
+ * output. Commands gather what they found into the views below and hand
+ * them over; a printer only prints (out_human.c, out_tsv.c, out_json.c).
+ * Stable machine formats: never change what tsv and json print without a
+ * reason, scripts read them.
+ */
+#ifndef MT_OUTPUT_H
+#define MT_OUTPUT_H
+
+#include "transport.h"
+
+struct mt_demo;
+
+/* One query's answer (query.c), after its records. */
+struct mt_query_view {
+	const struct mt_summary *sum;
+	unsigned int page_size;
+	bool color;
+	const struct mt_record *recs;	/* the records kept for the picture */
+	size_t nrecs;
+	bool draw;			/* draw the picture of recs */
+	bool omitted;			/* the picture is too large: say so */
+	uint64_t mapped_pages;
+};
+
+/* One verify query's result (verify.c). */
+struct mt_verify_view {
+	long pid;
+	const struct mt_header *hdr;
+	const struct mt_check *check;
+	bool cmp_pfn;
+	bool pfn_hidden;		/* compared, but pagemap hides frames from us */
+};
+
+/* One line of maps with its pages by state (maps.c). */
+struct mt_maps_row {
+	size_t index;
+	const struct mt_map *map;
+	const uint64_t *count;		/* [MEMTRACE_NSTATES] */
+	uint64_t kbytes;
+	bool queried;			/* below the answer's end */
+};
+
+struct mt_maps_total {
+	uint64_t kbytes;
+	const uint64_t *count;		/* [MEMTRACE_NSTATES] */
+	const uint64_t *outside;	/* mapped pages in no line of maps */
+	unsigned int page_size;
+	long long smaps_rss_kb;		/* -1: unavailable */
+};
+
+struct mt_printer {
+	const char *name;
+	bool human;	/* for people: colors by default, the picture, the demo's prompts */
+
+	/* query: open, then per span [sep], header, records, summary; close */
+	void (*query_open)(bool each);
+	void (*query_sep)(void);
+	void (*query_header)(const struct mt_header *h);
+	void (*query_record)(const struct mt_record *r, bool first);
+	void (*query_summary)(const struct mt_query_view *v);
+	void (*query_close)(bool each);
+
+	/* verify: the same frame; disagreements between header and result */
+	void (*verify_open)(bool each);
+	void (*verify_sep)(void);
+	void (*verify_header)(const struct mt_header *h);
+	void (*verify_disagree)(const struct mt_disagreement *d, unsigned int n, bool color);
+	void (*verify_result)(const struct mt_verify_view *v);
+	void (*verify_abort)(void);	/* a failed query after the header */
+	void (*verify_close)(bool each);
+
+	/* maps */
+	void (*maps_header)(long pid, unsigned int page_size);
+	void (*maps_row)(const struct mt_maps_row *row);
+	void (*maps_total)(const struct mt_maps_total *t);
+
+	/* info */
+	void (*info)(const char *transport, const struct mt_info *info);
+
+	/* demo: begin, region (once mapped), a stage each, end */
+	void (*demo_begin)(const struct mt_demo *d);
+	void (*demo_region)(const struct mt_demo *d);
+	void (*demo_stage)(const struct mt_demo *d);
+	void (*demo_end)(const struct mt_demo *d);
+};
+
+extern const struct mt_printer mt_out_human, mt_out_tsv, mt_out_json;
+
+/* out_common.c: what more than one printer writes */
+extern const char *const mt_mode_names[];
+extern const char *const mt_flag_names[];
+extern const unsigned int mt_nflag_names;
+void mt_out_states(unsigned int n, const char *sep, bool json);
+void mt_out_flag_list(uint32_t mask, const char *sep, bool json);
+void mt_out_nothing(void);
+void mt_out_nothing_b(bool b);
+
+/* out_demo.c: the human printer's demo */
+void mt_out_demo_begin(const struct mt_demo *d);
+void mt_out_demo_region(const struct mt_demo *d);
+void mt_out_demo_stage(const struct mt_demo *d);
+void mt_out_demo_end(const struct mt_demo *d);
+
+#endif /* MT_OUTPUT_H */
