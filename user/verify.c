@@ -106,7 +106,7 @@ static int verify_run(struct mt_ctx *ctx, int argc, char **argv)
 	struct mt_maps maps;
 	struct mt_span *spans;
 	bool stop = false;
-	int ret;
+	int ret, worst = 0;
 	size_t n;
 	long pid;
 
@@ -135,13 +135,16 @@ static int verify_run(struct mt_ctx *ctx, int argc, char **argv)
 		if (i)
 			ctx->out->verify_sep();
 		ret = verify_span(&v, pid, &spans[i], &stop);
+		/* a disagreement in any span fails the run, not only in the last */
+		if (ret)
+			worst = ret;
 	}
 	if ((ret == 0 || ret == MT_EXIT_FAIL) && v.started)
 		ctx->out->verify_close(o.each);
 	mt_pagemap_close(&pm);
 	mt_maps_free(&maps);
 	free(spans);
-	return ret;
+	return worst;
 }
 
 static const struct mt_opt verify_opts[] = {

@@ -294,6 +294,18 @@ WANT
 	cmp -s "$tmp/got" "$tmp/want"
 	ok $? "verify all names exactly page 0 and page 5 of the region"
 
+	# verify --each: a lie in the first line of a mapping, none in its last
+	# line: the run fails all the same (it once took the last span's status)
+	tgt=$(readlink -f "$TARGET")
+	first=$(awk -v f="$tgt" '$6 == f { print "0x" substr($1, 1, index($1, "-") - 1); exit }' \
+		/proc/$tpid/maps)
+	lines=$(awk -v f="$tgt" '$6 == f' /proc/$tpid/maps | wc -l)
+	MEMTRACE_FAKE_LIE=$first
+	run 1 "verify --each fails on a lie in the first of $lines spans only" \
+		verify --no-pfn --each $tpid "$tgt"
+	[ "$(grep -c '^DISAGREE' "$tmp/out")" -eq 1 ] && [ "$lines" -gt 1 ]
+	ok $? "verify --each names the one lie, at $first"
+
 	# the demo: page 3 of its region is flipped at every stage that has one
 	MEMTRACE_FAKE_LIE=+3
 	run 1 "demo --tsv fails on a lying module" demo --tsv
