@@ -29,7 +29,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +37,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -47,6 +45,8 @@
 #include <linux/netlink.h>
 
 #include "memtrace.h"
+#include "nlraw.h"
+#include "tap.h"
 
 #define PAGE 4096UL
 #define MIB (1024UL * 1024)
@@ -94,22 +94,7 @@ static const char *const state_names[S_N] = {
 static int repeats = 7;
 static bool smoke;
 static bool have_scan;
-static int tap_n, tap_fail;
 static char label[80] = "?", accel[32] = "tcg", date[32] = "?";
-
-static void tap(bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s %d - ", ok ? "ok" : "not ok", ++tap_n);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		tap_fail++;
-}
 
 static double now_ms(void)
 {
@@ -126,97 +111,33 @@ static void die(const char *what)
 }
 
 /* ------------------------------------------------------------------ */
-/* generic netlink, raw */
+/* generic netlink, through the tests' raw client (tests/lib/nlraw.h) */
 
-#define NL_BUF (64 * 1024)	/* above the largest dump skb (32 KiB) */
-static int nl_fd = -1;
-static uint16_t nl_family;
-static uint32_t nl_seq;
-static unsigned char *nl_buf;
+static struct nlr nl;
 
-#define NLA_DATA(a) ((void *)((char *)(a) + NLA_HDRLEN))
-#define for_each_nla(a, head, len, rem)                                      \
-	for ((a) = (struct nlattr *)(head), (rem) = (int)(len);               \
-	     (rem) >= (int)sizeof(struct nlattr) && (a)->nla_len >= sizeof(struct nlattr) && \
-	     (a)->nla_len <= (rem);                                           \
-	     (rem) -= NLA_ALIGN((a)->nla_len),                                \
-	     (a) = (struct nlattr *)((char *)(a) + NLA_ALIGN((a)->nla_len)))
-
-struct nlreq {
-	struct nlmsghdr n;
-	struct genlmsghdr g;
-	unsigned char attrs[256];
-};
-
-static void nla_add(struct nlreq *r, uint16_t type, const void *data, uint16_t len)
-{
-	struct nlattr *a = (struct nlattr *)((char *)r + NLMSG_ALIGN(r->n.nlmsg_len));
-
-	a->nla_type = type;
-	a->nla_len = NLA_HDRLEN + len;
-	if (len)
-		memcpy(NLA_DATA(a), data, len);
-	r->n.nlmsg_len = NLMSG_ALIGN(r->n.nlmsg_len) + NLA_ALIGN(a->nla_len);
-}
-
-static void nl_send(struct nlreq *r)
-{
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	if (sendto(nl_fd, r, r->n.nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		die("netlink send");
-}
-
-/* Receive one datagram; MSG_TRUNC-safe: a truncated one is an error. */
+/* Receive one datagram, waiting as long as the kernel takes; a truncated one is an error. */
 static ssize_t nl_recv(void)
 {
-	struct iovec iov = { nl_buf, NL_BUF };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n = recvmsg(nl_fd, &mh, 0);
+	ssize_t n = nlr_recv(&nl, 0);
 
-	if (n < 0)
-		die("netlink recv");
-	if (mh.msg_flags & MSG_TRUNC) {
-		fprintf(stderr, "bench: netlink message truncated (%zd bytes)\n", n);
+	if (n == -EMSGSIZE) {
+		fprintf(stderr, "bench: netlink message truncated\n");
 		exit(1);
+	}
+	if (n < 0) {
+		errno = (int)-n;
+		die("netlink recv");
 	}
 	return n;
 }
 
 static void nl_open(void)
 {
-	struct nlreq r = { 0 };
-	const char *name = MEMTRACE_GENL_NAME;
-	struct nlmsghdr *h;
-	struct nlattr *a;
-	int rem, one = 1;
-	ssize_t n;
+	int err = nlr_open(&nl);
 
-	nl_buf = malloc(NL_BUF);
-	nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (nl_fd < 0)
-		die("netlink socket");
-	setsockopt(nl_fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	r.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	r.n.nlmsg_type = GENL_ID_CTRL;
-	r.n.nlmsg_flags = NLM_F_REQUEST;
-	r.n.nlmsg_seq = ++nl_seq;
-	r.g.cmd = CTRL_CMD_GETFAMILY;
-	r.g.version = 1;
-	nla_add(&r, CTRL_ATTR_FAMILY_NAME, name, strlen(name) + 1);
-	nl_send(&r);
-	n = nl_recv();
-	h = (struct nlmsghdr *)nl_buf;
-	if (!NLMSG_OK(h, n) || h->nlmsg_type == NLMSG_ERROR) {
-		fprintf(stderr, "bench: genl family %s not found (module loaded?)\n", name);
-		exit(1);
-	}
-	for_each_nla(a, (char *)NLMSG_DATA(h) + GENL_HDRLEN,
-		     h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN), rem)
-		if (a->nla_type == CTRL_ATTR_FAMILY_ID)
-			nl_family = *(uint16_t *)NLA_DATA(a);
-	if (!nl_family) {
-		fprintf(stderr, "bench: no family id for %s\n", name);
+	if (err) {
+		fprintf(stderr, "bench: genl family %s not found (module loaded?): %s\n",
+			MEMTRACE_GENL_NAME, strerror(-err));
 		exit(1);
 	}
 }
@@ -244,10 +165,10 @@ static void nl_parse(struct nlmsghdr *h, uint64_t *backed, uint64_t *sum_backed)
 	struct nlattr *a, *b;
 	int rem, rem2;
 
-	for_each_nla(a, (char *)NLMSG_DATA(h) + GENL_HDRLEN,
-		     h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN), rem) {
+	nlr_for_each_attr(a, (char *)NLMSG_DATA(h) + GENL_HDRLEN,
+			  (int)(h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN)), rem) {
 		unsigned int len = a->nla_len - NLA_HDRLEN;
-		const char *d = NLA_DATA(a);
+		const char *d = nlr_data(a);
 
 		switch (a->nla_type & NLA_TYPE_MASK) {
 		case MEMTRACE_A_RUNS:
@@ -284,20 +205,20 @@ static void nl_parse(struct nlmsghdr *h, uint64_t *backed, uint64_t *sum_backed)
 			uint64_t pages = 0;
 			int st = -1;
 
-			for_each_nla(b, NLA_DATA(a), len, rem2) {
+			nlr_for_each_attr(b, nlr_data(a), (int)len, rem2) {
 				if (b->nla_type == MEMTRACE_R_PAGES)
-					pages = get_u64(NLA_DATA(b));
+					pages = get_u64(nlr_data(b));
 				else if (b->nla_type == MEMTRACE_R_STATE)
-					st = *(uint8_t *)NLA_DATA(b);
+					st = *(uint8_t *)nlr_data(b);
 			}
 			if (state_backed(st))
 				*backed += pages;
 			break;
 		}
 		case MEMTRACE_A_SUMMARY:
-			for_each_nla(b, NLA_DATA(a), len, rem2)
+			nlr_for_each_attr(b, nlr_data(a), (int)len, rem2)
 				if (state_backed(b->nla_type - 1))
-					*sum_backed += get_u64(NLA_DATA(b));
+					*sum_backed += get_u64(nlr_data(b));
 			break;
 		}
 	}
@@ -316,38 +237,36 @@ static void nl_parse(struct nlmsghdr *h, uint64_t *backed, uint64_t *sum_backed)
 static uint64_t nl_query(int pid, uint64_t start, uint64_t end, int mode, int how,
 			 void (*hook)(void))
 {
-	struct nlreq r = { 0 };
+	static struct nlb r;
 	uint64_t backed = 0, sum_backed = 0;
-	uint32_t p = pid;
-	uint8_t m = mode;
 	unsigned int msgs = 0;
 	bool done = false;
+	int err;
 
-	r.n.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
-	r.n.nlmsg_type = nl_family;
-	r.n.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	r.n.nlmsg_seq = ++nl_seq;
-	r.g.cmd = MEMTRACE_CMD_QUERY;
-	r.g.version = MEMTRACE_GENL_VERSION;
-	nla_add(&r, MEMTRACE_A_PID, &p, 4);
-	nla_add(&r, MEMTRACE_A_START, &start, 8);
+	nlb_start(&r, &nl, MEMTRACE_CMD_QUERY, NLM_F_DUMP);
+	nlb_u32(&r, MEMTRACE_A_PID, (uint32_t)pid);
+	nlb_u64(&r, MEMTRACE_A_START, start);
 	if (end)
-		nla_add(&r, MEMTRACE_A_END, &end, 8);
-	nla_add(&r, MEMTRACE_A_MODE, &m, 1);
+		nlb_u64(&r, MEMTRACE_A_END, end);
+	nlb_u8(&r, MEMTRACE_A_MODE, (uint8_t)mode);
 	if (how & NL_PACKED)
-		nla_add(&r, MEMTRACE_A_PACKED, NULL, 0);
+		nlb_attr(&r, MEMTRACE_A_PACKED, NULL, 0);
 	if (how & NL_NO_PFN)
-		nla_add(&r, MEMTRACE_A_NO_PFN, NULL, 0);
+		nlb_attr(&r, MEMTRACE_A_NO_PFN, NULL, 0);
 	if (how & NL_INDEXED)
-		nla_add(&r, MEMTRACE_A_INDEXED, NULL, 0);
-	nl_send(&r);
+		nlb_attr(&r, MEMTRACE_A_INDEXED, NULL, 0);
+	err = nlr_send(&nl, &r);
+	if (err) {
+		errno = -err;
+		die("netlink send");
+	}
 
 	while (!done) {
 		ssize_t n = nl_recv();
 		struct nlmsghdr *h;
 
-		for (h = (struct nlmsghdr *)nl_buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_seq != nl_seq)
+		for (h = (struct nlmsghdr *)nl.buf; NLMSG_OK(h, n); h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != r.seq)
 				continue;
 			if (h->nlmsg_type == NLMSG_DONE) {
 				done = true;
@@ -1083,7 +1002,7 @@ static void run_size(struct size_results *sr)
 			if (all[m] == M_SCAN && !have_scan)
 				continue;
 			if (smoke)
-				tap(r[all[m]].ran, "%s %s: %s ran", size_name(sr->size),
+				tap_ok(r[all[m]].ran, "%s %s: %s ran", size_name(sr->size),
 				    state_names[s], method_names[all[m]]);
 		}
 		{
@@ -1100,7 +1019,7 @@ static void run_size(struct size_results *sr)
 				l += snprintf(d + l, sizeof(d) - l, " %s=%" PRId64,
 					      method_names[all[m]], r[all[m]].backed);
 			}
-			tap(agree, "%s %s: methods agree on backed pages (%" PRId64 ")%s",
+			tap_ok(agree, "%s %s: methods agree on backed pages (%" PRId64 ")%s",
 			    size_name(sr->size), state_names[s], want, agree ? "" : d);
 		}
 		if (s == S_ALTERNATE && !smoke) {
@@ -1165,7 +1084,7 @@ static void run_as(void)
 		asr.all[i] = (struct result){ t[i][repeats / 2], t[i][0], b_all[i], true };
 		asr.maps[i] = (struct result){ tm[i][repeats / 2], tm[i][0], b_maps[i], true };
 		if (smoke)
-			tap(b_all[i] >= 0 && b_maps[i] >= 0,
+			tap_ok(b_all[i] >= 0 && b_maps[i] >= 0,
 			    "whole address space: %s ran (%" PRId64 ", %" PRId64 ")",
 			    as_names[i], b_all[i], b_maps[i]);
 		/*
@@ -1173,7 +1092,7 @@ static void run_as(void)
 		 * pagemap reports a pfnmap page as not present, memtrace as
 		 * present. Allow that few pages of difference here.
 		 */
-		tap(b_all[i] == b_maps[i] &&
+		tap_ok(b_all[i] == b_maps[i] &&
 		    llabs(b_all[i] - asr.pm_maps_backed) <= 8,
 		    "whole address space: %s all=%" PRId64 " mappings=%" PRId64
 		    " pagemap=%" PRId64, as_names[i], b_all[i], b_maps[i], asr.pm_maps_backed);
@@ -1184,6 +1103,7 @@ int main(int argc, char **argv)
 {
 	const char *sizes = "64M,1G";
 	size_t maxsize = 0;
+	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
@@ -1267,7 +1187,7 @@ int main(int argc, char **argv)
 
 	if (!smoke)
 		report();
-	printf("1..%d\n", tap_n);
-	printf("# bench: %d of %d checks failed\n", tap_fail, tap_n);
-	return tap_fail ? 1 : 0;
+	ret = tap_done();
+	tap_diag("bench: %d of %d checks failed", tap_failed, tap_n);
+	return ret;
 }

@@ -236,7 +236,7 @@ out:
 }
 
 /* GET_INFO: its reply must carry the page size and the number of states. */
-static int nl_info(struct rl_nl *s)
+static int nl_info(struct nlr *s)
 {
 	unsigned char req[NLMSG_HDRLEN + GENL_HDRLEN];
 	struct nlmsghdr *h = (struct nlmsghdr *)req;
@@ -251,11 +251,11 @@ static int nl_info(struct rl_nl *s)
 	h->nlmsg_seq = seq;
 	g->cmd = MEMTRACE_CMD_GET_INFO;
 	g->version = MEMTRACE_GENL_VERSION;
-	err = rl_nl_send(s, req, sizeof(req));
+	err = nlr_send_raw(s, req, sizeof(req));
 	if (err)
 		return err;
 	for (;;) {
-		ssize_t n = rl_nl_recv(s, 10000);
+		ssize_t n = nlr_recv(s, 10000);
 		int left = (int)n, rem;
 		uint32_t psz = 0, nst = 0;
 		struct nlattr *a;
@@ -313,11 +313,11 @@ static int nl_query(enum flt_kind k, unsigned int n, long *left)
 		[K_NL_INDEXED] = MEMTRACE_MODE_PAGES | RL_PACKED | RL_INDEXED,
 	};
 	struct rl_check c;
-	struct rl_nl s;
+	struct nlr s;
 	int err;
 
 	*left = 1;
-	err = rl_nl_open(&s);
+	err = nlr_open(&s);
 	if (err) {
 		snprintf(why, sizeof(why), "socket or family lookup failed, unarmed");
 		return err == -ENOMEM || err == -ENOBUFS ? -EIO : err;
@@ -325,7 +325,7 @@ static int nl_query(enum flt_kind k, unsigned int n, long *left)
 	memset(s.buf, 0, s.cap);	/* no page fault in recv */
 	rl_check_init(&c, getpid(), t_start, t_end, modes[k] & 0xff, true);
 	if (n && nth_set(n)) {
-		rl_nl_close(&s);
+		nlr_close(&s);
 		*left = -1;
 		return -EPERM;
 	}
@@ -338,7 +338,7 @@ static int nl_query(enum flt_kind k, unsigned int n, long *left)
 	nth_set(0);
 	if (err == -EBADMSG && k != K_NL_INFO)
 		snprintf(why, sizeof(why), "%s", c.err);
-	rl_nl_close(&s);
+	nlr_close(&s);
 	return err;
 }
 

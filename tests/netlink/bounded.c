@@ -14,13 +14,18 @@
  * never buffers the answer). TAP.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nlraw.h"
 #include "tap.h"
@@ -358,7 +363,7 @@ int main(int argc, char **argv)
 	nlb_start(&b, &s, MEMTRACE_CMD_GET_INFO, NLM_F_ACK);
 	if (!nlr_send(&s, &b)) {
 		struct nlmsghdr *h = (struct nlmsghdr *)s.buf;
-		ssize_t n = recv(s.fd, s.buf, sizeof(s.buf), 0);
+		ssize_t n = recv(s.fd, s.buf, s.cap, 0);
 		struct nlattr *a;
 		int rem;
 

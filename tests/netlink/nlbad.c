@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * nlbad: malformed and refused requests to the memtrace generic netlink
- * family, sent as raw bytes (tests/netlink/nlraw.h), each checked for the
+ * family, sent as raw bytes (tests/lib/nlraw.h), each checked for the
  * errno kmod/uapi/memtrace.h documents and for the kernel's extended ACK
  * message; then a good query must still be answered correctly. Run as root
  * in the lab VM with the module loaded; the permission cases drop to uid 1000
@@ -15,13 +15,18 @@
  * kernel: those check the errno only and say whether a message came.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <grp.h>
+#include <unistd.h>
 
 #include "nlraw.h"
 #include "tap.h"
@@ -572,7 +577,7 @@ int main(void)
 
 		if (!nlr_send(&s, &b)) {
 			struct nlmsghdr *h = (struct nlmsghdr *)s.buf;
-			ssize_t n = recv(s.fd, s.buf, sizeof(s.buf), 0);
+			ssize_t n = recv(s.fd, s.buf, s.cap, 0);
 
 			if (n > 0 && h->nlmsg_type == s.family)
 				nlr_for_each_attr(a, (char *)NLMSG_DATA(h) + GENL_HDRLEN,

@@ -65,25 +65,17 @@ static unsigned char full[BUFMAX], part[BUFMAX];
 
 static int sock_open(void)
 {
-	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
 	struct timeval tv = { .tv_sec = TIMEOUT_MS / 1000 };
-	int one = 1, big = 4 << 20, fd;
+	int big = 4 << 20, err;
+	struct nlr s;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&me, sizeof(me))) {
-		int e = -errno;
-
-		close(fd);
-		return e;
-	}
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)))
-		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	return fd;
+	err = nlr_socket(&s);
+	if (err)
+		return err;
+	if (setsockopt(s.fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)))
+		setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
+	setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return s.fd;
 }
 
 /* recvmsg() of len bytes into buf: the return value, *mflags its msg_flags. */
@@ -104,7 +96,7 @@ static ssize_t rcv(int fd, void *buf, size_t len, int flags, int *mflags)
 static uint32_t send_query(int fd, uint32_t seq, int pid, uint64_t start, uint64_t end,
 			   int mode, int enc)
 {
-	struct rl_nl s = { .fd = fd, .family = family, .seq = seq - 1 };
+	struct nlr s = { .fd = fd, .family = family, .seq = seq - 1 };
 	unsigned char req[128];
 	size_t len;
 
@@ -113,7 +105,7 @@ static uint32_t send_query(int fd, uint32_t seq, int pid, uint64_t start, uint64
 	if (enc == ENC_INDEXED)
 		mode |= RL_INDEXED;
 	len = rl_nl_query_msg(&s, req, pid, start, end, true, mode);
-	return rl_nl_send(&s, req, len) ? 0 : seq;
+	return nlr_send_raw(&s, req, len) ? 0 : seq;
 }
 
 /* ---- one dump, read and checked ---- */
@@ -769,7 +761,7 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct rl_nl s0;
+	struct nlr s0;
 	struct rl_rng r;
 	uint64_t seed;
 	char why[512], *text;
@@ -790,13 +782,13 @@ int main(int argc, char **argv)
 	if (!tap_ok(rc0 == 0, "module refcount 0 at the start (%ld)", rc0))
 		tap_diag("something else holds the module: the refcount checks compare with %ld",
 			 rc0);
-	err = rl_nl_open(&s0);
+	err = nlr_open(&s0);
 	if (!tap_ok(!err, "resolve the memtrace family")) {
 		tap_diag("%s", strerror(-err));
 		return tap_done();
 	}
 	family = s0.family;
-	rl_nl_close(&s0);
+	nlr_close(&s0);
 	npages = rl_quick() ? 1024 : 2048;
 	err = rc_target_start(&tg, seed, npages);
 	if (!tap_ok(!err, "target started (%zu pages)", npages)) {

@@ -49,7 +49,7 @@
 #include <unistd.h>
 
 #include "../kmod/mtlib.h"
-#include "../kmod/tap.h"
+#include "tap.h"
 #include "rlib.h"
 
 static struct rl_rng rng;
@@ -876,7 +876,7 @@ static bool nl_errno_ok(int e)
 }
 
 /* Family ids in use: CTRL_CMD_GETFAMILY dump; unused ones are safe to aim at. */
-static void find_unused_ids(struct rl_nl *s)
+static void find_unused_ids(struct nlr *s)
 {
 	unsigned char req[64] = { 0 };
 	struct nlmsghdr *h = (struct nlmsghdr *)req;
@@ -890,9 +890,9 @@ static void find_unused_ids(struct rl_nl *s)
 	h->nlmsg_type = GENL_ID_CTRL;
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	h->nlmsg_seq = ++s->seq;
-	rl_nl_send(s, req, h->nlmsg_len);
+	nlr_send_raw(s, req, h->nlmsg_len);
 	while (!done) {
-		ssize_t n = rl_nl_recv(s, 10000);
+		ssize_t n = nlr_recv(s, 10000);
 		int left = (int)n;
 
 		if (n <= 0)
@@ -1103,7 +1103,7 @@ struct nl_want {
  * framed when its headers are those the generator built (type, flags, cmd,
  * version, reserved) and the netlink core hands genetlink the whole of it.
  */
-static void nl_judge(const struct rl_nl *s, size_t dlen, uint32_t nlen, uint16_t flags0,
+static void nl_judge(const struct nlr *s, size_t dlen, uint32_t nlen, uint16_t flags0,
 		     uint8_t cmd0, struct nl_want *w)
 {
 	struct nlmsghdr h;
@@ -1145,7 +1145,7 @@ static void nl_judge(const struct rl_nl *s, size_t dlen, uint32_t nlen, uint16_t
 }
 
 /* Build one message into nbuf; returns the datagram length. */
-static size_t nl_build(struct rl_nl *s, uint32_t seq, uint16_t *flags_out, uint16_t *type_out,
+static size_t nl_build(struct nlr *s, uint32_t seq, uint16_t *flags_out, uint16_t *type_out,
 		       uint32_t *nlmsg_len_out, struct nl_want *want)
 {
 	struct nattr at[12];
@@ -1531,7 +1531,7 @@ static bool nl_done_error_ok(const struct nl_want *w, int e, bool in_dump, char 
  * Read what the kernel says to message seq until its answer ends (or, with
  * ping, until the ping's ack); check every message against w.
  */
-static void nl_collect(struct rl_nl *s, uint32_t seq, bool expect_reply, bool ack_only,
+static void nl_collect(struct nlr *s, uint32_t seq, bool expect_reply, bool ack_only,
 		       uint16_t flags, uint32_t ping, const struct nl_want *w,
 		       const unsigned char *msg, size_t mlen)
 {
@@ -1547,7 +1547,7 @@ static void nl_collect(struct rl_nl *s, uint32_t seq, bool expect_reply, bool ac
 		int left;
 
 		doing = "netlink recv";
-		n = rl_nl_recv(s, 20000);
+		n = nlr_recv(s, 20000);
 		progress++;
 		if (n <= 0) {
 			nl_fail(n ? "recv error" : "no reply in 20 s", msg, mlen);
@@ -1708,14 +1708,14 @@ static void nl_collect(struct rl_nl *s, uint32_t seq, bool expect_reply, bool ac
 }
 
 /* After a failure: a ping, and everything up to its ack dropped. */
-static void nl_resync(struct rl_nl *s)
+static void nl_resync(struct nlr *s)
 {
 	struct nlmsghdr p = { .nlmsg_len = NLMSG_HDRLEN, .nlmsg_type = NLMSG_NOOP,
 			      .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK, .nlmsg_seq = ++s->seq };
 
-	rl_nl_send(s, &p, sizeof(p));
+	nlr_send_raw(s, &p, sizeof(p));
 	for (;;) {
-		ssize_t n = rl_nl_recv(s, 20000);
+		ssize_t n = nlr_recv(s, 20000);
 		struct nlmsghdr *h;
 		int left = (int)n;
 
@@ -1729,8 +1729,8 @@ static void nl_resync(struct rl_nl *s)
 
 static void nl_fuzz(unsigned long count)
 {
-	struct rl_nl s;
-	int err = rl_nl_open(&s);
+	struct nlr s;
+	int err = nlr_open(&s);
 
 	if (!tap_ok(err == 0, "netlink: the memtrace family resolves through CTRL_CMD_GETFAMILY (%s)",
 		    strerror(-err)))
@@ -1751,7 +1751,7 @@ static void nl_fuzz(unsigned long count)
 			ack_only = flags & NLM_F_ACK;
 		}
 		doing = "netlink send";
-		err = rl_nl_send(&s, nbuf, dlen);
+		err = nlr_send_raw(&s, nbuf, dlen);
 		ns.sent++;
 		progress++;
 		ns.unmutated += !want.mutated;
@@ -1779,14 +1779,14 @@ static void nl_fuzz(unsigned long count)
 					      .nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK,
 					      .nlmsg_seq = ping = ++s.seq };
 
-			rl_nl_send(&s, &p, sizeof(p));
+			nlr_send_raw(&s, &p, sizeof(p));
 		}
 		nl_failed = false;
 		nl_collect(&s, seq, reply, ack_only, flags, ping, &want, nbuf, dlen);
 		if (nl_failed)
 			nl_resync(&s);
 	}
-	rl_nl_close(&s);
+	nlr_close(&s);
 }
 
 /* ---- the known answer afterwards ---- */
@@ -1827,7 +1827,7 @@ static void known_answer(void)
 	unsigned long bad = 0;
 	struct collect k = { .base = (uintptr_t)p };
 	struct rl_check c;
-	struct rl_nl s;
+	struct nlr s;
 	int err;
 
 	madvise(p, NREG * 4096, MADV_NOHUGEPAGE);
@@ -1855,7 +1855,7 @@ static void known_answer(void)
 		tap_ok(!bad, "after the fuzz: %lu/%d pages disagree with pagemap", bad, NREG);
 		mt_answer_free(&a);
 	}
-	err = rl_nl_open(&s);
+	err = nlr_open(&s);
 	if (!err) {
 		rl_check_init(&c, self, (uintptr_t)p, (uintptr_t)p + NREG * 4096, MEMTRACE_MODE_PAGES,
 			      is_root);
@@ -1863,7 +1863,7 @@ static void known_answer(void)
 		c.arg = &k;
 		err = rl_nl_query(&s, &c, self, (uintptr_t)p, (uintptr_t)p + NREG * 4096, true,
 				  MEMTRACE_MODE_PAGES, NULL);
-		rl_nl_close(&s);
+		nlr_close(&s);
 	}
 	bad = 0;
 	for (int i = 0; !err && i < NREG; i++) {

@@ -35,7 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../kmod/tap.h"
+#include "tap.h"
 #include "rlib.h"
 
 #define BIG (32UL << 20)	/* 8192 pages: a pages-mode answer of ~500 KB */
@@ -172,21 +172,21 @@ static int nl_hold(const char *ready, const char *go, bool close_it)
 	char *p = big();
 	uint64_t s = (uintptr_t)p;
 	unsigned char req[128];
-	struct rl_nl nl;
+	struct nlr nl;
 	struct rl_check c;
 	bool first = true, fin = false;
 	unsigned long msgs = 0;
 	size_t len;
-	int err = rl_nl_open(&nl);
+	int err = nlr_open(&nl);
 
 	if (!tap_ok(!err, "nl-hold: family resolves (%s)", strerror(-err)))
 		return tap_done();
 	rl_check_init(&c, getpid(), s, s + BIG, MEMTRACE_MODE_PAGES, true);
 	len = rl_nl_query_msg(&nl, req, getpid(), s, s + BIG, true, MEMTRACE_MODE_PAGES);
-	rl_nl_send(&nl, req, len);
+	nlr_send_raw(&nl, req, len);
 	/* one message only: the dump stays in flight in the kernel */
 	for (bool got = false; !got;) {
-		ssize_t n = rl_nl_recv(&nl, 20000);
+		ssize_t n = nlr_recv(&nl, 20000);
 		struct nlmsghdr *h = (struct nlmsghdr *)nl.buf;
 		int left = (int)n;
 
@@ -210,14 +210,14 @@ static int nl_hold(const char *ready, const char *go, bool close_it)
 		int cr = close(nl.fd), cerr = errno;
 
 		nl.fd = -1;
-		rl_nl_close(&nl);
+		nlr_close(&nl);
 		tap_ok(!cr, "nl-hold: socket closed in the middle of the dump (%s)",
 		       cr ? strerror(cerr) : "close: 0");
 		return tap_done();
 	}
 	/* read the rest of it */
 	while (!fin) {
-		ssize_t n = rl_nl_recv(&nl, 20000);
+		ssize_t n = nlr_recv(&nl, 20000);
 		struct nlmsghdr *h = (struct nlmsghdr *)nl.buf;
 		int left = (int)n;
 
@@ -242,15 +242,15 @@ static int nl_hold(const char *ready, const char *go, bool close_it)
 	}
 	tap_ok(!c.err[0] && c.summary, "nl-hold: the held dump completes well formed (%lu messages, %lu records) %s",
 	       msgs, c.records, c.err);
-	rl_nl_close(&nl);
+	nlr_close(&nl);
 	return tap_done();
 }
 
 static int nl_stale(const char *ready, const char *go)
 {
 	unsigned char req[128];
-	struct rl_nl nl;
-	int err = rl_nl_open(&nl), id;
+	struct nlr nl;
+	int err = nlr_open(&nl), id;
 	size_t len;
 
 	if (!tap_ok(!err, "nl-stale: family resolves (%s)", strerror(-err)))
@@ -266,30 +266,30 @@ static int nl_stale(const char *ready, const char *go)
 		if (k)
 			((struct nlmsghdr *)req)->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 		((struct nlmsghdr *)req)->nlmsg_seq = ++nl.seq;
-		rl_nl_send(&nl, req, len);
-		n = rl_nl_recv(&nl, 20000);
+		nlr_send_raw(&nl, req, len);
+		n = nlr_recv(&nl, 20000);
 		h = (struct nlmsghdr *)nl.buf;
 		err = n >= (ssize_t)NLMSG_LENGTH(sizeof(struct nlmsgerr)) && h->nlmsg_type == NLMSG_ERROR ?
 		      ((struct nlmsgerr *)NLMSG_DATA(h))->error : 1;
 		tap_ok(err == -ENOENT, "nl-stale: a %s to the unloaded family's id: ENOENT (%s)",
 		       k ? "dump" : "request", err <= 0 ? strerror(-err) : "no error reply");
 	}
-	id = rl_nl_resolve(&nl, MEMTRACE_GENL_NAME);
+	id = nlr_resolve(&nl, MEMTRACE_GENL_NAME);
 	tap_ok(id == -ENOENT, "nl-stale: the family no longer resolves (%d)", id);
-	rl_nl_close(&nl);
+	nlr_close(&nl);
 	return tap_done();
 }
 
 static int nl_check(void)
 {
-	struct rl_nl nl;
+	struct nlr nl;
 	struct rl_check c;
-	int err = rl_nl_open(&nl);
+	int err = nlr_open(&nl);
 
 	if (!err) {
 		rl_check_init(&c, getpid(), 0, 1UL << 30, MEMTRACE_MODE_RUNS, true);
 		err = rl_nl_query(&nl, &c, getpid(), 0, 1UL << 30, true, MEMTRACE_MODE_RUNS, NULL);
-		rl_nl_close(&nl);
+		nlr_close(&nl);
 	}
 	if (err)
 		printf("# nl-check: %s %s\n", strerror(-err), err == -EBADMSG ? c.err : "");

@@ -25,7 +25,7 @@
 #include <unistd.h>
 
 #include "../kmod/mtlib.h"
-#include "../kmod/tap.h"
+#include "tap.h"
 #include "rlib.h"
 
 #ifndef MADV_PAGEOUT

@@ -4,13 +4,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "rlib.h"
@@ -343,147 +340,9 @@ int rl_proc_read_all(int fd, struct rl_check *c, size_t chunk, size_t *bytes)
 	return rl_text_end(&t) ? 0 : -EBADMSG;
 }
 
-/* ---- netlink ---- */
+/* ---- memtrace queries over netlink ---- */
 
-#define RL_NL_BUF (256 * 1024)
-
-int rl_nl_send(struct rl_nl *s, const void *buf, size_t len)
-{
-	struct sockaddr_nl to = { .nl_family = AF_NETLINK };
-	ssize_t n = sendto(s->fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to));
-
-	if (n < 0)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
-}
-
-ssize_t rl_nl_recv(struct rl_nl *s, int timeout_ms)
-{
-	ssize_t n;
-
-	/* one system call per message: SO_RCVTIMEO instead of poll (TCG is slow) */
-	if (timeout_ms != s->timeout_ms) {
-		struct timeval tv = { .tv_sec = timeout_ms / 1000,
-				      .tv_usec = (timeout_ms % 1000) * 1000 };
-
-		setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		s->timeout_ms = timeout_ms;
-	}
-	for (;;) {
-		n = recv(s->fd, s->buf, s->cap, MSG_TRUNC);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n < 0)
-			return -errno;
-		if ((size_t)n > s->cap)
-			return -EMSGSIZE;
-		return n;
-	}
-}
-
-static size_t put_attr(unsigned char *p, uint16_t type, const void *data, uint16_t len)
-{
-	struct nlattr a = { .nla_len = NLA_HDRLEN + len, .nla_type = type };
-
-	memcpy(p, &a, sizeof(a));
-	if (len)
-		memcpy(p + NLA_HDRLEN, data, len);
-	memset(p + NLA_HDRLEN + len, 0, NLA_ALIGN(len) - len);
-	return NLA_HDRLEN + NLA_ALIGN(len);
-}
-
-int rl_nl_resolve(struct rl_nl *s, const char *name)
-{
-	unsigned char req[128];
-	struct nlmsghdr *h = (struct nlmsghdr *)req;
-	struct genlmsghdr *g = (struct genlmsghdr *)(req + NLMSG_HDRLEN);
-	size_t len = NLMSG_HDRLEN + GENL_HDRLEN;
-	uint32_t seq = ++s->seq;
-	int id = -ENOENT;
-
-	memset(req, 0, sizeof(req));
-	g->cmd = CTRL_CMD_GETFAMILY;
-	g->version = 1;
-	len += put_attr(req + len, CTRL_ATTR_FAMILY_NAME, name, strlen(name) + 1);
-	h->nlmsg_len = len;
-	h->nlmsg_type = GENL_ID_CTRL;
-	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	h->nlmsg_seq = seq;
-	if (rl_nl_send(s, req, len))
-		return -EIO;
-	for (;;) {
-		ssize_t n = rl_nl_recv(s, 10000);
-		int left = (int)n;
-
-		if (n <= 0)
-			return n ? (int)n : -ETIMEDOUT;
-		for (h = (struct nlmsghdr *)s->buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
-			struct nlattr *a;
-			int rem;
-
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(h);
-
-				return e->error ? e->error : id;
-			}
-			if (h->nlmsg_type != GENL_ID_CTRL)
-				continue;
-			rem = (int)h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
-			for (a = (struct nlattr *)((char *)NLMSG_DATA(h) + GENL_HDRLEN);
-			     rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rem;
-			     rem -= NLA_ALIGN(a->nla_len),
-			     a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len)))
-				if ((a->nla_type & NLA_TYPE_MASK) == CTRL_ATTR_FAMILY_ID &&
-				    a->nla_len == NLA_HDRLEN + 2)
-					memcpy(&id, (char *)a + NLA_HDRLEN, 2), id &= 0xffff;
-		}
-	}
-}
-
-int rl_nl_open(struct rl_nl *s)
-{
-	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
-	socklen_t ml = sizeof(me);
-	int one = 1, id;
-
-	memset(s, 0, sizeof(*s));
-	s->cap = RL_NL_BUF;
-	s->buf = malloc(s->cap);
-	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (s->fd < 0 || !s->buf)
-		return -errno;
-	if (bind(s->fd, (struct sockaddr *)&me, sizeof(me)) ||
-	    getsockname(s->fd, (struct sockaddr *)&me, &ml)) {
-		id = -errno;
-		rl_nl_close(s);
-		return id;
-	}
-	s->portid = me.nl_pid;
-	setsockopt(s->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(s->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	id = rl_nl_resolve(s, MEMTRACE_GENL_NAME);
-	if (id < 0) {
-		rl_nl_close(s);
-		return id;
-	}
-	s->family = (uint16_t)id;
-	return 0;
-}
-
-void rl_nl_close(struct rl_nl *s)
-{
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
-	free(s->buf);
-	s->buf = NULL;
-}
-
-size_t rl_nl_query_msg(struct rl_nl *s, void *buf, uint32_t pid, uint64_t start,
+size_t rl_nl_query_msg(struct nlr *s, void *buf, uint32_t pid, uint64_t start,
 		       uint64_t end, bool have_end, int mode)
 {
 	unsigned char *p = buf;
@@ -495,15 +354,15 @@ size_t rl_nl_query_msg(struct rl_nl *s, void *buf, uint32_t pid, uint64_t start,
 	memset(buf, 0, len);
 	g->cmd = MEMTRACE_CMD_QUERY;
 	g->version = MEMTRACE_GENL_VERSION;
-	len += put_attr(p + len, MEMTRACE_A_PID, &pid, 4);
-	len += put_attr(p + len, MEMTRACE_A_START, &start, 8);
+	len += nlr_put_attr(p + len, MEMTRACE_A_PID, &pid, 4);
+	len += nlr_put_attr(p + len, MEMTRACE_A_START, &start, 8);
 	if (have_end)
-		len += put_attr(p + len, MEMTRACE_A_END, &end, 8);
-	len += put_attr(p + len, MEMTRACE_A_MODE, &m, 1);
+		len += nlr_put_attr(p + len, MEMTRACE_A_END, &end, 8);
+	len += nlr_put_attr(p + len, MEMTRACE_A_MODE, &m, 1);
 	if (mode & RL_PACKED)
-		len += put_attr(p + len, MEMTRACE_A_PACKED, NULL, 0);
+		len += nlr_put_attr(p + len, MEMTRACE_A_PACKED, NULL, 0);
 	if (mode & RL_INDEXED)
-		len += put_attr(p + len, MEMTRACE_A_INDEXED, NULL, 0);
+		len += nlr_put_attr(p + len, MEMTRACE_A_INDEXED, NULL, 0);
 	h->nlmsg_len = len;
 	h->nlmsg_type = s->family;
 	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
@@ -817,7 +676,7 @@ bool rl_nl_check_msg(struct rl_check *c, const struct nlmsghdr *h, uint16_t fami
 	return header_ok(c, pid, start, end, mode, first);
 }
 
-int rl_nl_query(struct rl_nl *s, struct rl_check *c, uint32_t pid, uint64_t start,
+int rl_nl_query(struct nlr *s, struct rl_check *c, uint32_t pid, uint64_t start,
 		uint64_t end, bool have_end, int mode, unsigned long *msgs)
 {
 	unsigned char req[128];
@@ -828,11 +687,11 @@ int rl_nl_query(struct rl_nl *s, struct rl_check *c, uint32_t pid, uint64_t star
 
 	if (msgs)
 		*msgs = 0;
-	err = rl_nl_send(s, req, len);
+	err = nlr_send_raw(s, req, len);
 	if (err)
 		return err;
 	for (;;) {
-		ssize_t n = rl_nl_recv(s, 60000);
+		ssize_t n = nlr_recv(s, 60000);
 		struct nlmsghdr *h;
 		int left = (int)n;
 

@@ -7,8 +7,8 @@
  *    cover the range, carry valid states/flags/nodes, and the summary must
  *    add up; the /proc text is re-printed from the parsed values and compared
  *    byte for byte, so a garbled line cannot pass;
- *  - raw generic netlink (no libnl): socket, family resolution through
- *    CTRL_CMD_GETFAMILY, a QUERY dump read through the checker.
+ *  - memtrace QUERY dumps over the raw netlink client (tests/lib/nlraw.h):
+ *    the request, and each answer read through the checker.
  */
 #ifndef MEMTRACE_RLIB_H
 #define MEMTRACE_RLIB_H
@@ -17,10 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include <linux/genetlink.h>
-#include <linux/netlink.h>
 
 #include "memtrace.h"
+#include "nlraw.h"
 
 #define RL_PAGE ((uint64_t)4096)
 /* or-ed into the mode of rl_nl_query(_msg): ask for a packed answer */
@@ -106,25 +105,9 @@ extern const char *const rl_state_names[MEMTRACE_NSTATES];
  * (the checker says what is wrong when it returns -EBADMSG). */
 int rl_proc_read_all(int fd, struct rl_check *c, size_t chunk, size_t *bytes);
 
-/* ---- raw generic netlink ---- */
-struct rl_nl {
-	int fd;
-	uint16_t family;
-	uint32_t seq;
-	uint32_t portid;
-	int timeout_ms;		/* SO_RCVTIMEO as set */
-	size_t cap;
-	unsigned char *buf;	/* receive buffer */
-};
-int rl_nl_open(struct rl_nl *s);	/* 0 or -errno; resolves MEMTRACE_GENL_NAME */
-void rl_nl_close(struct rl_nl *s);
-int rl_nl_resolve(struct rl_nl *s, const char *name);	/* family id or -errno */
-int rl_nl_send(struct rl_nl *s, const void *buf, size_t len);
-/* recv with a timeout: bytes, 0 on timeout, -errno */
-ssize_t rl_nl_recv(struct rl_nl *s, int timeout_ms);
-
+/* ---- memtrace queries over tests/lib/nlraw ---- */
 /* Build a QUERY dump request into buf (>= 128 bytes); returns its length. */
-size_t rl_nl_query_msg(struct rl_nl *s, void *buf, uint32_t pid, uint64_t start,
+size_t rl_nl_query_msg(struct nlr *s, void *buf, uint32_t pid, uint64_t start,
 		       uint64_t end, bool have_end, int mode);
 
 /*
@@ -139,7 +122,7 @@ bool rl_nl_check_msg(struct rl_check *c, const struct nlmsghdr *h, uint16_t fami
  * well formed, -errno of the kernel's error, -EBADMSG (c->err says why),
  * -ETIMEDOUT. *msgs counts data messages.
  */
-int rl_nl_query(struct rl_nl *s, struct rl_check *c, uint32_t pid, uint64_t start,
+int rl_nl_query(struct nlr *s, struct rl_check *c, uint32_t pid, uint64_t start,
 		uint64_t end, bool have_end, int mode, unsigned long *msgs);
 
 /* "0x1234" style escaping of a buffer for diagnostics. */

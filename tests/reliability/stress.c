@@ -50,7 +50,7 @@
 #include <unistd.h>
 
 #include "../kmod/mtlib.h"
-#include "../kmod/tap.h"
+#include "tap.h"
 #include "rlib.h"
 
 #define NT 4			/* targets */
@@ -417,11 +417,11 @@ static void querier(int qi, uint64_t seed)
 	struct qstat *st = &sh->q[qi];
 	bool nl = qi & 2;
 	int mode = qi & 1;
-	struct rl_nl nls;
+	struct nlr nls;
 	unsigned long bytes = 0;
 	int err;
 
-	if (nl && (err = rl_nl_open(&nls))) {
+	if (nl && (err = nlr_open(&nls))) {
 		report("querier %d: netlink: %s", qi, strerror(-err));
 		atomic_fetch_add(&st->errors, 1);
 		_exit(1);
@@ -526,15 +526,15 @@ static void querier(int qi, uint64_t seed)
 			       whole ? " all" : "", strerror(-err), c.err[0] ? ": " : "", c.err);
 			if (nl && err == -EBADMSG) {
 				/* out of step: a fresh socket */
-				rl_nl_close(&nls);
-				if (rl_nl_open(&nls))
+				nlr_close(&nls);
+				if (nlr_open(&nls))
 					_exit(1);
 			}
 		}
 	}
 	atomic_fetch_add(&st->bytes, bytes);
 	if (nl)
-		rl_nl_close(&nls);
+		nlr_close(&nls);
 	_exit(0);
 }
 

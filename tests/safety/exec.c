@@ -81,12 +81,12 @@ static void on_rec(void *arg, uint64_t addr, uint64_t pages, unsigned int state,
 
 static void querier(int who, bool drop, bool netlink)
 {
-	struct rl_nl s;
+	struct nlr s;
 	int err, k;
 
 	if (drop)
 		sl_drop();
-	if (netlink && rl_nl_open(&s))
+	if (netlink && nlr_open(&s))
 		_exit(3);
 	while (!sh->stop) {
 		pid_t pid = sh->cur;

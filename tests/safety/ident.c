@@ -49,7 +49,7 @@ static const char *suid;
  * to whatever its stdout is (no address: the kernel cannot tell it was meant
  * for netlink), and tell whether data came back (1) or an error (0).
  */
-static int nl_answered(struct rl_nl *s, int pid)
+static int nl_answered(struct nlr *s, int pid)
 {
 	unsigned char req[256];
 	size_t len = rl_nl_query_msg(s, req, pid, 0, 0, false, MEMTRACE_MODE_RUNS);
@@ -59,7 +59,7 @@ static int nl_answered(struct rl_nl *s, int pid)
 
 	if (write(s->fd, req, len) != (ssize_t)len)
 		return 0;
-	while (answered < 0 && (n = rl_nl_recv(s, 10000)) > 0) {
+	while (answered < 0 && (n = nlr_recv(s, 10000)) > 0) {
 		left = (int)n;
 		for (h = (struct nlmsghdr *)s->buf; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left)) {
 			if (h->nlmsg_type == NLMSG_ERROR || h->nlmsg_type == NLMSG_DONE) {
@@ -75,7 +75,7 @@ static int nl_answered(struct rl_nl *s, int pid)
 		}
 	}
 	/* drain the rest of an answer */
-	while (answered == 1 && rl_nl_recv(s, 200) > 0)
+	while (answered == 1 && nlr_recv(s, 200) > 0)
 		;
 	return answered == 1;
 }
@@ -95,14 +95,14 @@ static int helper(const char *mode)
 	if (!strcmp(mode, "suid-nl")) {
 		struct sockaddr_nl me;
 		socklen_t ml = sizeof(me);
-		struct rl_nl nl = { .fd = 0, .cap = 1 << 18 };
+		struct nlr nl = { .fd = 0, .cap = 1 << 18 };
 		int id, r = 0;
 
 		nl.buf = malloc(nl.cap);
 		if (!nl.buf || getsockname(0, (struct sockaddr *)&me, &ml))
 			return 4;
 		nl.portid = me.nl_pid;
-		id = rl_nl_resolve(&nl, MEMTRACE_GENL_NAME);
+		id = nlr_resolve(&nl, MEMTRACE_GENL_NAME);
 		if (id < 0)
 			return 4;
 		nl.family = id;

@@ -61,8 +61,8 @@ static void *map_at(uint64_t at, size_t len, int prot, int flags, int fd)
 /* Walk [start, end) of pid until told to stop; every answer checked. */
 static void querier(int part, pid_t pid, uint64_t start, uint64_t end)
 {
-	struct rl_nl s;
-	bool nl = rl_nl_open(&s) == 0;
+	struct nlr s;
+	bool nl = nlr_open(&s) == 0;
 	unsigned long i = 0;
 
 	while (!sh->stop) {

@@ -388,31 +388,17 @@ static const char *const mode_names[] = { "runs", "pages" };
 
 static unsigned char rbuf[64 * 1024];
 
-static int sock_for(uint16_t family, size_t len, struct rl_nl *s)
+static int sock_for(uint16_t family, size_t len, struct nlr *s)
 {
-	struct sockaddr_nl me = { .nl_family = AF_NETLINK };
-	socklen_t ml = sizeof(me);
-	int one = 1, big = 4 << 20;
+	int big = 4 << 20, err = nlr_socket(s);
 
-	memset(s, 0, sizeof(*s));
-	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (s->fd < 0)
-		return -errno;
-	if (bind(s->fd, (struct sockaddr *)&me, sizeof(me)) ||
-	    getsockname(s->fd, (struct sockaddr *)&me, &ml)) {
-		int e = -errno;
-
-		close(s->fd);
-		return e;
-	}
-	s->portid = me.nl_pid;
-	setsockopt(s->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(s->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (err)
+		return err;
 	/* room for the dump to keep going; FORCE works as root only */
 	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big)))
 		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof(big));
 	s->family = family;
-	s->cap = len;		/* rl_nl_recv() reads exactly this much */
+	s->cap = len;		/* nlr_recv() reads exactly this much */
 	s->buf = rbuf;
 	return 0;
 }
@@ -436,7 +422,7 @@ static int dump_once(uint16_t family, const struct target_info *ti, uint64_t end
 	unsigned int msgs = 0;
 	unsigned char req[128];
 	struct rl_check c;
-	struct rl_nl s;
+	struct nlr s;
 	struct nlmsghdr *h;
 	int flags = cb->mode, err, rc = -1;
 	bool first = true, done = false;
@@ -465,13 +451,13 @@ static int dump_once(uint16_t family, const struct target_info *ti, uint64_t end
 	rl_check_init(&c, ti->pid, ti->start, end, cb->mode, show_pfns);
 	c.on_record = on_record;
 	c.arg = &k;
-	err = rl_nl_send(&s, req, qlen);
+	err = nlr_send_raw(&s, req, qlen);
 	if (err) {
 		snprintf(why, wlen, "send: %s", strerror(-err));
 		goto out;
 	}
 	while (!done) {
-		ssize_t n = rl_nl_recv(&s, 20000);
+		ssize_t n = nlr_recv(&s, 20000);
 		int left = (int)n;
 
 		if (n == -EMSGSIZE) {
@@ -620,7 +606,7 @@ static void run_identity(const char *who, bool admin)
 {
 	struct target_info ti;
 	struct pg *ref = NULL, *ref2 = NULL, *got = NULL;
-	struct rl_nl s0;
+	struct nlr s0;
 	char why[512];
 	size_t npages;
 	uint16_t family;
@@ -644,13 +630,13 @@ static void run_identity(const char *who, bool admin)
 	}
 	describe(&ti, ref);
 	tap_diag("target and reference took %.1f s", now() - t_setup);
-	err = rl_nl_open(&s0);
+	err = nlr_open(&s0);
 	if (!tap_ok(!err, "%s: resolve the memtrace family", who)) {
 		tap_diag("%s", strerror(-err));
 		goto out;
 	}
 	family = s0.family;
-	rl_nl_close(&s0);
+	nlr_close(&s0);
 
 	for (int enc = 0; enc < NENC; enc++) {
 		for (int mode = 0; mode <= MEMTRACE_MODE_MAX; mode++) {

@@ -571,7 +571,7 @@ static int q_proc(int pid, uint64_t s, uint64_t e, int mode, size_t chunk, struc
 	return ret;
 }
 
-static int q_nl(struct rl_nl *nl, int pid, uint64_t s, uint64_t e, int mode, struct pg *out,
+static int q_nl(struct nlr *nl, int pid, uint64_t s, uint64_t e, int mode, struct pg *out,
 		char *err, size_t errlen)
 {
 	struct expand x = { out, s, mode & 0xff };
@@ -805,7 +805,7 @@ static bool same(const struct pg *want, const struct pg *got)
 	       (!got->pfn_known || want->pfn == got->pfn);
 }
 
-static void test_region(struct rl_rng *rng, struct rl_nl *nl, bool have_nl, const struct region *r,
+static void test_region(struct rl_rng *rng, struct nlr *nl, bool have_nl, const struct region *r,
 			int nrandom)
 {
 	unsigned long n = (r->end - r->start) / PS;
@@ -985,7 +985,7 @@ int main(void)
 	int nrandom = (int)rl_knob("mt_windows", rl_quick() ? 6 : 16);
 	struct timespec t0, t1;
 	struct rl_rng rng;
-	struct rl_nl nl;
+	struct nlr nl;
 	bool have_nl;
 	pid_t target_pid;
 	int st, ret;
@@ -1042,7 +1042,7 @@ int main(void)
 	       tab->child, proc_state(target_pid), proc_state(tab->child), tab->nreg);
 	run_ksm(tab->ksm_pages);
 
-	ret = rl_nl_open(&nl);
+	ret = nlr_open(&nl);
 	have_nl = !ret;
 	if (!tap_ok(have_nl, "netlink family %s resolved (%s)", MEMTRACE_GENL_NAME,
 		    have_nl ? "ok" : strerror(-ret)))
@@ -1052,7 +1052,7 @@ int main(void)
 		test_region(&rng, &nl, have_nl, &tab->reg[i], nrandom);
 
 	if (have_nl)
-		rl_nl_close(&nl);
+		nlr_close(&nl);
 	kill(tab->child, SIGKILL);
 	kill(target_pid, SIGKILL);
 	waitpid(target_pid, &st, 0);

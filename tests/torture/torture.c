@@ -1213,10 +1213,10 @@ static void querier(int qi, uint64_t seed)
 	struct qstat *st = &sh->q[qi];
 	bool nl = qi & 2;
 	int mode = qi & 1;
-	struct rl_nl nls;
+	struct nlr nls;
 	int err;
 
-	if (nl && (err = rl_nl_open(&nls))) {
+	if (nl && (err = nlr_open(&nls))) {
 		report("querier %d: netlink: %s", qi, strerror(-err));
 		atomic_fetch_add(&st->errors, 1);
 		_exit(1);
@@ -1299,13 +1299,13 @@ static void querier(int qi, uint64_t seed)
 		       nl ? "netlink" : "proc", mode ? "pages" : "runs", kname[k], pid, s, e,
 		       whole ? " all" : "", strerror(-err), c.err[0] ? ": " : "", c.err);
 		if (nl && err == -EBADMSG) {
-			rl_nl_close(&nls);
-			if (rl_nl_open(&nls))
+			nlr_close(&nls);
+			if (nlr_open(&nls))
 				_exit(1);
 		}
 	}
 	if (nl)
-		rl_nl_close(&nls);
+		nlr_close(&nls);
 	_exit(0);
 }
 

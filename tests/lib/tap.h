@@ -1,5 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Minimal TAP output for the in-VM suites. */
+/*
+ * The TAP harness of the C test programs (in-VM suites and bench): one line
+ * a test, "ok N - name" or "not ok N - name", "# " diagnostics, and the plan
+ * "1..N" printed last by tap_done(), so that a program need not know its
+ * count in advance. The state is static: each program (each translation
+ * unit that reports) counts its own tests.
+ */
 #ifndef MEMTRACE_TAP_H
 #define MEMTRACE_TAP_H
 
