@@ -21,33 +21,33 @@ static void test_range(void)
 		"1+16E", "010-08", "0x10+-1", "1 2", "0xffffffffffffffff-0x10000000000000000",
 	};
 
-	ok(!mt_range_parse("0x1000-0x3000", &r, err, sizeof(err)) && r.kind == MT_RANGE_SPAN &&
+	tap_expect(!mt_range_parse("0x1000-0x3000", &r, err, sizeof(err)) && r.kind == MT_RANGE_SPAN &&
 	   r.start == 0x1000 && r.end == 0x3000, "range hex START-END");
-	ok(!mt_range_parse("4096-8192", &r, err, sizeof(err)) && r.start == 4096 &&
+	tap_expect(!mt_range_parse("4096-8192", &r, err, sizeof(err)) && r.start == 4096 &&
 	   r.end == 8192, "range decimal START-END");
-	ok(!mt_range_parse("0X1000+0x2000", &r, err, sizeof(err)) && r.start == 0x1000 &&
+	tap_expect(!mt_range_parse("0X1000+0x2000", &r, err, sizeof(err)) && r.start == 0x1000 &&
 	   r.end == 0x3000, "range START+LEN hex, capital X");
-	ok(!mt_range_parse("4096+16K", &r, err, sizeof(err)) && r.end == 4096 + 16384,
+	tap_expect(!mt_range_parse("4096+16K", &r, err, sizeof(err)) && r.end == 4096 + 16384,
 	   "range LEN with K suffix");
-	ok(!mt_range_parse("0+2M", &r, err, sizeof(err)) && r.end == 2 << 20, "range LEN M");
-	ok(!mt_range_parse("0+1g", &r, err, sizeof(err)) && r.end == 1ULL << 30, "range LEN g");
-	ok(mt_range_parse("0xfffffffffffff000+0x1000", &r, err, sizeof(err)) == -EINVAL,
+	tap_expect(!mt_range_parse("0+2M", &r, err, sizeof(err)) && r.end == 2 << 20, "range LEN M");
+	tap_expect(!mt_range_parse("0+1g", &r, err, sizeof(err)) && r.end == 1ULL << 30, "range LEN g");
+	tap_expect(mt_range_parse("0xfffffffffffff000+0x1000", &r, err, sizeof(err)) == -EINVAL,
 	   "range START+LEN ending at 2^64 rejected (%s)", err);
-	ok(!mt_range_parse("0-0xffffffffffffffff", &r, err, sizeof(err)) &&
+	tap_expect(!mt_range_parse("0-0xffffffffffffffff", &r, err, sizeof(err)) &&
 	   r.end == UINT64_MAX, "range up to 2^64-1");
-	ok(!mt_range_parse("all", &r, err, sizeof(err)) && r.kind == MT_RANGE_ALL, "range all");
-	ok(!mt_range_parse("[heap]", &r, err, sizeof(err)) && r.kind == MT_RANGE_NAME &&
+	tap_expect(!mt_range_parse("all", &r, err, sizeof(err)) && r.kind == MT_RANGE_ALL, "range all");
+	tap_expect(!mt_range_parse("[heap]", &r, err, sizeof(err)) && r.kind == MT_RANGE_NAME &&
 	   !strcmp(r.name, "[heap]"), "range [heap] is a name");
-	ok(!mt_range_parse("/usr/lib/x86_64-linux-gnu/libc.so.6", &r, err, sizeof(err)) &&
+	tap_expect(!mt_range_parse("/usr/lib/x86_64-linux-gnu/libc.so.6", &r, err, sizeof(err)) &&
 	   r.kind == MT_RANGE_NAME, "range path with '-' is a name");
-	ok(!mt_range_parse("libc.so.6", &r, err, sizeof(err)) && r.kind == MT_RANGE_NAME,
+	tap_expect(!mt_range_parse("libc.so.6", &r, err, sizeof(err)) && r.kind == MT_RANGE_NAME,
 	   "range base name");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = '\0';
-		ok(mt_range_parse(bad[i], &r, err, sizeof(err)) == -EINVAL && err[0],
+		tap_expect(mt_range_parse(bad[i], &r, err, sizeof(err)) == -EINVAL && err[0],
 		   "range '%s' rejected (%s)", bad[i], err);
 	}
-	ok(mt_range_parse(NULL, &r, err, sizeof(err)) == -EINVAL, "range NULL rejected");
+	tap_expect(mt_range_parse(NULL, &r, err, sizeof(err)) == -EINVAL, "range NULL rejected");
 }
 
 /* ---- numbers and maps lines ---- */
@@ -67,36 +67,36 @@ static void test_numbers_maps(void)
 	char bad2[] = "zz-7e00 rw-p 00000000 00:00 0";
 	char *buf;
 
-	ok(!mt_parse_u64("18446744073709551615", 20, &v) && v == UINT64_MAX, "u64 max decimal");
-	ok(mt_parse_u64("18446744073709551616", 20, &v) == -ERANGE, "u64 overflow decimal");
-	ok(mt_parse_u64("0x1ffffffffffffffff", 19, &v) == -ERANGE, "u64 overflow hex");
-	ok(mt_parse_u64("", 0, &v) == -EINVAL && mt_parse_u64("0x", 2, &v) == -EINVAL,
+	tap_expect(!mt_parse_u64("18446744073709551615", 20, &v) && v == UINT64_MAX, "u64 max decimal");
+	tap_expect(mt_parse_u64("18446744073709551616", 20, &v) == -ERANGE, "u64 overflow decimal");
+	tap_expect(mt_parse_u64("0x1ffffffffffffffff", 19, &v) == -ERANGE, "u64 overflow hex");
+	tap_expect(mt_parse_u64("", 0, &v) == -EINVAL && mt_parse_u64("0x", 2, &v) == -EINVAL,
 	   "u64 empty");
-	ok(mt_parse_u64("12a", 3, &v) == -EINVAL, "u64 junk");
-	ok(!mt_maps_parse_line(l1, &m) && m.start == 0x7f0000000000 && m.end == 0x7f0000010000 &&
+	tap_expect(mt_parse_u64("12a", 3, &v) == -EINVAL, "u64 junk");
+	tap_expect(!mt_maps_parse_line(l1, &m) && m.start == 0x7f0000000000 && m.end == 0x7f0000010000 &&
 	   !strcmp(m.perms, "rw-p") && !strcmp(m.name, ""), "maps anonymous line");
-	ok(!mt_maps_parse_line(l2, &m) && m.offset == 0x2000 && m.inode == 1234567 &&
+	tap_expect(!mt_maps_parse_line(l2, &m) && m.offset == 0x2000 && m.inode == 1234567 &&
 	   !strcmp(m.dev, "fe:01") && !strcmp(m.name, "/tmp/we\"ird\\name (deleted)"),
 	   "maps path with quotes, backslash, (deleted)");
-	ok(mt_map_matches(&m, "/tmp/we\"ird\\name") && mt_map_matches(&m, "we\"ird\\name") &&
+	tap_expect(mt_map_matches(&m, "/tmp/we\"ird\\name") && mt_map_matches(&m, "we\"ird\\name") &&
 	   !mt_map_matches(&m, "/tmp/we") && !mt_map_matches(&m, "name"),
 	   "maps name matching: exact, (deleted), base name");
-	ok(!mt_maps_parse_line(l3, &m) && m.start == 0xffffffffff600000ULL &&
+	tap_expect(!mt_maps_parse_line(l3, &m) && m.start == 0xffffffffff600000ULL &&
 	   !strcmp(m.name, "[vsyscall]"), "maps vsyscall line");
-	ok(mt_maps_parse_line(bad1, &m) && mt_maps_parse_line(bad2, &m), "maps bad lines");
+	tap_expect(mt_maps_parse_line(bad1, &m) && mt_maps_parse_line(bad2, &m), "maps bad lines");
 	buf = strdup("1000-3000 r--p 00000000 00:00 0 /bin/x\n3000-5000 r-xp 0 00:00 0 /bin/x\n"
 		     "8000-9000 rw-p 00000000 00:00 0 [heap]\n");
-	ok(!mt_maps_parse(buf, &maps) && maps.n == 3, "maps parse 3 lines");
-	ok(!mt_maps_find(&maps, "/bin/x", &a, &b) && a == 0 && b == 1 &&
+	tap_expect(!mt_maps_parse(buf, &maps) && maps.n == 3, "maps parse 3 lines");
+	tap_expect(!mt_maps_find(&maps, "/bin/x", &a, &b) && a == 0 && b == 1 &&
 	   !mt_maps_find(&maps, "x", &a, &b) && mt_maps_find(&maps, "nope", &a, &b) == -ENOENT,
 	   "maps find by path and base name");
-	ok(mt_maps_lookup(&maps, 0x8fff) == 2 && mt_maps_lookup(&maps, 0x5000) == -1 &&
+	tap_expect(mt_maps_lookup(&maps, 0x8fff) == 2 && mt_maps_lookup(&maps, 0x5000) == -1 &&
 	   mt_maps_lookup(&maps, 0x1000) == 0, "maps lookup");
-	ok(mt_maps_overlap(&maps, 0x4000, 0x6000) && !mt_maps_overlap(&maps, 0x5000, 0x8000),
+	tap_expect(mt_maps_overlap(&maps, 0x4000, 0x6000) && !mt_maps_overlap(&maps, 0x5000, 0x8000),
 	   "maps overlap");
 	mt_maps_free(&maps);
 	buf = strdup("3000-5000 r-xp 0 00:00 0 /bin/x\n1000-3000 r--p 0 00:00 0 /bin/x\n");
-	ok(mt_maps_parse(buf, &maps) == -EINVAL, "maps out of order rejected");
+	tap_expect(mt_maps_parse(buf, &maps) == -EINVAL, "maps out of order rejected");
 	mt_maps_free(&maps);
 }
 
@@ -180,20 +180,20 @@ static void test_answer(void)
 	};
 
 	memset(&c, 0, sizeof(c));
-	ok(!feed_all(good, &c, &a, 1 << 20) && c.n == 4, "answer: good, one chunk");
-	ok(c.r[0].addr == 0x10000 && c.r[0].pages == 4 && c.r[0].state == MEMTRACE_PRESENT &&
+	tap_expect(!feed_all(good, &c, &a, 1 << 20) && c.n == 4, "answer: good, one chunk");
+	tap_expect(c.r[0].addr == 0x10000 && c.r[0].pages == 4 && c.r[0].state == MEMTRACE_PRESENT &&
 	   c.r[0].flags == (MEMTRACE_F_ANON | MEMTRACE_F_WRITE | MEMTRACE_F_DIRTY |
 			    MEMTRACE_F_YOUNG | MEMTRACE_F_EXCL) && c.r[0].pfn == 0x1234 &&
 	   c.r[0].node == 0, "answer: record fields");
-	ok(c.r[1].state == MEMTRACE_ZERO && c.r[1].node == -1 && c.r[3].state == MEMTRACE_UNMAPPED,
+	tap_expect(c.r[1].state == MEMTRACE_ZERO && c.r[1].node == -1 && c.r[3].state == MEMTRACE_UNMAPPED,
 	   "answer: zero and unmapped records");
-	ok(a.hdr.pid == 42 && a.hdr.start == 0x10000 && a.hdr.end == 0x20000 &&
+	tap_expect(a.hdr.pid == 42 && a.hdr.start == 0x10000 && a.hdr.end == 0x20000 &&
 	   a.hdr.page_size == 4096 && a.hdr.mode == MEMTRACE_MODE_RUNS, "answer: header");
-	ok(a.sum.pages == 16 && a.sum.count[MEMTRACE_NONE] == 6, "answer: summary");
+	tap_expect(a.sum.pages == 16 && a.sum.count[MEMTRACE_NONE] == 6, "answer: summary");
 	memset(&c, 0, sizeof(c));
-	ok(!feed_all(good, &c, &a, 1) && c.n == 4, "answer: good, fed a byte at a time");
+	tap_expect(!feed_all(good, &c, &a, 1) && c.n == 4, "answer: good, fed a byte at a time");
 	memset(&c, 0, sizeof(c));
-	ok(!feed_all(good, &c, &a, 7) && c.n == 4, "answer: good, 7-byte chunks");
+	tap_expect(!feed_all(good, &c, &a, 7) && c.n == 4, "answer: good, 7-byte chunks");
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t len = strlen(bad[i].text);
 		int ret;
@@ -205,27 +205,27 @@ static void test_answer(void)
 		ret = mt_answer_feed(&a, bad[i].text, len);
 		if (!ret)
 			ret = mt_answer_finish(&a);
-		ok(ret == -EPROTO && a.err[0], "answer malformed: %s (%s)", bad[i].name, a.err);
+		tap_expect(ret == -EPROTO && a.err[0], "answer malformed: %s (%s)", bad[i].name, a.err);
 	}
-	ok(!mt_parse_record("0x7f0000000000\t16\tpresent\t2M\ta-wdy-x\t0x1234\t0", &r, err,
+	tap_expect(!mt_parse_record("0x7f0000000000\t16\tpresent\t2M\ta-wdy-x\t0x1234\t0", &r, err,
 			    sizeof(err)) && (r.flags & MEMTRACE_F_SIZE_2M),
 	   "record: the header's 7-letter example word parses, 2M size");
-	ok(!mt_parse_flags("s-w---", 6, &f) && f == (MEMTRACE_F_SHMEM | MEMTRACE_F_WRITE),
+	tap_expect(!mt_parse_flags("s-w---", 6, &f) && f == (MEMTRACE_F_SHMEM | MEMTRACE_F_WRITE),
 	   "flags: shmem write");
-	ok(!mt_parse_flags("fh----", 6, &f) && f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB),
+	tap_expect(!mt_parse_flags("fh----", 6, &f) && f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB),
 	   "flags: file hugetlb");
-	ok(mt_parse_flags("a-ww--", 6, &f) && mt_parse_flags("", 0, &f) &&
+	tap_expect(mt_parse_flags("a-ww--", 6, &f) && mt_parse_flags("", 0, &f) &&
 	   mt_parse_flags("A-----", 6, &f), "flags: repeated, empty, capital rejected");
 	mt_format_flags(MEMTRACE_F_ANON | MEMTRACE_F_WRITE | MEMTRACE_F_YOUNG, fl);
-	ok(!strcmp(fl, "a-w-y-") && strlen(fl) == MEMTRACE_FLAGS_WIDTH, "flags format: %s", fl);
+	tap_expect(!strcmp(fl, "a-w-y-") && strlen(fl) == MEMTRACE_FLAGS_WIDTH, "flags format: %s", fl);
 	mt_format_flags(MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB | MEMTRACE_F_DIRTY | MEMTRACE_F_EXCL, fl);
-	ok(!strcmp(fl, "fh-d-x"), "flags format: %s", fl);
-	ok(!mt_parse_flags(fl, strlen(fl), &f) &&
+	tap_expect(!strcmp(fl, "fh-d-x"), "flags format: %s", fl);
+	tap_expect(!mt_parse_flags(fl, strlen(fl), &f) &&
 	   f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB | MEMTRACE_F_DIRTY | MEMTRACE_F_EXCL),
 	   "flags round trip");
-	ok(!strcmp(mt_size_name(MEMTRACE_F_SIZE_1G), "1G") && !strcmp(mt_size_name(0), "4K"),
+	tap_expect(!strcmp(mt_size_name(MEMTRACE_F_SIZE_1G), "1G") && !strcmp(mt_size_name(0), "4K"),
 	   "size names");
-	ok(mt_state_from_name("migration", 9) == MEMTRACE_MIGRATION &&
+	tap_expect(mt_state_from_name("migration", 9) == MEMTRACE_MIGRATION &&
 	   mt_state_from_name("presentx", 8) == -1, "state names from the contract");
 }
 
@@ -260,41 +260,41 @@ static void test_pagemap(void)
 	pm.cache[1] = MT_PM_SWAP | (0x55ULL << 5) | 3;
 	pm.cache[2] = 0;
 	pm.cache[3] = MT_PM_PRESENT | MT_PM_FILE;	/* pfn hidden */
-	ok(mt_pm_present(pm.cache[0]) && mt_pm_pfn(pm.cache[0]) == 0x1234 &&
+	tap_expect(mt_pm_present(pm.cache[0]) && mt_pm_pfn(pm.cache[0]) == 0x1234 &&
 	   !mt_pm_swap(pm.cache[0]), "pagemap: present bit 63, pfn bits 0-54");
-	ok(mt_pm_swap(pm.cache[1]) && !mt_pm_present(pm.cache[1]), "pagemap: swap bit 62");
-	ok(mt_pm_pfn(~0ULL) == (1ULL << 55) - 1, "pagemap: pfn mask 55 bits");
+	tap_expect(mt_pm_swap(pm.cache[1]) && !mt_pm_present(pm.cache[1]), "pagemap: swap bit 62");
+	tap_expect(mt_pm_pfn(~0ULL) == (1ULL << 55) - 1, "pagemap: pfn mask 55 bits");
 	p = (char *)mt_pm_describe(pm.cache[1], buf, sizeof(buf));
-	ok(strstr(p, "type=3") && strstr(p, "offset=0x55"), "pagemap describe swap: %s", p);
-	ok(!mt_pagemap_get(&pm, 0x12000, &e) && e == 0, "pagemap cache hit");
+	tap_expect(strstr(p, "type=3") && strstr(p, "offset=0x55"), "pagemap describe swap: %s", p);
+	tap_expect(!mt_pagemap_get(&pm, 0x12000, &e) && e == 0, "pagemap cache hit");
 
-	ok(!mt_check_record(&c, &r) && c.agree == 1 && !log.n, "check: present = present");
+	tap_expect(!mt_check_record(&c, &r) && c.agree == 1 && !log.n, "check: present = present");
 	r.pfn = 0x999;
-	ok(!mt_check_record(&c, &r) && log.n == 1 && strstr(log.why, "pfn"), "check: pfn differs");
+	tap_expect(!mt_check_record(&c, &r) && log.n == 1 && strstr(log.why, "pfn"), "check: pfn differs");
 	r.addr = 0x12000;
-	ok(!mt_check_record(&c, &r) && log.n == 2, "check: present vs not present");
+	tap_expect(!mt_check_record(&c, &r) && log.n == 2, "check: present vs not present");
 	r.state = MEMTRACE_NONE;
-	ok(!mt_check_record(&c, &r) && log.n == 2, "check: none = not present");
+	tap_expect(!mt_check_record(&c, &r) && log.n == 2, "check: none = not present");
 	r.addr = 0x11000;
-	ok(!mt_check_record(&c, &r) && log.n == 3 && strstr(log.why, "swapped"),
+	tap_expect(!mt_check_record(&c, &r) && log.n == 3 && strstr(log.why, "swapped"),
 	   "check: none vs swapped");
 	r.state = MEMTRACE_SWAP;
 	r.pfn = (0x55ULL << 5) | 3;
-	ok(!mt_check_record(&c, &r) && log.n == 3, "check: swap entry matches");
+	tap_expect(!mt_check_record(&c, &r) && log.n == 3, "check: swap entry matches");
 	r.state = MEMTRACE_PRESENT;
 	r.addr = 0x13000;
 	r.pfn = 0;
 	c.cmp_pfn = true;
-	ok(!mt_check_record(&c, &r) && log.n == 4 && strstr(log.why, "file"),
+	tap_expect(!mt_check_record(&c, &r) && log.n == 4 && strstr(log.why, "file"),
 	   "check: anon here, file in pagemap");
 	r.flags = MEMTRACE_F_FILE;
-	ok(!mt_check_record(&c, &r) && log.n == 4, "check: file, pfn hidden on both sides");
+	tap_expect(!mt_check_record(&c, &r) && log.n == 4, "check: file, pfn hidden on both sides");
 	r.state = MEMTRACE_UNMAPPED;
 	r.addr = 0x12000;
-	ok(!mt_check_record(&c, &r) && log.n == 4, "check: unmapped = not present");
+	tap_expect(!mt_check_record(&c, &r) && log.n == 4, "check: unmapped = not present");
 	r.addr = 0x10000;
 	r.pages = 2;
-	ok(!mt_check_record(&c, &r) && log.n == 6, "check: unmapped run vs present and swapped");
+	tap_expect(!mt_check_record(&c, &r) && log.n == 6, "check: unmapped run vs present and swapped");
 }
 
 /* ---- JSON ---- */
@@ -331,13 +331,13 @@ static void test_json(void)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *s = json_of(t[i].in, strlen(t[i].in));
 
-		ok(!strcmp(s, t[i].out), "json escape #%zu: %s", i, s);
+		tap_expect(!strcmp(s, t[i].out), "json escape #%zu: %s", i, s);
 		free(s);
 	}
 	{
 		char *s = json_of("a\0b", 3);
 
-		ok(!strcmp(s, "\"a\\u0000b\""), "json escape NUL: %s", s);
+		tap_expect(!strcmp(s, "\"a\\u0000b\""), "json escape NUL: %s", s);
 		free(s);
 	}
 }
@@ -368,7 +368,7 @@ static void test_picture(void)
 		mt_picture_add(&p, &recs[i]);
 	mt_picture_end(&p);
 	fclose(f);
-	ok(!strcmp(out, "  0x000000010000  ###H00.S\n"
+	tap_expect(!strcmp(out, "  0x000000010000  ###H00.S\n"
 			"  0x000000018000  M?  \n"
 			"  0x00000001c000  (100 pages unmapped, 400 KiB)\n"
 			"  0x000000080000  ........\n"
@@ -377,14 +377,14 @@ static void test_picture(void)
 	memset(fill, 'x', sizeof(fill));
 	for (size_t i = 0; i < 7; i++)
 		mt_picture_fill(fill, 0x12000, 12, 4096, &recs[i]);
-	ok(!memcmp(fill, "#H00.SM?xxxx", 12), "picture fill clips to the window: %.12s", fill);
-	ok(mt_picture_char(MEMTRACE_UNMAPPED, 0) == ' ' && mt_picture_char(MEMTRACE_ZERO, 0) == '0',
+	tap_expect(!memcmp(fill, "#H00.SM?xxxx", 12), "picture fill clips to the window: %.12s", fill);
+	tap_expect(mt_picture_char(MEMTRACE_UNMAPPED, 0) == ' ' && mt_picture_char(MEMTRACE_ZERO, 0) == '0',
 	   "picture chars");
 	out = NULL;
 	f = open_memstream(&out, &n);
 	mt_picture_legend(f, false);
 	fclose(f);
-	ok(strstr(out, "'#' present") && strstr(out, "' ' unmapped") && !strchr(out, '\033'),
+	tap_expect(strstr(out, "'#' present") && strstr(out, "' ' unmapped") && !strchr(out, '\033'),
 	   "legend without color");
 	free(out);
 }

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The TAP harness of the C test programs (in-VM suites and bench): one line
- * a test, "ok N - name" or "not ok N - name", "# " diagnostics, and the plan
- * "1..N" printed last by tap_done(), so that a program need not know its
- * count in advance. The state is static: each program (each translation
+ * The TAP harness of the C test programs (in-VM suites, bench, the client's
+ * unit tests): one line a test, "ok N - name" or "not ok N - name", "# "
+ * diagnostics, and the plan "1..N" printed last by tap_done(), so that a
+ * program need not know its count in advance. The state is static: each program (each translation
  * unit that reports) counts its own tests.
  */
 #ifndef MEMTRACE_TAP_H
@@ -65,9 +65,20 @@ static inline void tap_skip(const char *what, const char *fmt, ...)
 		tap_failed++;
 }
 
+/*
+ * tap_expect(cond, fmt, ...): tap_ok() that also says, when it fails, where
+ * and what it asserted (the client's unit tests: many small assertions).
+ */
+#define tap_expect(cond, ...)							\
+	do {									\
+		if (!tap_ok(!!(cond), __VA_ARGS__))				\
+			tap_diag("  failed at %s:%d: %s", __FILE__, __LINE__, #cond); \
+	} while (0)
+
 static inline int tap_done(void)
 {
 	printf("1..%d\n", tap_n);
+	printf("# %d passed, %d failed\n", tap_n - tap_failed, tap_failed);
 	return tap_failed ? 1 : 0;
 }
 
