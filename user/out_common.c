@@ -11,17 +11,23 @@ const char *const mt_flag_names[] = {
 
 const unsigned int mt_nflag_names = sizeof(mt_flag_names) / sizeof(mt_flag_names[0]);
 
+/* One name of a list, or PREFIXi for one this client does not know. */
+static void out_name(const char *name, const char *prefix, unsigned int i, bool json)
+{
+	if (!name)
+		printf(json ? "\"%s%u\"" : "%s%u", prefix, i);
+	else if (json)
+		mt_json_str(stdout, name);
+	else
+		fputs(name, stdout);
+}
+
 /* The module's n state names; a later module's unknown ones as stateN. */
 void mt_out_states(unsigned int n, const char *sep, bool json)
 {
 	for (unsigned int i = 0; i < n; i++) {
 		fputs(i ? sep : "", stdout);
-		if (i >= MEMTRACE_NSTATES)
-			printf(json ? "\"state%u\"" : "state%u", i);
-		else if (json)
-			mt_json_str(stdout, mt_state_names[i]);
-		else
-			fputs(mt_state_names[i], stdout);
+		out_name(i < MEMTRACE_NSTATES ? mt_state_names[i] : NULL, "state", i, json);
 	}
 }
 
@@ -35,12 +41,7 @@ void mt_out_flag_list(uint32_t mask, const char *sep, bool json)
 			continue;
 		fputs(first ? "" : sep, stdout);
 		first = false;
-		if (i >= mt_nflag_names)
-			printf(json ? "\"bit%u\"" : "bit%u", i);
-		else if (json)
-			mt_json_str(stdout, mt_flag_names[i]);
-		else
-			fputs(mt_flag_names[i], stdout);
+		out_name(i < mt_nflag_names ? mt_flag_names[i] : NULL, "bit", i, json);
 	}
 }
 
