@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The generic netlink family: GET_INFO, and QUERY as a dump that streams the
- * shared walker's records, a socket buffer at a time. mmap_lock is taken and
- * dropped inside each walker step, never held between messages; the walk's
- * cursor lives in the dump's state, so the answer to any range costs one
- * struct memtrace_nl_dump and the socket buffers netlink recycles.
+ * The generic netlink family: GET_INFO, and QUERY as a dump that parses the
+ * request into a query (query.c) and encodes the records its walk hands
+ * back, a socket buffer at a time. mmap_lock is taken and dropped inside
+ * each walk step, never held between messages; the query lives in the
+ * dump's state, so the answer to any range costs one struct memtrace_nl_dump
+ * and the socket buffers netlink recycles.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -18,7 +19,7 @@
 
 #include "compat.h"
 #include "netlink.h"
-#include "walk.h"
+#include "query.h"
 
 /* Pfns a packed page vector holds until it is closed: 16 KiB */
 #define MEMTRACE_NL_PFNS	2048
@@ -35,23 +36,20 @@ MODULE_PARM_DESC(pageidx_words,
 		 "words a page index vector holds, 1-64 (default 64; for tests)");
 
 struct memtrace_nl_dump {
-	struct memtrace_walk walk;
+	struct memtrace_query query;
 	struct sk_buff *skb;	/* the message being filled */
-	bool packed;		/* MEMTRACE_A_PACKED asked for */
-	bool indexed;		/* and MEMTRACE_A_INDEXED: PAGEIDX, not PAGEVEC */
 	unsigned int nwords;	/* words a PAGEIDX holds (pageidx_words) */
 	bool summary_sent;
 	/*
 	 * Packed answers: the array attribute open at the tail of skb (RUNS,
-	 * PAGEVEC or PAGEIDX, NULL if none); a page vector's pfns wait in
-	 * pfns and go out in a PFNVEC when it closes, a PAGEIDX's words wait
-	 * in pal.
+	 * PAGEVEC or PAGEIDX, NULL if none). A page vector's pages are the
+	 * room lent to the walker (pages mode); its pfns wait in pfns and go
+	 * out in a PFNVEC when it closes, a PAGEIDX's words wait in pal.
 	 */
 	struct nlattr *arr;
 	struct memtrace_pagevec *vec;
 	struct memtrace_pageidx *ivec;
-	u32 *words;		/* the PAGEVEC's first word */
-	u8 *idx;		/* the PAGEIDX's first index */
+	struct memtrace_room room;
 	u64 *pfns;		/* MEMTRACE_NL_PFNS, when pfns are shown */
 	u32 pal[MEMTRACE_NL_WORDS];
 	int err;		/* a refusal deferred to the first dump call */
@@ -60,7 +58,7 @@ struct memtrace_nl_dump {
 
 /* Why a QUERY is refused, each with its own extack message. */
 enum memtrace_nl_why {
-	MEMTRACE_WHY_WALK,	/* memtrace_walk_init()'s errno says it */
+	MEMTRACE_WHY_QUERY,	/* memtrace_query_start()'s errno says it */
 	MEMTRACE_WHY_NO_PID,
 	MEMTRACE_WHY_PID_RANGE,
 	MEMTRACE_WHY_INDEXED,
@@ -102,10 +100,9 @@ static struct memtrace_nl_ctx *memtrace_nl_ctx(struct netlink_callback *cb)
 	return (struct memtrace_nl_ctx *)cb->ctx;
 }
 
-static int memtrace_nl_sink(struct memtrace_walk *w,
-			    const struct memtrace_record *r)
+static int memtrace_nl_sink(void *arg, const struct memtrace_record *r)
 {
-	struct memtrace_nl_dump *d = container_of(w, struct memtrace_nl_dump, walk);
+	struct memtrace_nl_dump *d = arg;
 	struct sk_buff *skb = d->skb;
 	struct nlattr *nest;
 
@@ -128,29 +125,27 @@ static int memtrace_nl_sink(struct memtrace_walk *w,
 /*
  * Close the open array. A page vector was reserved for as many pages as
  * could fit with their pfns (and a PAGEIDX's words) and lent to the walker
- * (walk.h, pv_*): it is cut to the pages the walker wrote, a PAGEIDX's words
- * are put after its indexes, and the pfns follow in a PFNVEC, for which room
- * was kept.
+ * as room (record.h): it is cut to the pages in the room, a PAGEIDX's words
+ * are put after its indexes, and the pfns follow in a PFNVEC, for which
+ * space was kept.
  */
 static int memtrace_nl_close(struct memtrace_nl_dump *d)
 {
-	struct memtrace_walk *w = &d->walk;
+	struct memtrace_room *room = &d->room;
+	unsigned int count = room->used, len = 0;
 	struct nlattr *a = d->arr;
-	unsigned int count = 0, len = 0;
 	int err = 0;
 
 	if (d->vec) {
-		count = w->pv_word - d->words;
 		d->vec->count = count;
 		len = sizeof(*d->vec) + count * sizeof(u32);
 	} else if (d->ivec) {
-		count = w->pv_idx - d->idx;
 		len = MEMTRACE_PAGEIDX_WORDS_OFF(count);
 		d->ivec->count = count;
-		d->ivec->nwords = w->pv_npal;
-		memset(d->idx + count, 0, len - sizeof(*d->ivec) - count);
-		memcpy((u8 *)d->ivec + len, d->pal, w->pv_npal * sizeof(u32));
-		len += w->pv_npal * sizeof(u32);
+		d->ivec->nwords = room->nwords;
+		memset(room->idx + count, 0, len - sizeof(*d->ivec) - count);
+		memcpy((u8 *)d->ivec + len, d->pal, room->nwords * sizeof(u32));
+		len += room->nwords * sizeof(u32);
 	}
 	if (d->vec || d->ivec) {
 		a->nla_len = nla_attr_size(len);
@@ -159,7 +154,8 @@ static int memtrace_nl_close(struct memtrace_nl_dump *d)
 		if (d->pfns)
 			err = nla_put(d->skb, MEMTRACE_A_PFNVEC,
 				      count * sizeof(u64), d->pfns);
-		w->pv_room = 0;
+		room->cap = 0;
+		room->used = 0;
 	}
 	d->arr = NULL;
 	d->vec = NULL;
@@ -238,9 +234,10 @@ static unsigned int memtrace_nl_vec_pages(int tailroom, unsigned int head,
 static int memtrace_nl_put_page(struct memtrace_nl_dump *d,
 				const struct memtrace_record *r)
 {
-	struct memtrace_walk *w = &d->walk;
-	unsigned int per = d->indexed ? 1 : sizeof(u32);
-	unsigned int head = d->indexed ?
+	struct memtrace_room *room = &d->room;
+	bool indexed = room->bytes;
+	unsigned int per = indexed ? 1 : sizeof(u32);
+	unsigned int head = indexed ?
 		sizeof(*d->ivec) + 3 + sizeof(d->pal) : sizeof(*d->vec);
 	u32 word = MEMTRACE_PW(r->state, r->flags, r->node);
 	struct nlattr *a;
@@ -253,59 +250,56 @@ static int memtrace_nl_put_page(struct memtrace_nl_dump *d,
 		cap = min_t(unsigned int, cap, MEMTRACE_NL_PFNS);
 	if (!cap)
 		return -ENOSPC;
-	a = nla_reserve(d->skb, d->indexed ? MEMTRACE_A_PAGEIDX :
+	a = nla_reserve(d->skb, indexed ? MEMTRACE_A_PAGEIDX :
 			MEMTRACE_A_PAGEVEC, head + cap * per);
 	if (!a)
 		return -ENOSPC;	/* cannot happen: memtrace_nl_vec_pages() */
 	d->arr = a;
-	if (d->indexed) {
+	if (indexed) {
 		d->ivec = nla_data(a);
 		d->ivec->addr = r->addr;
 		d->ivec->reserved = 0;
-		d->idx = (u8 *)(d->ivec + 1);
-		d->idx[0] = 0;
+		room->idx = (u8 *)(d->ivec + 1);
+		room->idx[0] = 0;
 		d->pal[0] = word;
-		w->pv_idx = d->idx + 1;
-		w->pv_pal = d->pal;
-		w->pv_npal = 1;
-		w->pv_palmax = d->nwords;
+		room->nwords = 1;
 	} else {
 		d->vec = nla_data(a);
 		d->vec->addr = r->addr;
 		d->vec->reserved = 0;
-		d->words = (u32 *)(d->vec + 1);
-		d->words[0] = word;
-		w->pv_word = d->words + 1;
+		room->word = (u32 *)(d->vec + 1);
+		room->word[0] = word;
 	}
 	if (d->pfns)
 		d->pfns[0] = r->pfn;
-	w->pv_pfn = d->pfns ? d->pfns + 1 : NULL;
-	w->pv_room = cap - 1;
-	w->pv_next = r->addr + PAGE_SIZE;
+	room->cap = cap;
+	room->used = 1;
+	room->next = r->addr + PAGE_SIZE;
 	return 0;
 }
 
 /* Packed answers: runs, and pages mode's pages in page vectors. */
-static int memtrace_nl_sink_packed(struct memtrace_walk *w,
-				   const struct memtrace_record *r)
+static int memtrace_nl_sink_packed(void *arg, const struct memtrace_record *r)
 {
-	struct memtrace_nl_dump *d = container_of(w, struct memtrace_nl_dump, walk);
+	struct memtrace_nl_dump *d = arg;
 
-	if (w->mode == MEMTRACE_MODE_PAGES && r->state != MEMTRACE_UNMAPPED)
+	if (d->query.req.mode == MEMTRACE_MODE_PAGES &&
+	    r->state != MEMTRACE_UNMAPPED)
 		return memtrace_nl_put_page(d, r);
 	return memtrace_nl_put_run(d, r);
 }
 
 static int memtrace_nl_put_summary(struct sk_buff *skb,
-				   const struct memtrace_walk *w)
+				   const struct memtrace_query *q)
 {
 	struct nlattr *nest = nla_nest_start(skb, MEMTRACE_A_SUMMARY);
+	const u64 *counts = memtrace_query_counts(q);
 	int i;
 
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = 0; i < MEMTRACE_NSTATES; i++) {
-		if (nla_put_u64_64bit(skb, i + 1, w->counts[i], MEMTRACE_A_PAD)) {
+		if (nla_put_u64_64bit(skb, i + 1, counts[i], MEMTRACE_A_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}
@@ -346,28 +340,30 @@ static void memtrace_nl_explain(struct netlink_ext_ack *extack, int why, int err
 	}
 }
 
-/* Validate a QUERY and set up its walk; on error d->why says why. */
-static int memtrace_nl_query_setup(struct netlink_callback *cb,
-				   struct memtrace_nl_dump *d)
+/*
+ * The sender (start runs in its sendmsg(), the dump in any recvmsg()),
+ * never more than the socket's opener: netlink_capable() asks both.
+ */
+static void memtrace_nl_caller(struct netlink_callback *cb,
+			       struct memtrace_caller *c)
 {
-	struct nlattr **attrs = memtrace_nl_dump_attrs(cb);
-	/*
-	 * The sender (start runs in its sendmsg(), the dump in any recvmsg()),
-	 * never more than the socket's opener: netlink_capable() asks both.
-	 */
 	struct socket *sock = NETLINK_CB(cb->skb).sk->sk_socket;
-	struct memtrace_caller caller = {
-		.cred = current_cred(),
-		.opener = sock && sock->file ? sock->file->f_cred : NULL,
-		.mm = current->mm,
-		.ns = task_active_pid_ns(current),
-		.cap_ptrace = netlink_capable(cb->skb, CAP_SYS_PTRACE),
-		.cap_admin = netlink_capable(cb->skb, CAP_SYS_ADMIN),
-	};
-	u64 start = 0, end = 0;
-	u8 mode = MEMTRACE_MODE_RUNS;
+
+	c->cred = current_cred();
+	c->opener = sock && sock->file ? sock->file->f_cred : NULL;
+	c->mm = current->mm;
+	c->ns = task_active_pid_ns(current);
+	c->cap_ptrace = netlink_capable(cb->skb, CAP_SYS_PTRACE);
+	c->cap_admin = netlink_capable(cb->skb, CAP_SYS_ADMIN);
+}
+
+/* A QUERY's attributes as a request; on error d->why says why. */
+static int memtrace_nl_parse(struct nlattr **attrs, struct memtrace_nl_dump *d,
+			     struct memtrace_request *req)
+{
+	bool packed = nla_get_flag(attrs[MEMTRACE_A_PACKED]);
+	bool indexed = nla_get_flag(attrs[MEMTRACE_A_INDEXED]);
 	u32 pid;
-	int err;
 
 	if (!attrs[MEMTRACE_A_PID]) {
 		d->why = MEMTRACE_WHY_NO_PID;
@@ -378,33 +374,65 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 		d->why = MEMTRACE_WHY_PID_RANGE;
 		return -ESRCH;
 	}
-	if (attrs[MEMTRACE_A_START])
-		start = nla_get_u64(attrs[MEMTRACE_A_START]);
-	if (attrs[MEMTRACE_A_END])
-		end = nla_get_u64(attrs[MEMTRACE_A_END]);
-	if (attrs[MEMTRACE_A_MODE])
-		mode = nla_get_u8(attrs[MEMTRACE_A_MODE]);
-
-	d->packed = nla_get_flag(attrs[MEMTRACE_A_PACKED]);
-	d->indexed = nla_get_flag(attrs[MEMTRACE_A_INDEXED]);
-	if (d->indexed && !d->packed) {
+	if (indexed && !packed) {
 		d->why = MEMTRACE_WHY_INDEXED;
 		return -EINVAL;
 	}
-	d->walk.pv_bytes = d->indexed;
-	d->nwords = clamp_t(unsigned int, READ_ONCE(pageidx_words), 1,
-			    MEMTRACE_NL_WORDS);
-	d->walk.sink = d->packed ? memtrace_nl_sink_packed : memtrace_nl_sink;
-	err = memtrace_walk_init(&d->walk, &caller, pid, start, end,
-				 !attrs[MEMTRACE_A_END], mode);
+	req->pid = pid;
+	if (attrs[MEMTRACE_A_START])
+		req->start = nla_get_u64(attrs[MEMTRACE_A_START]);
+	if (attrs[MEMTRACE_A_END])
+		req->end = nla_get_u64(attrs[MEMTRACE_A_END]);
+	req->to_task_size = !attrs[MEMTRACE_A_END];
+	req->mode = MEMTRACE_MODE_RUNS;
+	if (attrs[MEMTRACE_A_MODE])
+		req->mode = nla_get_u8(attrs[MEMTRACE_A_MODE]);
+	req->no_pfn = nla_get_flag(attrs[MEMTRACE_A_NO_PFN]);
+	req->packing = !packed ? MEMTRACE_PACK_NONE :
+		       indexed ? MEMTRACE_PACK_INDEXED : MEMTRACE_PACK_WORDS;
+	return 0;
+}
+
+/*
+ * Parse a QUERY and start answering it; on error d->why says why. A packed
+ * answer in pages mode lends its page vectors to the walk as room.
+ */
+static int memtrace_nl_query_setup(struct netlink_callback *cb,
+				   struct memtrace_nl_dump *d)
+{
+	struct memtrace_request req = {};
+	struct memtrace_caller caller;
+	struct memtrace_room *room = NULL;
+	memtrace_sink_t sink = memtrace_nl_sink;
+	int err;
+
+	err = memtrace_nl_parse(memtrace_nl_dump_attrs(cb), d, &req);
 	if (err)
 		return err;
-	if (nla_get_flag(attrs[MEMTRACE_A_NO_PFN]))
-		d->walk.show_pfn = false;	/* not wanted */
-	if (!d->packed || mode != MEMTRACE_MODE_PAGES || !d->walk.show_pfn)
-		return 0;
+	memtrace_nl_caller(cb, &caller);
+	if (req.packing != MEMTRACE_PACK_NONE) {
+		sink = memtrace_nl_sink_packed;
+		if (req.mode == MEMTRACE_MODE_PAGES)
+			room = &d->room;
+	}
+	d->room.bytes = req.packing == MEMTRACE_PACK_INDEXED;
+	d->room.words = d->pal;
+	d->nwords = clamp_t(unsigned int, READ_ONCE(pageidx_words), 1,
+			    MEMTRACE_NL_WORDS);
+	d->room.maxwords = d->nwords;
+	err = memtrace_query_start(&d->query, &req, &caller, sink, d, room);
+	if (err || !room || !d->query.show_pfn)
+		return err;
 	d->pfns = kvmalloc_array(MEMTRACE_NL_PFNS, sizeof(u64), GFP_KERNEL);
+	d->room.pfns = d->pfns;
 	return d->pfns ? 0 : -ENOMEM;
+}
+
+static void memtrace_nl_dump_free(struct memtrace_nl_dump *d)
+{
+	memtrace_query_release(&d->query);
+	kvfree(d->pfns);
+	kfree(d);
 }
 
 static int memtrace_nl_query_start(struct netlink_callback *cb)
@@ -428,19 +456,29 @@ static int memtrace_nl_query_start(struct netlink_callback *cb)
 	}
 	if (err) {
 		memtrace_nl_explain(cb->extack, d->why, err);
-		memtrace_walk_release(&d->walk);
-		kvfree(d->pfns);
-		kfree(d);
+		memtrace_nl_dump_free(d);
 		return err;
 	}
 	memtrace_nl_ctx(cb)->dump = d;
 	return 0;
 }
 
+/* The answer's header: what is answered, the range page aligned. */
+static int memtrace_nl_put_query(struct sk_buff *skb,
+				 const struct memtrace_query *q)
+{
+	if (nla_put_u32(skb, MEMTRACE_A_PID, q->req.pid) ||
+	    nla_put_u64_64bit(skb, MEMTRACE_A_START, q->start, MEMTRACE_A_PAD) ||
+	    nla_put_u64_64bit(skb, MEMTRACE_A_END, q->end, MEMTRACE_A_PAD) ||
+	    nla_put_u8(skb, MEMTRACE_A_MODE, q->req.mode))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct memtrace_nl_dump *d = memtrace_nl_ctx(cb)->dump;
-	struct memtrace_walk *w = &d->walk;
+	struct memtrace_query *q = &d->query;
 	void *hdr;
 	int err;
 
@@ -454,16 +492,13 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 			  &memtrace_genl_family, NLM_F_MULTI, MEMTRACE_CMD_QUERY);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, MEMTRACE_A_PID, w->pid) ||
-	    nla_put_u64_64bit(skb, MEMTRACE_A_START, w->start, MEMTRACE_A_PAD) ||
-	    nla_put_u64_64bit(skb, MEMTRACE_A_END, w->end, MEMTRACE_A_PAD) ||
-	    nla_put_u8(skb, MEMTRACE_A_MODE, w->mode)) {
+	if (memtrace_nl_put_query(skb, q)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
 
 	d->skb = skb;
-	err = memtrace_walk_step(w);
+	err = memtrace_query_step(q);
 	if (d->arr && memtrace_nl_close(d) && !err)
 		err = -EMSGSIZE;
 	d->skb = NULL;
@@ -471,7 +506,7 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 		genlmsg_cancel(skb, hdr);
 		return err;
 	}
-	if (w->done && !memtrace_nl_put_summary(skb, w))
+	if (memtrace_query_done(q) && !memtrace_nl_put_summary(skb, q))
 		d->summary_sent = true;
 	genlmsg_end(skb, hdr);
 	/* 0 after the summary: NLMSG_DONE rides in this same buffer */
@@ -482,11 +517,8 @@ static int memtrace_nl_query_done(struct netlink_callback *cb)
 {
 	struct memtrace_nl_dump *d = memtrace_nl_ctx(cb)->dump;
 
-	if (d) {
-		memtrace_walk_release(&d->walk);
-		kvfree(d->pfns);
-		kfree(d);
-	}
+	if (d)
+		memtrace_nl_dump_free(d);
 	return 0;
 }
 

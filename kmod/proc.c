@@ -2,9 +2,10 @@
 /*
  * /proc/memtrace: write a query line, read the answer as text.
  *
- * Each open file has its own query and answer. The answer is produced a
- * buffer at a time by the shared walker (walk.c) and copied out with no lock
- * of the target held, so any range streams in bounded memory: one
+ * Each open file has its own query and answer. A line written is parsed
+ * into a request and started as a query (query.c); the answer is produced a
+ * buffer at a time from the records its walk hands back, and copied out with
+ * no lock of the target held, so any range streams in bounded memory: one
  * MEMTRACE_PROC_BUF per open file, whatever the range.
  *
  * Every query written to a file is judged as its opener, like
@@ -31,7 +32,7 @@
 #include <linux/user_namespace.h>
 
 #include "proc.h"
-#include "walk.h"
+#include "query.h"
 
 #define MEMTRACE_PROC_BUF	(8 * 1024)	/* a kmalloc slab size */
 #define MEMTRACE_LINE_MAX	160	/* one record line, with room to spare */
@@ -56,18 +57,10 @@ struct memtrace_proc_file {
 	struct memtrace_caller caller;	/* the opener, taken at open */
 	enum memtrace_proc_state state;
 	int err;
-	struct memtrace_walk walk;
+	struct memtrace_query query;
 	char *buf;
 	size_t len;		/* bytes in buf */
 	size_t off;		/* bytes of buf already read */
-};
-
-struct memtrace_query {
-	pid_t pid;
-	u64 start;
-	u64 end;
-	bool whole;
-	enum memtrace_mode mode;
 };
 
 static struct proc_dir_entry *memtrace_proc_entry;
@@ -95,7 +88,7 @@ static int memtrace_parse_u64(const char *s, u64 *v)
 	return kstrtoull(digits, hex ? 16 : 10, v);
 }
 
-static int memtrace_parse_query(char *line, struct memtrace_query *q)
+static int memtrace_parse_query(char *line, struct memtrace_request *req)
 {
 	char *tok[5];
 	int n = 0, i, err;
@@ -117,37 +110,37 @@ static int memtrace_parse_query(char *line, struct memtrace_query *q)
 		return err == -ERANGE ? -ESRCH : err;
 	if (v == 0 || v > PID_MAX_LIMIT)
 		return -ESRCH;
-	q->pid = v;
+	req->pid = v;
 
-	q->whole = !strcmp(tok[1], "all");
-	if (q->whole) {
-		q->start = 0;
-		q->end = 0;
+	req->to_task_size = !strcmp(tok[1], "all");
+	if (req->to_task_size) {
+		req->start = 0;
+		req->end = 0;
 		i = 2;
 	} else {
 		if (n < 3)
 			return -EINVAL;
-		err = memtrace_parse_u64(tok[1], &q->start);
+		err = memtrace_parse_u64(tok[1], &req->start);
 		if (err)
 			return err;
 		if (tok[2][0] == '+') {
 			err = memtrace_parse_u64(tok[2] + 1, &len);
 			if (err)
 				return err;
-			if (check_add_overflow(q->start, len, &q->end))
+			if (check_add_overflow(req->start, len, &req->end))
 				return -ERANGE;
 		} else {
-			err = memtrace_parse_u64(tok[2], &q->end);
+			err = memtrace_parse_u64(tok[2], &req->end);
 			if (err)
 				return err;
 		}
 		i = 3;
 	}
 
-	q->mode = MEMTRACE_MODE_RUNS;
+	req->mode = MEMTRACE_MODE_RUNS;
 	if (i < n) {
 		if (!strcmp(tok[i], "pages"))
-			q->mode = MEMTRACE_MODE_PAGES;
+			req->mode = MEMTRACE_MODE_PAGES;
 		else if (strcmp(tok[i], "runs"))
 			return -EINVAL;
 		i++;
@@ -216,11 +209,9 @@ static char *memtrace_put_str(char *p, const char *s)
 	return p;
 }
 
-static int memtrace_proc_sink(struct memtrace_walk *w,
-			      const struct memtrace_record *r)
+static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 {
-	struct memtrace_proc_file *pf =
-		container_of(w, struct memtrace_proc_file, walk);
+	struct memtrace_proc_file *pf = arg;
 	char *p = pf->buf + pf->len;
 
 	/* "0x<16>\t<20>\t<9>\t<2>\t<6>\t0x<16>\t-<10>\n": at most 87 bytes */
@@ -249,53 +240,53 @@ static int memtrace_proc_sink(struct memtrace_walk *w,
 
 static void memtrace_proc_summary(struct memtrace_proc_file *pf)
 {
-	struct memtrace_walk *w = &pf->walk;
+	const u64 *counts = memtrace_query_counts(&pf->query);
 	u64 total = 0;
 	int i;
 
 	for (i = 0; i < MEMTRACE_NSTATES; i++)
-		total += w->counts[i];
+		total += counts[i];
 	pf->len += scnprintf(pf->buf + pf->len, MEMTRACE_PROC_BUF - pf->len,
 			     "# summary pages=%llu", total);
 	for (i = 0; i < MEMTRACE_NSTATES; i++)
 		pf->len += scnprintf(pf->buf + pf->len,
 				     MEMTRACE_PROC_BUF - pf->len, " %s=%llu",
-				     memtrace_state_names[i], w->counts[i]);
+				     memtrace_state_names[i], counts[i]);
 	pf->len += scnprintf(pf->buf + pf->len, MEMTRACE_PROC_BUF - pf->len,
 			     "\n");
 }
 
-/* Start answering q for the opener of the file. Called with pf->lock held. */
+/* Start answering req for the opener of the file. Called with pf->lock held. */
 static int memtrace_proc_start(struct memtrace_proc_file *pf,
-			       const struct memtrace_query *q)
+			       const struct memtrace_request *req)
 {
+	struct memtrace_query *q = &pf->query;
 	int err;
 
-	err = memtrace_walk_init(&pf->walk, &pf->caller, q->pid, q->start,
-				 q->end, q->whole, q->mode);
+	err = memtrace_query_start(q, req, &pf->caller, memtrace_proc_sink, pf,
+				   NULL);
 	if (err)
 		return err;
-	pf->walk.sink = memtrace_proc_sink;
 	pf->state = MEMTRACE_PROC_ACTIVE;
 	pf->off = 0;
 	pf->len = scnprintf(pf->buf, MEMTRACE_PROC_BUF,
 			    "# memtrace pid=%d start=0x%lx end=0x%lx page_size=%lu mode=%s\n"
 			    "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n",
-			    pf->walk.pid, pf->walk.start, pf->walk.end,
-			    PAGE_SIZE, memtrace_mode_names[q->mode]);
+			    q->req.pid, q->start, q->end,
+			    PAGE_SIZE, memtrace_mode_names[q->req.mode]);
 	return 0;
 }
 
 /* Parse line (modified in place) and start answering it. */
 static int memtrace_proc_query(struct memtrace_proc_file *pf, char *line)
 {
-	struct memtrace_query q;
+	struct memtrace_request req = {};
 	int err;
 
-	err = memtrace_parse_query(line, &q);
+	err = memtrace_parse_query(line, &req);
 	if (err)
 		return err;
-	return memtrace_proc_start(pf, &q);
+	return memtrace_proc_start(pf, &req);
 }
 
 static ssize_t memtrace_proc_write(struct file *file, const char __user *ubuf,
@@ -325,20 +316,21 @@ static ssize_t memtrace_proc_write(struct file *file, const char __user *ubuf,
 /* Refill pf->buf with the next part of the answer. */
 static int memtrace_proc_fill(struct memtrace_proc_file *pf)
 {
-	struct memtrace_walk *w = &pf->walk;
+	struct memtrace_query *q = &pf->query;
 	int err;
 
 	pf->len = 0;
 	pf->off = 0;
 	do {
-		err = memtrace_walk_step(w);
+		err = memtrace_query_step(q);
 		if (err)
 			return err;
-	} while (!w->done && !pf->len);
+	} while (!memtrace_query_done(q) && !pf->len);
 
-	if (w->done && MEMTRACE_PROC_BUF - pf->len >= MEMTRACE_SUMMARY_MAX) {
+	if (memtrace_query_done(q) &&
+	    MEMTRACE_PROC_BUF - pf->len >= MEMTRACE_SUMMARY_MAX) {
 		memtrace_proc_summary(pf);
-		memtrace_walk_release(w);
+		memtrace_query_release(q);
 		pf->state = MEMTRACE_PROC_FINISHED;
 	}
 	return 0;
@@ -369,7 +361,7 @@ static ssize_t memtrace_proc_read(struct file *file, char __user *ubuf,
 				break;
 			err = memtrace_proc_fill(pf);
 			if (err) {
-				memtrace_walk_release(&pf->walk);
+				memtrace_query_release(&pf->query);
 				pf->state = MEMTRACE_PROC_FAILED;
 				pf->err = err;
 				pf->len = 0;
@@ -420,7 +412,7 @@ static int memtrace_proc_release(struct inode *inode, struct file *file)
 {
 	struct memtrace_proc_file *pf = file->private_data;
 
-	memtrace_walk_release(&pf->walk);
+	memtrace_query_release(&pf->query);
 	if (pf->caller.mm)
 		mmdrop(pf->caller.mm);
 	put_pid_ns(pf->caller.ns);

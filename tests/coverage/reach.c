@@ -3,16 +3,16 @@
  * cov-reach: the module's paths the lane's other suites do not reach on the
  * debug kernel (issue 15, part 3), each with its answer checked.
  *
- *  - a 1 GiB hugetlb page (walk.c memtrace_pud_huge(), memtrace_pud_bits()):
- *    untouched, under a uffd-wp marker (a non-present PUD), present, and
+ *  - a 1 GiB hugetlb page (leaf.c memtrace_pud_huge(), walk.c
+ *    memtrace_pud_range()): untouched, under a uffd-wp marker (a non-present PUD), present, and
  *    PROT_NONE (a leaf pud_present() does not see); needs hugepagesz=1G
  *    hugepages=1 on the kernel command line (suite-coverage.sh's VM);
  *  - a 2 MiB hugetlb page under a uffd-wp marker: a non-present PMD (the
  *    non-present branch of memtrace_pmd_huge());
  *  - a mapping above 128 TiB on a 5-level machine (QEMU -cpu max has LA57):
- *    its PGD entry is none (memtrace_vma_range());
+ *    its PGD entry is none (walk.c memtrace_vma_range());
  *  - a 32-bit task (cov-task32): ranges past its TASK_SIZE are ERANGE, "all"
- *    ends at it (memtrace_walk_init());
+ *    ends at it (query.c memtrace_query_start());
  *  - a querier killed while it waits for its target's exec_update_lock;
  *  - with one NUMA node online, writable anonymous PTEs and a THP (the
  *    fast paths that read no struct page); on two nodes this is a SKIP

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One query, whichever transport it came by: the transport parses a request
+ * into a struct memtrace_query, memtrace_query_start() checks it, resolves
+ * the target for the caller (target.c) and starts the walker on its mm, and
+ * the transport encodes the records the walk hands to its sink.
+ */
+#ifndef _MEMTRACE_QUERY_H
+#define _MEMTRACE_QUERY_H
+
+#include <linux/types.h>
+#include "record.h"
+#include "target.h"
+#include "walk.h"
+
+/* How the transport packs records; only netlink packs. */
+enum memtrace_packing {
+	MEMTRACE_PACK_NONE,	/* a record at a time (text, nested attributes) */
+	MEMTRACE_PACK_WORDS,	/* runs and page vectors of words */
+	MEMTRACE_PACK_INDEXED,	/* runs and page vectors of index bytes */
+};
+
+/* A request, as the transport parsed it. */
+struct memtrace_request {
+	pid_t pid;		/* in the caller's pid namespace */
+	u64 start;
+	u64 end;
+	bool to_task_size;	/* no end given: up to the target's TASK_SIZE */
+	enum memtrace_mode mode;
+	bool no_pfn;		/* pfns not wanted, even where allowed */
+	enum memtrace_packing packing;
+};
+
+/* A request being answered: set by memtrace_query_start(). */
+struct memtrace_query {
+	struct memtrace_request req;
+	unsigned long start;	/* the range answered, page aligned */
+	unsigned long end;
+	bool show_pfn;		/* the caller may see pfns, and wants them */
+	struct memtrace_walk walk;
+};
+
+int memtrace_query_start(struct memtrace_query *q,
+			 const struct memtrace_request *req,
+			 const struct memtrace_caller *c,
+			 memtrace_sink_t sink, void *arg,
+			 struct memtrace_room *room);
+void memtrace_query_release(struct memtrace_query *q);
+
+/* Make progress: records reach the sink until it is full or all are out. */
+static inline int memtrace_query_step(struct memtrace_query *q)
+{
+	return memtrace_walk_step(&q->walk);
+}
+
+/* Has every record, the last included, reached the sink? */
+static inline bool memtrace_query_done(const struct memtrace_query *q)
+{
+	return q->walk.done;
+}
+
+/* Pages of each state so far (of the whole range once done). */
+static inline const u64 *memtrace_query_counts(const struct memtrace_query *q)
+{
+	return q->walk.counts;
+}
+
+#endif /* _MEMTRACE_QUERY_H */
