@@ -38,7 +38,6 @@ MODULE_PARM_DESC(pageidx_words,
 struct memtrace_nl_dump {
 	struct memtrace_query query;
 	struct sk_buff *skb;	/* the message being filled */
-	unsigned int nwords;	/* words a PAGEIDX holds (pageidx_words) */
 	bool summary_sent;
 	/*
 	 * Packed answers: the array attribute open at the tail of skb (RUNS,
@@ -410,16 +409,16 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 	if (err)
 		return err;
 	memtrace_nl_caller(cb, &caller);
-	if (req.packing != MEMTRACE_PACK_NONE) {
+	if (req.packing != MEMTRACE_PACK_NONE)
 		sink = memtrace_nl_sink_packed;
-		if (req.mode == MEMTRACE_MODE_PAGES)
-			room = &d->room;
+	if (sink == memtrace_nl_sink_packed && req.mode == MEMTRACE_MODE_PAGES) {
+		room = &d->room;
+		room->bytes = req.packing == MEMTRACE_PACK_INDEXED;
+		room->words = d->pal;
+		/* words a PAGEIDX holds: read once a dump */
+		room->maxwords = clamp_t(unsigned int, READ_ONCE(pageidx_words),
+					 1, MEMTRACE_NL_WORDS);
 	}
-	d->room.bytes = req.packing == MEMTRACE_PACK_INDEXED;
-	d->room.words = d->pal;
-	d->nwords = clamp_t(unsigned int, READ_ONCE(pageidx_words), 1,
-			    MEMTRACE_NL_WORDS);
-	d->room.maxwords = d->nwords;
 	err = memtrace_query_start(&d->query, &req, &caller, sink, d, room);
 	if (err || !room || !d->query.show_pfn)
 		return err;

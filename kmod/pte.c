@@ -366,11 +366,14 @@ memtrace_pages_miss(const struct memtrace_ptes *t, struct memtrace_cursor *cur,
 	if (which >= 0)
 		*lru1 = which == 0;
 	if (cur->left) {
-		ix = bytes ? memtrace_room_index(w->room, word) : 0;
-		if (which == 0)
-			s0->ix = ix;
-		else if (which == 1)
-			s1->ix = ix;
+		ix = 0;
+		if (bytes) {
+			ix = memtrace_room_index(w->room, word);
+			if (which == 0)
+				s0->ix = ix;
+			else if (which == 1)
+				s1->ix = ix;
+		}
 		if (ix >= 0) {	/* else its words are full */
 			memtrace_cursor_put(cur, bytes, ix, word,
 					    w->show_pfn ? c.pfn : 0);

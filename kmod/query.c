@@ -51,10 +51,8 @@ int memtrace_query_start(struct memtrace_query *q,
 	q->start = start;
 	q->end = end;
 	q->show_pfn = c->cap_admin && !req->no_pfn;
-	memtrace_walk_init(&q->walk, mm, start, end, req->mode, q->show_pfn);
-	q->walk.sink = sink;
-	q->walk.sink_arg = arg;
-	q->walk.room = room;
+	memtrace_walk_init(&q->walk, mm, start, end, req->mode, q->show_pfn,
+			   sink, arg, room);
 	return 0;
 }
 

@@ -42,7 +42,8 @@ static int memtrace_emit(struct memtrace_walk *w,
 static unsigned long memtrace_room_left(const struct memtrace_room *room,
 					unsigned long addr)
 {
-	return room && room->next == addr ? room->cap - room->used : 0;
+	return room && room->next == addr && room->used < room->cap ?
+	       room->cap - room->used : 0;
 }
 
 /* n pages into the room at once: one word (or its index ix), pfns stepping or not. */

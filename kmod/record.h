@@ -63,7 +63,7 @@ static inline int memtrace_room_index(struct memtrace_room *room, u32 word)
 	for (i = 0; i < room->nwords; i++)
 		if (room->words[i] == word)
 			return i;
-	if (i == room->maxwords)
+	if (i >= room->maxwords)
 		return -1;
 	room->words[room->nwords++] = word;
 	return i;

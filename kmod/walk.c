@@ -331,12 +331,14 @@ int memtrace_walk_step(struct memtrace_walk *w)
 /*
  * Set up a walk of mm's [start, end) (page aligned, end within its
  * TASK_SIZE), taking over the caller's mm_count reference (mmgrab) to it;
- * records show pfns when show_pfn is set. The sink and the room are the
- * caller's to set.
+ * records show pfns when show_pfn is set. Records go to sink(arg, ...), and
+ * in pages mode into room when it has some (NULL: none).
  */
 void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 			unsigned long start, unsigned long end,
-			enum memtrace_mode mode, bool show_pfn)
+			enum memtrace_mode mode, bool show_pfn,
+			memtrace_sink_t sink, void *arg,
+			struct memtrace_room *room)
 {
 	memtrace_walk_release(w);
 	memset(w, 0, sizeof(*w));
@@ -346,6 +348,9 @@ void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 	w->next = start;
 	w->mode = mode;
 	w->show_pfn = show_pfn;
+	w->sink = sink;
+	w->sink_arg = arg;
+	w->room = room;
 }
 
 void memtrace_walk_release(struct memtrace_walk *w)

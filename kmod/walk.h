@@ -38,12 +38,14 @@ struct memtrace_walk {
 	u64 counts[MEMTRACE_NSTATES];
 	memtrace_sink_t sink;
 	void *sink_arg;
-	struct memtrace_room *room;	/* pages mode, lent by the sink; or NULL */
+	struct memtrace_room *room;	/* pages mode: lent by the transport, or NULL */
 };
 
 void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 			unsigned long start, unsigned long end,
-			enum memtrace_mode mode, bool show_pfn);
+			enum memtrace_mode mode, bool show_pfn,
+			memtrace_sink_t sink, void *arg,
+			struct memtrace_room *room);
 int memtrace_walk_step(struct memtrace_walk *w);
 void memtrace_walk_release(struct memtrace_walk *w);
 
