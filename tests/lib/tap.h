@@ -3,8 +3,12 @@
  * The TAP harness of the C test programs (in-VM suites, bench, the client's
  * unit tests): one line a test, "ok N - name" or "not ok N - name", "# "
  * diagnostics, and the plan "1..N" printed last by tap_done(), so that a
- * program need not know its count in advance. The state is static: each program (each translation
- * unit that reports) counts its own tests.
+ * program need not know its count in advance. Each program counts its own
+ * tests: the state is static (one per translation unit) unless TAP_SHARED is
+ * defined before this header, for a program whose tests are reported from
+ * several files: then every one of them defines TAP_SHARED (its internal
+ * header does) and exactly one, the one with main(), also holds the state
+ * with TAP_SHARED_STATE; at file scope.
  */
 #ifndef MEMTRACE_TAP_H
 #define MEMTRACE_TAP_H
@@ -13,7 +17,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#ifdef TAP_SHARED
+extern int tap_n, tap_failed;
+#define TAP_SHARED_STATE int tap_n, tap_failed
+#else
 static int tap_n, tap_failed;
+#endif
 
 static inline void tap_diag(const char *fmt, ...)
 {

@@ -18,34 +18,16 @@
  *    reference (the refcount stays 0) and the next open works.
  * Seeded: SEED, MT_SEED or mt_seed= replays a run.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <inttypes.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "fd.h"
 
-#include "rcvlib.h"
-#include "tap.h"
+TAP_SHARED_STATE;
 
-#define USER_ID		1000
-#define N_SUID		6	/* lines the setuid test reports */
-
-static struct rc_target tg;
+struct rc_target rcvfd_tg;
 static char q1[128], q2[128];
-static char *r1, *r2;
-static size_t n1, n2;
+char *rcvfd_r1, *rcvfd_r2;
+size_t rcvfd_n1, rcvfd_n2;
 
-static uint64_t fnv(const char *p, size_t n)
+uint64_t rcvfd_fnv(const char *p, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL;
 
@@ -181,9 +163,9 @@ static void test_threads(struct rl_rng *r)
 		for (int t = 0; t < 2; t++) {
 			rd[t] = (struct reader){ .fd = fd, .r = { rl_next(r) }, .lo = ranges[k][0],
 						 .hi = ranges[k][1], .go = &go, .started = &started,
-						 .cap = n1 + 1 };
+						 .cap = rcvfd_n1 + 1 };
 			rd[t].buf = malloc(rd[t].cap);
-			rd[t].sizes = calloc(n1 + 1, sizeof(size_t));
+			rd[t].sizes = calloc(rcvfd_n1 + 1, sizeof(size_t));
 		}
 		for (int t = 0; ok && t < 2; t++)
 			if (pthread_create(&rd[t].th, NULL, reader_main, &rd[t]))
@@ -192,9 +174,10 @@ static void test_threads(struct rl_rng *r)
 			pthread_join(rd[t].th, NULL);
 		/* both must have read: one thread alone would prove nothing */
 		ok = ok && !rd[0].err && !rd[1].err && rd[0].n && rd[1].n &&
-		     rd[0].n + rd[1].n == n1 && interleaves(r1, n1, &rd[0], &rd[1], &sw);
+		     rd[0].n + rd[1].n == rcvfd_n1 && interleaves(rcvfd_r1, rcvfd_n1, &rd[0],
+								  &rd[1], &sw);
 		if (!tap_ok(ok, "two threads reading one fd (%zu..%zu bytes a read): %zu + %zu bytes, both read, and an interleaving of both threads' pieces in order is the answer (%zu bytes)",
-			    ranges[k][0], ranges[k][1], rd[0].n, rd[1].n, n1))
+			    ranges[k][0], ranges[k][1], rd[0].n, rd[1].n, rcvfd_n1))
 			tap_diag("errors %s / %s", strerror(rd[0].err), strerror(rd[1].err));
 		else
 			tap_diag("%zu + %zu reads, the reader changed %u times", rd[0].nsizes,
@@ -229,8 +212,8 @@ static ssize_t read_n(int fd, char *buf, size_t n)
 
 static void test_fork(struct rl_rng *r)
 {
-	size_t k = 1 + rl_below(r, n1 / 2), m = 1 + rl_below(r, n1 / 3), rest;
-	char *buf = malloc(n1 + n2 + 65536);
+	size_t k = 1 + rl_below(r, rcvfd_n1 / 2), m = 1 + rl_below(r, rcvfd_n1 / 3), rest;
+	char *buf = malloc(rcvfd_n1 + rcvfd_n2 + 65536);
 	int fd = rc_proc_open_query(q1), p[2] = { -1, -1 }, st = -1;
 	bool ok = false;
 	pid_t pid;
@@ -250,9 +233,9 @@ static void test_fork(struct rl_rng *r)
 	if (pid < 0 || read_n(p[0], buf + k, m) != (ssize_t)m)
 		goto out1;
 	waitpid(pid, &st, 0);
-	rest = n1 - k - m;
+	rest = rcvfd_n1 - k - m;
 	ok = st == 0 && read_n(fd, buf + k + m, rest + 1) == (ssize_t)rest &&
-	     !memcmp(buf, r1, n1);
+	     !memcmp(buf, rcvfd_r1, rcvfd_n1);
 out1:
 	tap_ok(ok, "fd inherited across fork: parent %zu bytes, child %zu, parent the rest: one position, the answer whole",
 	       k, m);
@@ -275,256 +258,12 @@ out1:
 		_exit(write(fd, q2, strlen(q2)) == (ssize_t)strlen(q2) ? 0 : 1);
 	if (pid > 0)
 		waitpid(pid, &st, 0);
-	ok = st == 0 && read_n(fd, buf, n2 + 1) == (ssize_t)n2 && !memcmp(buf, r2, n2);
+	ok = st == 0 && read_n(fd, buf, rcvfd_n2 + 1) == (ssize_t)rcvfd_n2 && !memcmp(buf, rcvfd_r2, rcvfd_n2);
 out2:
 	tap_ok(ok, "a query the child writes to the inherited fd: the parent's next read starts the child's answer");
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-}
-
-/* ---- a uid 1000 opener's fd across exec of a setuid-root program ---- */
-
-static void report(int rfd, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void report(int rfd, bool ok, const char *fmt, ...)
-{
-	char line[600];
-	va_list ap;
-	int n;
-
-	line[0] = ok ? '1' : '0';
-	line[1] = ' ';
-	va_start(ap, fmt);
-	n = vsnprintf(line + 2, sizeof(line) - 3, fmt, ap);
-	va_end(ap);
-	if (n > (int)sizeof(line) - 3)
-		n = sizeof(line) - 3;
-	line[2 + n] = '\n';
-	if (write(rfd, line, n + 3) < 0)
-		_exit(3);
-}
-
-struct pfn_count {
-	unsigned long present, with_pfn;
-};
-
-static void count_pfn(void *arg, uint64_t addr, uint64_t pages, unsigned int state,
-		      uint32_t flags, uint64_t pfn, int64_t node)
-{
-	struct pfn_count *k = arg;
-
-	(void)addr, (void)pages, (void)flags, (void)node;
-	if (state == MEMTRACE_PRESENT) {
-		k->present++;
-		k->with_pfn += !!pfn;
-	}
-}
-
-/* Query fd (pages mode) and read it checked: 0, or -errno (why set). */
-static int query_fd(int fd, int pid, uint64_t start, uint64_t end, bool admin,
-		    struct pfn_count *k, uint64_t *hash, char *why, size_t wlen)
-{
-	char q[128], *buf = malloc(1 << 20);
-	struct rl_check c;
-	struct rl_text t;
-	size_t n = 0;
-	ssize_t got;
-	int len;
-
-	len = snprintf(q, sizeof(q), "%d 0x%" PRIx64 " 0x%" PRIx64 " pages\n", pid, start, end);
-	if (!buf)
-		return -ENOMEM;
-	if (write(fd, q, len) != len) {
-		int e = errno;
-
-		snprintf(why, wlen, "write: %s", strerror(e));
-		free(buf);
-		return -e;
-	}
-	rl_check_init(&c, pid, start, end, MEMTRACE_MODE_PAGES, admin);
-	c.on_record = count_pfn;
-	c.arg = k;
-	rl_text_init(&t, &c);
-	while ((got = read(fd, buf + n, (1 << 20) - n)) > 0) {
-		if (!rl_text_feed(&t, buf + n, got))
-			break;
-		n += got;
-	}
-	if (got < 0 || !rl_text_end(&t)) {
-		snprintf(why, wlen, "%s", got < 0 ? strerror(errno) : c.err);
-		free(buf);
-		return got < 0 ? -errno : -EBADMSG;
-	}
-	if (hash)
-		*hash = fnv(buf, n);
-	free(buf);
-	return 0;
-}
-
-/*
- * The setuid-root helper: argv "suid FD RFD TPID TSTART TEND UPID USTART UEND".
- * FD: the uid 1000 opener's /proc/memtrace; T: a root process; U: uid 1000's.
- */
-static int suid_main(int argc, char **argv)
-{
-	int fd, rfd, tpid, upid, nfd, err;
-	uint64_t ts, te, us, ue, h = 0;
-	struct pfn_count k = { 0 };
-	char why[512] = "";
-
-	if (argc < 10)
-		return 2;
-	fd = atoi(argv[2]);
-	rfd = atoi(argv[3]);
-	tpid = atoi(argv[4]);
-	ts = strtoull(argv[5], NULL, 0);
-	te = strtoull(argv[6], NULL, 0);
-	upid = atoi(argv[7]);
-	us = strtoull(argv[8], NULL, 0);
-	ue = strtoull(argv[9], NULL, 0);
-	report(rfd, geteuid() == 0 && getuid() == USER_ID,
-	       "setuid-root helper exec'd with the opener's fd: uid %d euid %d", (int)getuid(),
-	       (int)geteuid());
-	err = query_fd(fd, tpid, ts, te, true, &k, NULL, why, sizeof(why));
-	report(rfd, err == -EACCES,
-	       "the inherited fd, query of a root process: refused as its uid 1000 opener (%s)",
-	       err ? strerror(-err) : "answered");
-	memset(&k, 0, sizeof(k));
-	err = query_fd(fd, upid, us, ue, false, &k, NULL, why, sizeof(why));
-	report(rfd, !err && k.present > 0 && !k.with_pfn,
-	       "the inherited fd, query of uid 1000's process: answered with pfns hidden as for its opener (%lu present pages, %lu with a pfn%s%s)",
-	       k.present, k.with_pfn, err ? "; " : "", err ? why : "");
-	nfd = open("/proc/memtrace", O_RDWR | O_CLOEXEC);
-	memset(&k, 0, sizeof(k));
-	err = nfd < 0 ? -errno : query_fd(nfd, tpid, ts, te, true, &k, &h, why, sizeof(why));
-	report(rfd, !err, "its own fresh open, the root process: answered (%s) hash %016" PRIx64,
-	       err ? why : "checked", h);
-	memset(&k, 0, sizeof(k));
-	err = nfd < 0 ? -EBADF : query_fd(nfd, upid, us, ue, true, &k, NULL, why, sizeof(why));
-	report(rfd, !err && k.present > 0 && k.with_pfn == k.present,
-	       "its own fresh open, uid 1000's process: pfns shown (%lu present pages, %lu with a pfn%s%s)",
-	       k.present, k.with_pfn, err ? "; " : "", err ? why : "");
-	return 0;
-}
-
-static int make_suid_copy(char *path)
-{
-	char buf[65536];
-	int in = open("/proc/self/exe", O_RDONLY | O_CLOEXEC), out;
-	ssize_t n;
-
-	if (in < 0)
-		return -errno;
-	out = mkstemp(path);
-	if (out < 0) {
-		close(in);
-		return -errno;
-	}
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		if (write(out, buf, n) != n)
-			n = -1;
-	close(in);
-	if (n < 0 || fchown(out, 0, 0) || fchmod(out, 04755)) {
-		close(out);
-		return -EIO;
-	}
-	return close(out) ? -errno : 0;
-}
-
-static void test_suid(struct rl_rng *r)
-{
-	static const char *const lines[N_SUID] = {
-		"uid 1000 opener, before exec: query of a root process refused",
-		"setuid-root helper exec'd",
-		"inherited fd: root process refused",
-		"inherited fd: uid 1000 process, pfns hidden",
-		"fresh open: root process answered",
-		"fresh open: uid 1000 process, pfns shown",
-	};
-	char path[] = "/tmp/rcv-fd-suid.XXXXXX", rbuf[4096], *line;
-	int p[2], st = -1, err;
-	size_t rn = 0;
-	ssize_t k;
-	pid_t pid;
-
-	err = make_suid_copy(path);
-	if (err || pipe(p)) {
-		for (int i = 0; i < N_SUID; i++)
-			tap_ok(0, "setuid: %s: no setuid copy of this program (%s)", lines[i],
-			       strerror(err ? -err : errno));
-		unlink(path);
-		return;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (!pid) {
-		char a[9][40];
-		struct rc_target u;
-		char why[256];
-		int fd;
-
-		close(p[0]);
-		if (setgroups(0, NULL) || setgid(USER_ID) || setuid(USER_ID)) {
-			report(p[1], false, "drop to uid %d: %s", USER_ID, strerror(errno));
-			_exit(1);
-		}
-		prctl(PR_SET_DUMPABLE, 1);
-		err = rc_target_start(&u, rl_next(r), 64);
-		fd = open("/proc/memtrace", O_RDWR);	/* no O_CLOEXEC: handed on */
-		if (err || fd < 0) {
-			report(p[1], false, "uid 1000: target %s, open %s", strerror(-err),
-			       strerror(errno));
-			_exit(1);
-		}
-		err = query_fd(fd, tg.pid, tg.start, tg.end, false, &(struct pfn_count){ 0 },
-			       NULL, why, sizeof(why));
-		report(p[1], err == -EACCES,
-		       "uid 1000 opens /proc/memtrace: a query of root's process refused (%s)",
-		       err ? strerror(-err) : "answered");
-		snprintf(a[0], 40, "%d", fd);
-		snprintf(a[1], 40, "%d", p[1]);
-		snprintf(a[2], 40, "%d", tg.pid);
-		snprintf(a[3], 40, "0x%" PRIx64, tg.start);
-		snprintf(a[4], 40, "0x%" PRIx64, tg.end);
-		snprintf(a[5], 40, "%d", u.pid);
-		snprintf(a[6], 40, "0x%" PRIx64, u.start);
-		snprintf(a[7], 40, "0x%" PRIx64, u.end);
-		execl(path, "rcv-fd-suid", "suid", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
-		      (char *)NULL);
-		report(p[1], false, "exec %s: %s", path, strerror(errno));
-		_exit(1);
-	}
-	close(p[1]);
-	while (pid > 0 && rn < sizeof(rbuf) - 1 &&
-	       (k = read(p[0], rbuf + rn, sizeof(rbuf) - 1 - rn)) > 0)
-		rn += k;
-	rbuf[rn] = '\0';
-	close(p[0]);
-	if (pid > 0)
-		waitpid(pid, &st, 0);
-	unlink(path);
-	line = rbuf;
-	for (int i = 0; i < N_SUID; i++) {
-		char *nl = line ? strchr(line, '\n') : NULL;
-
-		if (!nl) {
-			tap_ok(0, "setuid: %s: no report (helper exit status 0x%x)", lines[i], st);
-			line = NULL;
-			continue;
-		}
-		*nl = '\0';
-		if (i == 4 && line[0] == '1') {
-			/* the fresh open's answer is root's own, byte for byte */
-			char *hp = strstr(line, "hash ");
-			uint64_t h = hp ? strtoull(hp + 5, NULL, 16) : 0;
-
-			if (h != fnv(r1, n1))
-				line[0] = '0';
-		}
-		tap_ok(line[0] == '1', "setuid: %s", line + 2);
-		line = nl + 1;
-	}
 }
 
 /* ---- close while another thread reads ---- */
@@ -574,7 +313,7 @@ static void test_close(struct rl_rng *r)
 	char why[256];
 	int err;
 
-	snprintf(qall, sizeof(qall), "%d all pages\n", tg.pid);
+	snprintf(qall, sizeof(qall), "%d all pages\n", rcvfd_tg.pid);
 	for (unsigned int i = 0; i < runs; i++) {
 		struct closer c = { .q = i & 1 ? qall : q1,
 				    .delay_us = (unsigned int)rl_below(r, 200000) };
@@ -598,9 +337,10 @@ static void test_close(struct rl_rng *r)
 	tap_ok(!bad && reads, "an fd closed while another thread reads (%u runs, %lu reads, half of them whole-address-space answers): the reads return data, then EBADF",
 	       runs, reads);
 	rc1 = rc_refcnt();
-	err = rc_proc_answer(tg.pid, tg.start, tg.end, "pages", true, &again, &na, NULL, why,
+	err = rc_proc_answer(rcvfd_tg.pid, rcvfd_tg.start, rcvfd_tg.end, "pages", true, &again, &na,
+			     NULL, why,
 			     sizeof(why));
-	if (!tap_ok(rc1 == rc0 && rc0 == 0 && !err && na == n1 && !memcmp(again, r1, n1),
+	if (!tap_ok(rc1 == rc0 && rc0 == 0 && !err && na == rcvfd_n1 && !memcmp(again, rcvfd_r1, rcvfd_n1),
 		    "then: module refcount %ld (0: /proc files hold none), a new open answers the same",
 		    rc1))
 		tap_diag("%s", err ? why : "");
@@ -617,38 +357,42 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "idle"))
 		return rc_idle_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "suid"))
-		return suid_main(argc, argv);
+		return rcvfd_suid_main(argc, argv);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	seed = rc_seed(argc, argv);
 	r.s = seed;
 	tap_diag("seed %" PRIu64 " (MT_SEED=%" PRIu64 " replays)", seed, seed);
 	if (!tap_ok(geteuid() == 0, "running as root (it also runs as uid %d)", USER_ID))
 		return tap_done();
-	err = rc_target_start(&tg, seed, 1024);
+	err = rc_target_start(&rcvfd_tg, seed, 1024);
 	if (!tap_ok(!err, "target started (root's, 1024 pages)")) {
 		tap_diag("%s", strerror(-err));
 		return tap_done();
 	}
-	snprintf(q1, sizeof(q1), "%d 0x%" PRIx64 " 0x%" PRIx64 " pages\n", tg.pid, tg.start, tg.end);
-	snprintf(q2, sizeof(q2), "%d 0x%" PRIx64 " 0x%" PRIx64 " runs\n", tg.pid, tg.start,
-		 tg.start + (tg.end - tg.start) / 2);
-	err = rc_proc_answer(tg.pid, tg.start, tg.end, "pages", true, &r1, &n1, NULL, why,
+	snprintf(q1, sizeof(q1), "%d 0x%" PRIx64 " 0x%" PRIx64 " pages\n", rcvfd_tg.pid, rcvfd_tg.start, rcvfd_tg.end);
+	snprintf(q2, sizeof(q2), "%d 0x%" PRIx64 " 0x%" PRIx64 " runs\n", rcvfd_tg.pid,
+		 rcvfd_tg.start,
+		 rcvfd_tg.start + (rcvfd_tg.end - rcvfd_tg.start) / 2);
+	err = rc_proc_answer(rcvfd_tg.pid, rcvfd_tg.start, rcvfd_tg.end, "pages", true, &rcvfd_r1,
+			     &rcvfd_n1, NULL, why,
 			     sizeof(why));
-	if (!tap_ok(!err, "reference answer (pages mode, 64 KiB reads), checked (%zu bytes)", n1)) {
+	if (!tap_ok(!err, "reference answer (pages mode, 64 KiB reads), checked (%zu bytes)",
+		    rcvfd_n1)) {
 		tap_diag("%s", why);
 		goto out;
 	}
-	err = rc_proc_answer(tg.pid, tg.start, tg.start + (tg.end - tg.start) / 2, "runs", true,
-			     &r2, &n2, NULL, why, sizeof(why));
+	err = rc_proc_answer(rcvfd_tg.pid, rcvfd_tg.start,
+			     rcvfd_tg.start + (rcvfd_tg.end - rcvfd_tg.start) / 2, "runs", true,
+			     &rcvfd_r2, &rcvfd_n2, NULL, why, sizeof(why));
 	if (!tap_ok(!err, "second reference (runs mode, first half), checked")) {
 		tap_diag("%s", why);
 		goto out;
 	}
 	test_threads(&r);
 	test_fork(&r);
-	test_suid(&r);
+	rcvfd_test_suid(&r);
 	test_close(&r);
 out:
-	rc_target_stop(&tg);
+	rc_target_stop(&rcvfd_tg);
 	return tap_done();
 }

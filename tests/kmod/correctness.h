@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * correctness's internal header: what its files share. correctness.c: the
+ * helpers (a mapping, a query, the expected states) and main();
+ * correctness-states.c: regions in known states (anon, shared, file, fork and
+ * COW, THP); correctness-query.c: the whole address space, bad input,
+ * isolation, a target that exits midway, permissions.
+ */
+#ifndef MEMTRACE_CORRECTNESS_H
+#define MEMTRACE_CORRECTNESS_H
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "mtlib.h"
+#define TAP_SHARED
+#include "tap.h"
+
+#define NP 16
+
+#define A_PRESENT(f) ((f) & MEMTRACE_F_ANON)
+
+/* correctness.c */
+extern long cor_psz;
+extern bool cor_root;
+char *cor_map(size_t len, int prot, int flags);
+bool cor_look(int pid, void *p, unsigned long n, struct mt_answer *a,
+	      const char *what);
+void cor_expect(const struct mt_answer *a, unsigned long n, const char *pattern,
+		uint32_t must, uint32_t mustnot, const char *what);
+
+/* correctness-states.c */
+void cor_t_anon(void);
+void cor_t_populate_shared_holes(void);
+void cor_t_file(void);
+void cor_t_fork_cow(void);
+void cor_t_thp(void);
+
+/* correctness-query.c */
+void cor_t_whole(void);
+void cor_t_bad_input(void);
+void cor_t_isolation(void);
+void cor_t_exit_midway(void);
+void cor_t_unprivileged(void);
+
+#endif
