@@ -7,8 +7,11 @@
 # Each suite prints TAP with a plan; each suite is one more test line here,
 # ok only when it exited 0 and printed exactly as many results as its plans
 # add up to, so a suite that dies or stops early is never silent. A suite
-# this script expects but cannot find is a failure, not a skip. The last
-# line is this script's own plan: the log's plans add up to its results.
+# this script expects but cannot find is a failure, not a skip. It ends
+# with its own plan (the log's plans add up to its results) and a
+# "# N passed, N failed" of its own lines.
+# It and the shell suites print through tests/lib/tap.sh, which every
+# scripts/vm run that ships them ships too, as /lab/tap.sh.
 #
 # The lane's environment is known (tests/run boots it: zram, hugepages,
 # KSM, THP, valgrind, the runas helper and a user lab): MT_LANE=1 tells the
@@ -16,14 +19,15 @@
 # missing.
 
 export MT_LANE=1
-n=0
+# shellcheck source=tests/lib/tap.sh
+. /lab/tap.sh
+tap_numbers=0
 step() { # step DESC CMD...: one test line for a command's status
 	desc=$1
 	shift
 	"$@"
 	rc=$?
-	n=$((n + 1))
-	if [ "$rc" = 0 ]; then echo "ok - $desc"; else echo "not ok - $desc (exit $rc)"; fi
+	if [ "$rc" = 0 ]; then tap_ok 0 "$desc"; else tap_ok "$rc" "$desc (exit $rc)"; fi
 	return $rc
 }
 
@@ -40,11 +44,10 @@ suite() {
 	src=$(cat "$out.rc" 2>/dev/null)
 	plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$out" | awk '{ s += $1 } END { print s + 0 }')
 	ran=$(grep -cE '^(not )?ok( |$)' "$out")
-	n=$((n + 1))
 	if [ "$src" = 0 ] && [ "$plan" -gt 0 ] && [ "$plan" = "$ran" ]; then
-		echo "ok - suite: $name (exit 0, plan $plan, $ran results, $t s)"
+		tap_ok 0 "suite: $name (exit 0, plan $plan, $ran results, $t s)"
 	else
-		echo "not ok - suite: $name (exit ${src:-none}, plan $plan, $ran results, $t s)"
+		tap_ok 1 "suite: $name (exit ${src:-none}, plan $plan, $ran results, $t s)"
 	fi
 }
 
@@ -79,8 +82,7 @@ if step "insmod memtrace.ko" insmod /lab/memtrace.ko; then
 		if [ -f "$f" ]; then
 			suite "$s" "$@"
 		else
-			n=$((n + 1))
-			echo "not ok - suite: $s (missing: $f)"
+			tap_ok 1 "suite: $s (missing: $f)"
 		fi
 	done
 
@@ -110,5 +112,5 @@ if [ -d /sys/kernel/debug/gcov ] && [ -d /out ]; then
 	done
 	step "gcov counters copied out: $(ls /out/gcov | wc -l) files" [ -s /out/gcov/main.gcda ]
 fi
-echo "1..$n"
+tap_done
 exit 0

@@ -7,11 +7,12 @@
 # MEMTRACE may be a command line ("valgrind -q ... memtrace").
 
 here=$(cd "$(dirname "$0")" && pwd)
+# the TAP helpers: tests/lib/tap.sh in the tree
+# shellcheck source=tests/lib/tap.sh
+if [ -f "$here/../lib/tap.sh" ]; then . "$here/../lib/tap.sh"; else . "$here/tap.sh"; fi
 MEMTRACE=${MEMTRACE:-$here/../../user/memtrace}
 TARGET=${TARGET:-$here/target}
 tmp=$(mktemp -d)
-n=0
-failed=0
 tpid=
 
 cleanup() {
@@ -20,16 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { # COND-STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		sed 's/^/#   /' "$tmp/out" "$tmp/err" 2>/dev/null | head -20
-	fi
-}
+# a failed test shows the output of the last command it ran
+tap_on_fail() { sed 's/^/#   /' "$tmp/out" "$tmp/err" 2>/dev/null | head -20; }
 
 # run EXPECTED-EXIT NAME ARGS...: run memtrace, check its exit status
 run() {
@@ -38,18 +31,18 @@ run() {
 	$MEMTRACE "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	[ "$rc" -eq "$want" ]
-	ok $? "$name (exit $rc, want $want)"
+	tap_ok $? "$name (exit $rc, want $want)"
 }
 
 has() { # FILE PATTERN NAME
 	grep -q -- "$2" "$1"
-	ok $? "$3"
+	tap_ok $? "$3"
 }
 
 json_ok() { # NAME
 	if command -v python3 >/dev/null; then
 		python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/out" 2>>"$tmp/err"
-		ok $? "$1"
+		tap_ok $? "$1"
 	fi
 }
 
@@ -88,7 +81,7 @@ for c in demo query verify maps info; do
 done
 run 0 "--version" --version
 grep -Eq '^memtrace [^ ]+$' "$tmp/out"
-ok $? "--version prints memtrace VERSION"
+tap_ok $? "--version prints memtrace VERSION"
 
 # ---- the module is not loaded: exit 1 ----
 export MEMTRACE_PROC=/nonexistent/memtrace
@@ -103,8 +96,7 @@ unset MEMTRACE_PROC
 run 2 "info with an argument" info extra
 run 2 "an unknown transport" --transport=carrier-pigeon query $$ all
 if [ -d /sys/module/memtrace ]; then
-	echo "ok $((n + 1)) - # SKIP the netlink transport without the module: the module is loaded here"
-	n=$((n + 1))
+	tap_skip "" "the netlink transport without the module: the module is loaded here"
 elif $MEMTRACE --transport=netlink query $$ all 2>&1 | grep -q "not built into"; then
 	run 1 "the netlink transport, not built in" --transport=netlink query $$ all
 	has "$tmp/err" "not built into" "says the netlink transport is not built in"
@@ -150,7 +142,7 @@ export MEMTRACE_FAKE_ANSWER="$tmp/all-present"
 run 1 "verify catches present where pagemap says not" verify $tpid $addr-$end --no-pfn
 has "$tmp/out" "DISAGREE" "verify prints each disagreement"
 [ "$(grep -c DISAGREE "$tmp/out")" -eq 4 ]
-ok $? "verify prints exactly the 4 disagreeing pages"
+tap_ok $? "verify prints exactly the 4 disagreeing pages"
 run 1 "verify --json on a disagreement" verify --json $tpid $addr-$end --no-pfn
 json_ok "verify --json is valid JSON"
 has "$tmp/out" '"ok":false' "verify --json says not ok"
@@ -231,7 +223,7 @@ munmap:16/0/0/0/0 16/16
 WANT
 	if [ "$(id -u)" -eq 0 ]; then
 		cmp -s "$tmp/stages" "$tmp/want"
-		ok $? "demo stage counts are exactly right"
+		tap_ok $? "demo stage counts are exactly right"
 	fi
 	has "$tmp/out" "^# result agree disagreements=0" "demo --tsv result line"
 	run 0 "demo --json through fakemod" demo --json --pages 8 --pattern odd
@@ -252,7 +244,7 @@ WANT
 	has "$tmp/out" "^$(pg 5)	1	present	" "the lying fakemod reports untouched page 5 present"
 	run 1 "verify catches a page reported present that is not" verify $tpid $addr-$end
 	[ "$(grep -c '^DISAGREE' "$tmp/out")" -eq 1 ]
-	ok $? "verify prints exactly one disagreement"
+	tap_ok $? "verify prints exactly one disagreement"
 	has "$tmp/out" "^DISAGREE $(printf '0x%016x' $((addr + 5 * ps)))  memtrace: present .*(pagemap: not present)$" \
 		"verify names page 5 and says pagemap shows it not present"
 	has "$tmp/out" "7/8 pages agree" "verify counts 7/8 pages agree"
@@ -279,7 +271,7 @@ WANT
 	run 1 "verify --tsv catches $lies lies of different kinds" verify --tsv $tpid $addr-$end
 	awk -F'\t' '!/^#/ { print $1, $2, $6 }' "$tmp/out" >"$tmp/got"
 	cmp -s "$tmp/got" "$tmp/want"
-	ok $? "verify --tsv names exactly the lying pages, with the right reasons"
+	tap_ok $? "verify --tsv names exactly the lying pages, with the right reasons"
 	# (agree is not 8 - lies: the unmapped lie's page also counts as agreeing
 	# with pagemap, its disagreement is with maps)
 	has "$tmp/out" "^# result checked=8 agree=[0-9]* disagree=$lies " \
@@ -292,7 +284,7 @@ WANT
 	grep '^DISAGREE' "$tmp/out" | cut -d' ' -f2 >"$tmp/got"
 	printf '0x%016x\n' 0 $((addr + 5 * ps)) >"$tmp/want"
 	cmp -s "$tmp/got" "$tmp/want"
-	ok $? "verify all names exactly page 0 and page 5 of the region"
+	tap_ok $? "verify all names exactly page 0 and page 5 of the region"
 
 	# verify --each: a lie in the first line of a mapping, none in its last
 	# line: the run fails all the same (it once took the last span's status)
@@ -304,7 +296,7 @@ WANT
 	run 1 "verify --each fails on a lie in the first of $lines spans only" \
 		verify --no-pfn --each $tpid "$tgt"
 	[ "$(grep -c '^DISAGREE' "$tmp/out")" -eq 1 ] && [ "$lines" -gt 1 ]
-	ok $? "verify --each names the one lie, at $first"
+	tap_ok $? "verify --each names the one lie, at $first"
 
 	# the demo: page 3 of its region is flipped at every stage that has one
 	MEMTRACE_FAKE_LIE=+3
@@ -322,10 +314,10 @@ WANT
 6 $a3 present pagemap: not present
 WANT
 	cmp -s "$tmp/got" "$tmp/want"
-	ok $? "demo --tsv names page 3 at each of stages 1-6"
+	tap_ok $? "demo --tsv names page 3 at each of stages 1-6"
 	run 1 "demo (human) fails on a lying module" demo --pages 8 --color=never
 	[ "$(grep -c '^    0x[0-9a-f]*: memtrace says' "$tmp/out")" -eq 6 ]
-	ok $? "demo prints the 6 disagreements"
+	tap_ok $? "demo prints the 6 disagreements"
 	has "$tmp/out" "^FAIL: the module and /proc/self/pagemap disagree" "demo says FAIL"
 	run 1 "demo --json fails on a lying module" demo --json --pages 8
 	json_ok "demo --json on a lie is valid JSON"
@@ -333,6 +325,5 @@ WANT
 	unset MEMTRACE_FAKE_ANSWER MEMTRACE_FAKE_LIE
 fi
 
-echo "1..$n"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done
+tap_exit

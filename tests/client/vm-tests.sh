@@ -11,6 +11,9 @@
 # netlink when the module's family resolves).
 
 here=$(cd "$(dirname "$0")" && pwd)
+# the TAP helpers: tests/lib/tap.sh in the tree, /lab/tap.sh in the guest
+# shellcheck source=tests/lib/tap.sh
+if [ -f "$here/../lib/tap.sh" ]; then . "$here/../lib/tap.sh"; else . "$here/tap.sh"; fi
 MEMTRACE=${MEMTRACE:-/lab/memtrace}
 if [ -z "$RUNAS" ]; then
 	if [ -x "$here/runas" ]; then RUNAS=$here/runas; else RUNAS=/lab/runas; fi
@@ -18,8 +21,6 @@ fi
 topt=
 [ -n "$TRANSPORT" ] && topt="--transport=$TRANSPORT"
 tmp=$(mktemp -d /tmp/mt-vm.XXXXXX)
-n=0
-failed=0
 pids=
 
 cleanup() {
@@ -28,28 +29,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		sed 's/^/#   /' "$tmp/out" "$tmp/err" 2>/dev/null | head -30
-	fi
-}
-
-# skip NAME WHY: a test the machine cannot run: a skip on a user's machine, a
-# failure in the lab lane (MT_LANE=1, tests/vm-suite.sh), which provides it
-skip() {
-	n=$((n + 1))
-	if [ "${MT_LANE:-}" = 1 ]; then
-		echo "not ok $n - $1 # the lab lane should provide it: $2"
-		failed=$((failed + 1))
-	else
-		echo "ok $n - $1 # SKIP $2"
-	fi
-}
+# a failed test shows the output of the last command it ran
+tap_on_fail() { sed 's/^/#   /' "$tmp/out" "$tmp/err" 2>/dev/null | head -30; }
 
 run() { # EXPECTED-EXIT NAME ARGS...
 	want=$1 name=$2
@@ -57,10 +38,10 @@ run() { # EXPECTED-EXIT NAME ARGS...
 	"$MEMTRACE" $topt "$@" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	[ "$rc" -eq "$want" ]
-	ok $? "$name (exit $rc, want $want)"
+	tap_ok $? "$name (exit $rc, want $want)"
 }
 
-has() { grep -q -- "$2" "$1"; ok $? "$3"; }
+has() { grep -q -- "$2" "$1"; tap_ok $? "$3"; }
 
 [ "$(id -u)" -eq 0 ] || echo "# warning: not root; some tests will fail"
 [ -e /proc/memtrace ] || echo "# warning: /proc/memtrace missing: is the module loaded?"
@@ -86,32 +67,32 @@ WANT
 cmp -s "$tmp/stages" "$tmp/want"
 rc=$?
 [ $rc -ne 0 ] && { echo "# got:"; sed 's/^/#   /' "$tmp/stages"; }
-ok $rc "demo stage counts exactly right (16 pages, every other page)"
+tap_ok $rc "demo stage counts exactly right (16 pages, every other page)"
 grep -q "^# result agree disagreements=0" "$tmp/demo.tsv"
-ok $? "demo --tsv reports no disagreement"
+tap_ok $? "demo --tsv reports no disagreement"
 # columns: stage num name vsz rss rss_delta ps_vsz ps_rss, the 7 states ($9-$15),
 # backed_delta agree checked ($16-$18), map ($19)
 awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $19 }' "$tmp/demo.tsv" | grep -qx '#0#0#0#0#0#0#0#0'
-ok $? "demo pattern picture is #0#0..."
+tap_ok $? "demo pattern picture is #0#0..."
 run 0 "demo --json --pages 32 --pattern 1100" demo --json --pages 32 --pattern 1100
 grep -q '"name":"pattern".*"counts":{"unmapped":0,"none":0,"zero":16,"present":16' "$tmp/out"
-ok $? "demo --json pattern 1100: 16 present, 16 zero"
+tap_ok $? "demo --json pattern 1100: 16 present, 16 zero"
 grep -q '"ok":true' "$tmp/out"
-ok $? "demo --json ok"
+tap_ok $? "demo --json ok"
 run 0 "demo --pattern all" demo --tsv --pattern all
 awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $12 }' "$tmp/out" | grep -qx 16
-ok $? "demo --pattern all: 16 present after the pattern"
+tap_ok $? "demo --pattern all: 16 present after the pattern"
 if [ -e /sys/kernel/mm/transparent_hugepage/enabled ] && \
    ! grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
 	run 0 "demo --thp" demo --tsv --thp
 	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $12 }' "$tmp/out" | grep -qx 512
-	ok $? "demo --thp: the first write backs all 512 pages at once"
+	tap_ok $? "demo --thp: the first write backs all 512 pages at once"
 	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $19 }' "$tmp/out" | grep -qx 'H\{512\}'
-	ok $? "demo --thp: drawn as huge pages"
+	tap_ok $? "demo --thp: drawn as huge pages"
 else
-	skip "demo --thp" "no THP"
-	skip "demo --thp counts" "no THP"
-	skip "demo --thp picture" "no THP"
+	tap_lack "demo --thp" "no THP"
+	tap_lack "demo --thp counts" "no THP"
+	tap_lack "demo --thp picture" "no THP"
 fi
 
 # ---- another process ----
@@ -125,7 +106,7 @@ run 0 "query [stack] --pages --tsv" query --pages --tsv $sp '[stack]'
 has "$tmp/out" "^# summary pages=" "query [stack] summary"
 run 0 "query --json all" query --json $sp all
 grep -q '"summary":{"pages":' "$tmp/out"
-ok $? "query --json has the summary"
+tap_ok $? "query --json has the summary"
 run 0 "maps another process" maps $sp
 has "$tmp/out" "smaps Rss" "maps shows smaps Rss"
 run 0 "maps --tsv" maps --tsv $sp
@@ -135,7 +116,7 @@ awk -F'\t' -v ps="$(getconf PAGESIZE 2>/dev/null || echo 4096)" '
 	$1 !~ /^#/ && $11 !~ /^\[vvar/ { kb += $4 * ps / 1024 }
 	/^# rss/ { split($0, f, "smaps_rss_kbytes="); rss = f[2] + 0 }
 	END { if (kb != rss) { print "# present " kb " kB, Rss " rss " kB"; exit 1 } }' "$tmp/out"
-ok $? "maps: present pages (less [vvar]) x page size == smaps Rss"
+tap_ok $? "maps: present pages (less [vvar]) x page size == smaps Rss"
 kill -STOP $sp
 run 0 "verify another process, all" verify $sp all
 has "$tmp/out" ": OK" "verify says OK"
@@ -148,7 +129,7 @@ lib=$(awk '$6 ~ /^\// { n = split($6, p, "/"); c[p[n]]++; if (!o[p[n]]++) l[++k]
 echo "# verify --each of '$lib' ($(grep -c "/$lib\$" /proc/$sp/maps) lines of maps)"
 run 0 "verify by library name --each" verify --each $sp "$lib"
 [ "$(grep -c ': OK$' "$tmp/out")" -eq "$(grep -c "/$lib\$" /proc/$sp/maps)" ]
-ok $? "verify --each: one OK per line of maps"
+tap_ok $? "verify --each: one OK per line of maps"
 kill -CONT $sp
 
 # ---- info: GET_INFO and the transport in use ----
@@ -161,7 +142,7 @@ has "$tmp/out" '"nstates":7,' "info --json: 7 states"
 # ---- error paths ----
 MEMTRACE_PROC=/nonexistent "$MEMTRACE" query $sp all >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 1 ]
-ok $? "module not loaded: exit 1"
+tap_ok $? "module not loaded: exit 1"
 has "$tmp/err" "the memtrace module is not loaded" "module not loaded: message"
 run 1 "no such process" query 999999 0x1000+4096
 has "$tmp/err" "no such process" "no such process: message"
@@ -175,18 +156,18 @@ if [ -x "$RUNAS" ] && id lab >/dev/null 2>&1; then
 	sleep 0.2 2>/dev/null || sleep 1
 	"$RUNAS" 1000 1000 "$MEMTRACE" $topt query $op all >"$tmp/out" 2>"$tmp/err"
 	[ $? -eq 1 ]
-	ok $? "unprivileged on another user's process: exit 1"
+	tap_ok $? "unprivileged on another user's process: exit 1"
 	has "$tmp/err" "permission denied" "unprivileged: permission denied"
 	"$RUNAS" 1000 1000 "$MEMTRACE" $topt query $op 0x400000+4096 >"$tmp/out" 2>"$tmp/err"
 	[ $? -eq 1 ]
-	ok $? "unprivileged, numeric range: exit 1"
+	tap_ok $? "unprivileged, numeric range: exit 1"
 	has "$tmp/err" "permission denied" "unprivileged numeric range: permission denied"
 	"$RUNAS" 1000 1000 "$MEMTRACE" $topt verify $op all >"$tmp/out" 2>"$tmp/err"
 	[ $? -eq 1 ]
-	ok $? "unprivileged verify of another user's process: exit 1"
+	tap_ok $? "unprivileged verify of another user's process: exit 1"
 	"$RUNAS" 1000 1000 "$MEMTRACE" $topt demo --tsv >"$tmp/out" 2>"$tmp/err"
 	[ $? -eq 0 ]
-	ok $? "unprivileged demo on itself works (PFNs hidden on both sides)"
+	tap_ok $? "unprivileged demo on itself works (PFNs hidden on both sides)"
 	"$RUNAS" 1000 1000 sleep 100 &
 	lp=$!
 	pids="$pids $lp"
@@ -198,11 +179,10 @@ if [ -x "$RUNAS" ] && id lab >/dev/null 2>&1; then
 	done
 	"$RUNAS" 1000 1000 "$MEMTRACE" $topt verify $lp all >"$tmp/out" 2>"$tmp/err"
 	[ $? -eq 0 ]
-	ok $? "unprivileged verify of its own user's process"
+	tap_ok $? "unprivileged verify of its own user's process"
 else
-	for t in 1 2 3 4 5 6 7; do skip "unprivileged test $t" "no runas helper or no user lab"; done
+	for t in 1 2 3 4 5 6 7; do tap_lack "unprivileged test $t" "no runas helper or no user lab"; done
 fi
 
-echo "1..$n"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done
+tap_exit

@@ -15,6 +15,9 @@
 #     fails to register its family (EEXIST) and must take the file away
 #     again; once mt_squat is gone, memtrace loads and answers.
 here=$(cd "$(dirname "$0")" && pwd)
+# the TAP helpers: tests/lib/tap.sh in the tree, /lab/tap.sh in the guest
+# shellcheck source=tests/lib/tap.sh
+if [ -f "$here/../lib/tap.sh" ]; then . "$here/../lib/tap.sh"; else . "$here/tap.sh"; fi
 MODULE=${MODULE:-/lab/memtrace.ko}
 MEMTRACE=${MEMTRACE:-/lab/memtrace}
 echo "# $(ls -d /sys/devices/system/node/node* | wc -l) node(s), 1G pages: $(cat /sys/kernel/mm/hugepages/hugepages-1048576kB/nr_hugepages 2>/dev/null)"
@@ -22,30 +25,26 @@ echo 8 > /proc/sys/vm/nr_hugepages
 "$here/cov-reach"
 rc=$?
 
-n=0
-t() { # t STATUS DESC
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; rc=1; fi
-}
 loaded() { grep -q "^$1 " /proc/modules; }
 
 rmmod memtrace
 ! loaded memtrace
-t $? "failed load: memtrace unloaded first"
+tap_ok $? "failed load: memtrace unloaded first"
 insmod "$here/mt_squat.ko"
-t $? "failed load: mt_squat.ko loaded (a generic netlink family named memtrace)"
+tap_ok $? "failed load: mt_squat.ko loaded (a generic netlink family named memtrace)"
 err=$(insmod "$MODULE" 2>&1)
 r=$?
 case $err in *"File exists"*) e=0 ;; *) e=1 ;; esac
-t $((r == 0 || e)) "failed load: insmod memtrace.ko fails with EEXIST while the name is taken (exit $r: $err)"
+tap_ok $((r == 0 || e)) "failed load: insmod memtrace.ko fails with EEXIST while the name is taken (exit $r: $err)"
 ! loaded memtrace && [ ! -e /proc/memtrace ]
-t $? "failed load: no memtrace module and no /proc/memtrace left behind"
+tap_ok $? "failed load: no memtrace module and no /proc/memtrace left behind"
 rmmod mt_squat
-t $? "failed load: mt_squat unloaded"
+tap_ok $? "failed load: mt_squat unloaded"
 insmod "$MODULE"
-t $? "failed load: memtrace.ko loads once the name is free"
+tap_ok $? "failed load: memtrace.ko loads once the name is free"
 out=$("$MEMTRACE" --transport=netlink info 2>&1) && out=$("$MEMTRACE" --transport=proc query $$ all 2>&1)
-t $? "failed load: the reloaded module answers over netlink and /proc"
+tap_ok $? "failed load: the reloaded module answers over netlink and /proc"
+[ "$tap_failed" = 0 ] || rc=1
 [ "$rc" = 0 ] || echo "$out" | tail -5 | sed 's/^/# /'
-echo "1..$n"
+tap_done
 exit $rc

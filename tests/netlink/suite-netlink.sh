@@ -20,6 +20,10 @@
 #    tests/netlink/run --no-valgrind, makes its absence a skip).
 # A program that is missing is a failure, not a skip.
 
+here=$(cd "$(dirname "$0")" && pwd)
+# the TAP helpers: tests/lib/tap.sh in the tree, /lab/tap.sh in the guest
+# shellcheck source=tests/lib/tap.sh
+if [ -f "$here/../lib/tap.sh" ]; then . "$here/../lib/tap.sh"; else . "$here/tap.sh"; fi
 L=/lab
 MEMTRACE=${MEMTRACE:-$L/memtrace}
 RUNAS=${RUNAS:-$L/runas}
@@ -29,8 +33,6 @@ BOUNDED=${BOUNDED:-$L/bounded}
 MODULE=${MODULE:-$L/memtrace.ko}
 tmp=$(mktemp -d /tmp/mt-nl.XXXXXX)
 chmod 1777 "$tmp"	# uid 1000 writes its regions file here
-n=0
-failed=0
 pids=
 
 cleanup() {
@@ -39,21 +41,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ok() { # STATUS NAME
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 # need PROG NAME: PROG is there, or NAME fails
 need() {
 	[ -x "$1" ] && return 0
-	ok 1 "$2: $1 is missing (make -C tests)"
+	tap_ok 1 "$2: $1 is missing (make -C tests)"
 	return 1
 }
 
@@ -91,19 +82,19 @@ fi
 
 # ---- the default transport ----
 mt info
-ok $? "info answers (GET_INFO)"
+tap_ok $? "info answers (GET_INFO)"
 grep -q '^transport: *netlink' "$tmp/out"
-ok $? "the default transport is netlink when the family resolves"
+tap_ok $? "the default transport is netlink when the family resolves"
 show "$tmp/out"
 MEMTRACE_PROC=/proc/memtrace "$MEMTRACE" info >"$tmp/out" 2>&1
 grep -q '^transport: *proc' "$tmp/out"
-ok $? "MEMTRACE_PROC set: the default is proc"
+tap_ok $? "MEMTRACE_PROC set: the default is proc"
 mt --transport=proc info
 grep -q '^transport: *proc' "$tmp/out"
-ok $? "--transport=proc info: says proc"
+tap_ok $? "--transport=proc info: says proc"
 mt info --json
 grep -q '"transport":"netlink".*"page_size":4096,"nstates":7,' "$tmp/out"
-ok $? "info --json"
+tap_ok $? "info --json"
 
 # ---- 1. transport equivalence on stopped targets ----
 # ask3 AS PID RANGE MODE: the answer through proc, netlink (packed, the
@@ -141,7 +132,7 @@ equiv() {
 	[ "$who" = root ] || as="--as $who"
 	what="$who: $name, $mode mode: proc == netlink packed (bytes) == words == nested"
 	if ask3 "$as" "$pid" "$range" "$mode"; then
-		ok 0 "$what ($(grep -vc '^#' "$tmp/nl") records)"
+		tap_ok 0 "$what ($(grep -vc '^#' "$tmp/nl") records)"
 		return
 	fi
 	# A stopped target does not change, but the kernel may (khugepaged,
@@ -153,7 +144,7 @@ equiv() {
 	diff "$tmp/nl" "$tmp/nest" 2>/dev/null | head -6 | sed 's/^/#   /'
 	ask3 "$as" "$pid" "$range" "$mode"
 	r=$?
-	ok $r "$what ($(grep -vc '^#' "$tmp/nl") records)"
+	tap_ok $r "$what ($(grep -vc '^#' "$tmp/nl") records)"
 	if [ $r -ne 0 ]; then
 		echo "#   exit proc $rp, packed $rn, words $rw, nested $rs"
 		show "$tmp/proc.err" "$tmp/nl.err" "$tmp/err"
@@ -175,12 +166,12 @@ equiv_all() {
 	tp=$!
 	pids="$pids $tp"
 	if ! wait_stopped $tp || ! grep -q '^done ' "$file" 2>/dev/null; then
-		ok 1 "$who: the patterns target sets up and stops"
+		tap_ok 1 "$who: the patterns target sets up and stops"
 		return
 	fi
 	cp=$(awk '$1 == "child" { print $2 }' "$file")
 	pids="$pids $cp"
-	ok 0 "$who: the patterns target (pid $tp, COW child $cp) sets up and stops"
+	tap_ok 0 "$who: the patterns target (pid $tp, COW child $cp) sets up and stops"
 	while read -r name pid start end; do
 		case $name in child|done) continue ;; esac
 		for mode in runs pages; do
@@ -197,11 +188,11 @@ equiv_all() {
 	[ "$who" = root ] || as="--as $who"
 	mt $as --transport=netlink verify "$tp" all
 	r=$?
-	ok $r "$who: verify --transport=netlink of the whole target agrees with pagemap"
+	tap_ok $r "$who: verify --transport=netlink of the whole target agrees with pagemap"
 	[ $r -eq 0 ] || show "$tmp/out" "$tmp/err"
 	mt $as --transport=netlink verify "$cp" all
 	r=$?
-	ok $r "$who: verify --transport=netlink of the COW child agrees with pagemap"
+	tap_ok $r "$who: verify --transport=netlink of the COW child agrees with pagemap"
 	[ $r -eq 0 ] || show "$tmp/out" "$tmp/err"
 	kill -9 $tp $cp 2>/dev/null
 }
@@ -214,22 +205,22 @@ small_words() {
 	tp=$!
 	pids="$pids $tp"
 	if ! wait_stopped $tp || ! grep -q '^done ' "$tmp/regions-words" 2>/dev/null; then
-		ok 1 "small index vectors: the patterns target sets up and stops"
+		tap_ok 1 "small index vectors: the patterns target sets up and stops"
 		return
 	fi
 	cp=$(awk '$1 == "child" { print $2 }' "$tmp/regions-words")
 	pids="$pids $cp"
 	old=$(cat $knob 2>/dev/null)
-	ok $? "the module has the pageidx_words knob (${old:-none})"
+	tap_ok $? "the module has the pageidx_words knob (${old:-none})"
 	for k in 1 2; do
 		echo $k >$knob && [ "$(cat $knob)" = $k ]
-		ok $? "pageidx_words set to $k (reads $(cat $knob 2>/dev/null))"
+		tap_ok $? "pageidx_words set to $k (reads $(cat $knob 2>/dev/null))"
 		for pid in $tp $cp; do
 			equiv root "$pid" all pages "all of pid $pid, $k word(s) an index vector"
 		done
 	done
 	echo "${old:-64}" >$knob && [ "$(cat $knob)" = "${old:-64}" ]
-	ok $? "pageidx_words back to ${old:-64}"
+	tap_ok $? "pageidx_words back to ${old:-64}"
 	kill -9 $tp $cp 2>/dev/null
 }
 
@@ -249,48 +240,48 @@ elif need "$RUNAS" "uid 1000 equivalence" && id lab >/dev/null 2>&1; then
 	mt --as 1000 --transport=netlink query "$tp" all
 	r=$?
 	[ $r -eq 1 ] && grep -q "permission denied" "$tmp/err"
-	ok $? "uid 1000 on root's process over netlink: exit 1 ($r), permission denied"
+	tap_ok $? "uid 1000 on root's process over netlink: exit 1 ($r), permission denied"
 	show "$tmp/err"
 	grep -q "kernel says: " "$tmp/err"
-	ok $? "uid 1000 on root's process: the kernel's message is printed"
+	tap_ok $? "uid 1000 on root's process: the kernel's message is printed"
 	kill -9 $tp $(awk '$1 == "child" { print $2 }' "$tmp/regions-other") 2>/dev/null
 else
-	ok 1 "uid 1000 equivalence: the lab VM has no user lab"
+	tap_ok 1 "uid 1000 equivalence: the lab VM has no user lab"
 fi
 
 # ---- errors through the client ----
 mt --transport=netlink query 999999 0x1000+4096
 r=$?
 [ $r -eq 1 ] && grep -q "no such process" "$tmp/err"
-ok $? "netlink, no such process: exit 1 ($r), no such process"
+tap_ok $? "netlink, no such process: exit 1 ($r), no such process"
 grep -q "^memtrace: kernel says: " "$tmp/err"
-ok $? "netlink, no such process: 'memtrace: kernel says: ...'"
+tap_ok $? "netlink, no such process: 'memtrace: kernel says: ...'"
 show "$tmp/err"
 mt --transport=netlink query 1 0x0-0xffffffffffff000
 r=$?
 [ $r -eq 1 ] && grep -q "range out of bounds" "$tmp/err"
-ok $? "netlink, END past TASK_SIZE: exit 1 ($r), range out of bounds"
+tap_ok $? "netlink, END past TASK_SIZE: exit 1 ($r), range out of bounds"
 show "$tmp/err"
 
 # ---- 2. malformed requests ----
 if need "$NLBAD" nlbad; then
 	echo "# nlbad"
 	"$NLBAD"
-	ok $? "nlbad: every malformed request refused as documented"
+	tap_ok $? "nlbad: every malformed request refused as documented"
 fi
 
 # ---- 3. bounded memory ----
 if need "$BOUNDED" bounded; then
 	echo "# bounded"
 	"$BOUNDED" "$MEMTRACE"
-	ok $? "bounded: the dump streams in bounded memory"
+	tap_ok $? "bounded: the dump streams in bounded memory"
 fi
 
 # ---- 4. valgrind of the netlink client ----
 if [ -n "$MT_NO_VALGRIND" ]; then
-	skip "valgrind of the netlink client" "MT_NO_VALGRIND set (tests/netlink/run --no-valgrind)"
+	tap_skip "valgrind of the netlink client" "MT_NO_VALGRIND set (tests/netlink/run --no-valgrind)"
 elif ! command -v valgrind >/dev/null 2>&1; then
-	ok 1 "valgrind of the netlink client: no valgrind in the VM (scripts/setup installs valgrind and libc6-dbg)"
+	tap_ok 1 "valgrind of the netlink client: no valgrind in the VM (scripts/setup installs valgrind and libc6-dbg)"
 else
 	# slow under TCG: a few runs that cover the transport's paths
 	vg="valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect"
@@ -303,7 +294,7 @@ else
 		$vg "$MEMTRACE" --transport=netlink $args >"$tmp/out" 2>"$tmp/err"
 		r=$?
 		[ $r -eq "$want" ] && ! grep -q '^==' "$tmp/err"
-		ok $? "valgrind: memtrace --transport=netlink $args (exit $r, want $want, no error, no leak)"
+		tap_ok $? "valgrind: memtrace --transport=netlink $args (exit $r, want $want, no error, no leak)"
 		[ $r -eq "$want" ] || show "$tmp/err"
 	done
 	kill $sp 2>/dev/null
@@ -314,31 +305,30 @@ fi
 # very thing this block exists to catch, so it fails, and so do the tests
 # after it (they run regardless).
 if [ ! -f "$MODULE" ]; then
-	ok 1 "module unload tests: $MODULE is missing"
+	tap_ok 1 "module unload tests: $MODULE is missing"
 else
 	rmmod memtrace 2>"$tmp/err"
-	ok $? "rmmod memtrace after the suite (nothing holds it) $(cat "$tmp/err")"
+	tap_ok $? "rmmod memtrace after the suite (nothing holds it) $(cat "$tmp/err")"
 	mt query $$ all
 	r=$?
 	[ $r -eq 1 ] && grep -q "the memtrace module is not loaded" "$tmp/err"
-	ok $? "unloaded, default transport: exit 1 ($r), the module is not loaded"
+	tap_ok $? "unloaded, default transport: exit 1 ($r), the module is not loaded"
 	show "$tmp/err"
 	mt --transport=netlink query $$ all
 	r=$?
 	[ $r -eq 1 ] && grep -q 'family "memtrace" not found: the memtrace module is not loaded' "$tmp/err"
-	ok $? "unloaded, --transport=netlink: exit 1 ($r), the module is not loaded"
+	tap_ok $? "unloaded, --transport=netlink: exit 1 ($r), the module is not loaded"
 	mt info
 	r=$?
 	[ $r -eq 1 ] && grep -q "the memtrace module is not loaded" "$tmp/err"
-	ok $? "unloaded, info: exit 1 ($r), the module is not loaded"
+	tap_ok $? "unloaded, info: exit 1 ($r), the module is not loaded"
 	insmod "$MODULE"
-	ok $? "insmod again"
+	tap_ok $? "insmod again"
 	mt info
-	ok $? "loaded again: info answers"
+	tap_ok $? "loaded again: info answers"
 	mt query $$ '[stack]'
-	ok $? "loaded again: a query answers"
+	tap_ok $? "loaded again: a query answers"
 fi
 
-echo "1..$n"
-echo "# $((n - failed)) passed, $failed failed"
-[ "$failed" -eq 0 ]
+tap_done
+tap_exit

@@ -5,13 +5,13 @@
 # with its plan, and one test line of ours per program: ok only when it is
 # there, exits 0 and prints exactly as many results as it planned.
 here=$(cd "$(dirname "$0")" && pwd)
-rc=0 n=0
+# the TAP helpers: tests/lib/tap.sh in the tree, /lab/tap.sh in the guest
+# shellcheck source=tests/lib/tap.sh
+if [ -f "$here/../lib/tap.sh" ]; then . "$here/../lib/tap.sh"; else . "$here/tap.sh"; fi
 for name in proc netlink fd; do
 	p=$here/rcv-$name
-	n=$((n + 1))
 	if [ ! -x "$p" ]; then
-		echo "not ok $n - rcv-$name: missing ($p)"
-		rc=1
+		tap_ok 1 "rcv-$name: missing ($p)"
 		continue
 	fi
 	echo "# rcv-$name"
@@ -23,11 +23,10 @@ for name in proc netlink fd; do
 	plan=$(echo "$out" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p' | tail -n1)
 	ran=$(echo "$out" | grep -cE '^(not )?ok( |$)')
 	if [ "$prc" = 0 ] && [ -n "$plan" ] && [ "$plan" = "$ran" ]; then
-		echo "ok $n - rcv-$name: exit 0, plan $plan, $ran results (${secs} s)"
+		tap_ok 0 "rcv-$name: exit 0, plan $plan, $ran results (${secs} s)"
 	else
-		echo "not ok $n - rcv-$name: exit $prc, plan ${plan:-none}, $ran results (${secs} s)"
-		rc=1
+		tap_ok 1 "rcv-$name: exit $prc, plan ${plan:-none}, $ran results (${secs} s)"
 	fi
 done
-echo "1..$n"
-exit $rc
+tap_done
+tap_exit

@@ -8,34 +8,30 @@
 # 200 insmod/rmmod cycles (mt_quick=1: 20), each checked by a one-line query;
 # no module parameters. Leaves the module loaded.
 here=$(cd "$(dirname "$0")" && pwd)
+# the TAP helpers: tests/lib/tap.sh in the tree, /lab/tap.sh in the guest
+# shellcheck source=tests/lib/tap.sh
+if [ -f "$here/../lib/tap.sh" ]; then . "$here/../lib/tap.sh"; else . "$here/tap.sh"; fi
 L=$here/rel-life
 KO=${MEMTRACE_KO:-$here/memtrace.ko}
 [ -f "$KO" ] || KO=/lab/memtrace.ko
 tmp=$(mktemp -d /tmp/rel-life.XXXXXX)
-n=0
-failed=0
-
-ok() { # ok STATUS DESC
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 loaded() { grep -q '^memtrace ' /proc/modules; }
 wait_file() { i=0; while [ ! -e "$1" ] && [ $i -lt 3000 ]; do sleep 0.02; i=$((i + 1)); done; [ -e "$1" ]; }
-# helper_out FILE NAME: the helper's TAP lines become ours (counted), and
-# one more: it printed as many results as it planned
+# helper_out FILE NAME: the helper's TAP lines become ours (counted, and
+# printed unnumbered), and one more: it printed as many results as it planned
 helper_out() {
 	sed -e 's/^ok [0-9]* - /ok - /' -e 's/^not ok [0-9]* - /not ok - /' -e '/^1\.\./d' "$1"
-	n=$((n + $(grep -cE '^(not )?ok( |$)' "$1")))
-	failed=$((failed + $(grep -cE '^not ok( |$)' "$1")))
+	tap_n=$((tap_n + $(grep -cE '^(not )?ok( |$)' "$1")))
+	tap_failed=$((tap_failed + $(grep -cE '^not ok( |$)' "$1")))
 	hp=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$1")
 	hr=$(grep -cE '^(not )?ok( |$)' "$1")
-	ok $([ -n "$hp" ] && [ "$hp" = "$hr" ] && echo 0 || echo 1) "$2: plan ${hp:-none}, $hr results"
+	tap_ok $([ -n "$hp" ] && [ "$hp" = "$hr" ] && echo 0 || echo 1) "$2: plan ${hp:-none}, $hr results"
 }
 ensure_loaded() { loaded || insmod "$KO"; }
 # reload WHY: the module must be out; insmod it (a test of its own)
 reload() {
 	! loaded && insmod "$KO" && loaded
-	ok $? "insmod $1"
+	tap_ok $? "insmod $1"
 }
 
 cycles=200
@@ -45,7 +41,7 @@ echo "# kernel $(uname -r), module $KO"
 # --- parameters: one testing knob, nothing else -----------------------------
 ensure_loaded
 p=$(ls -A /sys/module/memtrace/parameters 2>/dev/null | tr '\n' ' ')
-ok $([ "$p" = "pageidx_words " ] && echo 0 || echo 1) "the module's parameters: pageidx_words only (/sys/module/memtrace/parameters: '${p:-absent}')"
+tap_ok $([ "$p" = "pageidx_words " ] && echo 0 || echo 1) "the module's parameters: pageidx_words only (/sys/module/memtrace/parameters: '${p:-absent}')"
 
 # --- rmmod with open files, a partial answer, queries in flight ------------
 "$L" proc-hold "$tmp/ready" "$tmp/go" >"$tmp/hold.out" 2>&1 &
@@ -57,16 +53,16 @@ sleep 2
 # an open /proc file does not pin the module: proc_remove() waits for the
 # calls in progress and later calls fail, so rmmod must complete
 rmmod memtrace 2>"$tmp/rmmod.err"
-ok $? "rmmod completes with /proc/memtrace files open (one mid-answer) and queries in flight $(cat "$tmp/rmmod.err")"
-ok $([ ! -e /proc/memtrace ] && ! loaded && echo 0 || echo 1) "/proc/memtrace and the module are gone"
+tap_ok $? "rmmod completes with /proc/memtrace files open (one mid-answer) and queries in flight $(cat "$tmp/rmmod.err")"
+tap_ok $([ ! -e /proc/memtrace ] && ! loaded && echo 0 || echo 1) "/proc/memtrace and the module are gone"
 touch "$tmp/go"
 wait $hold
-ok $? "stale /proc/memtrace files fail cleanly and close"
+tap_ok $? "stale /proc/memtrace files fail cleanly and close"
 helper_out "$tmp/hold.out" proc-hold
 sleep 1
 reload "after the unload"
 wait $loop
-ok $? "queries running across the unload and reload: whole answers or clean errors"
+tap_ok $? "queries running across the unload and reload: whole answers or clean errors"
 helper_out "$tmp/loop.out" proc-loop
 
 # --- a netlink dump in flight ----------------------------------------------
@@ -79,13 +75,13 @@ wait_file "$tmp/ready"
 rmmod memtrace 2>"$tmp/rmmod.err"
 rc=$?
 [ $rc != 0 ] && loaded && [ -e /proc/memtrace ] && grep -qiE 'in use|busy|temporarily' "$tmp/rmmod.err"
-ok $? "rmmod during a netlink dump is refused cleanly (exit $rc: $(cat "$tmp/rmmod.err"))"
+tap_ok $? "rmmod during a netlink dump is refused cleanly (exit $rc: $(cat "$tmp/rmmod.err"))"
 touch "$tmp/go"
 wait $h
-ok $? "the dump in flight ends well formed"
+tap_ok $? "the dump in flight ends well formed"
 helper_out "$tmp/nl.out" nl-hold
 rmmod memtrace
-ok $? "rmmod once the dump has finished"
+tap_ok $? "rmmod once the dump has finished"
 reload "after the dump"
 
 rm -f "$tmp/ready" "$tmp/go"
@@ -94,10 +90,10 @@ h=$!
 wait_file "$tmp/ready"
 touch "$tmp/go"
 wait $h
-ok $? "a socket closed in the middle of a dump: the helper exits 0"
+tap_ok $? "a socket closed in the middle of a dump: the helper exits 0"
 helper_out "$tmp/nl.out" nl-hold-close
 rmmod memtrace
-ok $? "rmmod after a socket was closed in the middle of a dump"
+tap_ok $? "rmmod after a socket was closed in the middle of a dump"
 reload "after it"
 
 rm -f "$tmp/ready" "$tmp/go"
@@ -105,25 +101,25 @@ rm -f "$tmp/ready" "$tmp/go"
 h=$!
 wait_file "$tmp/ready"
 rmmod memtrace
-ok $? "rmmod with a socket that resolved the family open (no dump)"
+tap_ok $? "rmmod with a socket that resolved the family open (no dump)"
 touch "$tmp/go"
 wait $h
-ok $? "a stale netlink family id gets clean errors"
+tap_ok $? "a stale netlink family id gets clean errors"
 helper_out "$tmp/nl.out" nl-stale
 reload "after the stale family test"
 
 # --- insmod with an unknown parameter --------------------------------------
 rmmod memtrace
-ok $? "rmmod before the unknown-parameter test"
+tap_ok $? "rmmod before the unknown-parameter test"
 dmesg -c >/dev/null 2>&1
 # Linux ignores unknown parameters since 3.17 (with a warning)
 insmod "$KO" mt_no_such_param=1 2>"$tmp/insmod.err" && loaded &&
 	dmesg | grep -q "unknown parameter 'mt_no_such_param' ignored"
-ok $? "insmod with an unknown parameter: loaded, the kernel ignores it with a warning $(cat "$tmp/insmod.err")"
+tap_ok $? "insmod with an unknown parameter: loaded, the kernel ignores it with a warning $(cat "$tmp/insmod.err")"
 p=$(ls -A /sys/module/memtrace/parameters 2>/dev/null | tr '\n' ' ')
-ok $([ "$p" = "pageidx_words " ] && echo 0 || echo 1) "still pageidx_words only after it ('$p')"
+tap_ok $([ "$p" = "pageidx_words " ] && echo 0 || echo 1) "still pageidx_words only after it ('$p')"
 rmmod memtrace
-ok $? "rmmod after it"
+tap_ok $? "rmmod after it"
 
 # --- cycles ---------------------------------------------------------------
 start=$(date +%s)
@@ -151,11 +147,11 @@ while [ $i -lt $cycles ]; do
 done
 secs=$(($(date +%s) - start))
 echo "# cycles: $i insmod/rmmod cycles in $secs s, $bad bad"
-ok $([ $bad = 0 ] && [ $i = $cycles ] && echo 0 || echo 1) "$i insmod/rmmod cycles, each answering a one-line query (netlink every 10th)"
+tap_ok $([ $bad = 0 ] && [ $i = $cycles ] && echo 0 || echo 1) "$i insmod/rmmod cycles, each answering a one-line query (netlink every 10th)"
 
 reload "at the end (the cycles leave it out)"
 [ -e /proc/memtrace ]
-ok $? "the module is loaded at the end, /proc/memtrace there"
+tap_ok $? "the module is loaded at the end, /proc/memtrace there"
 rm -rf "$tmp"
-echo "1..$n"
-[ $failed = 0 ]
+tap_done
+tap_exit

@@ -6,13 +6,13 @@
 # exits 0 and prints exactly as many results as it planned. Our own plan
 # comes last.
 here=$(cd "$(dirname "$0")" && pwd)
-rc=0 n=0
+# the TAP helpers: tests/lib/tap.sh in the tree, /lab/tap.sh in the guest
+# shellcheck source=tests/lib/tap.sh
+if [ -f "$here/../lib/tap.sh" ]; then . "$here/../lib/tap.sh"; else . "$here/tap.sh"; fi
 for name in recv window exec ident race; do
 	p=$here/safety-$name
-	n=$((n + 1))
 	if [ ! -x "$p" ]; then
-		echo "not ok $n - safety-$name: missing ($p)"
-		rc=1
+		tap_ok 1 "safety-$name: missing ($p)"
 		continue
 	fi
 	echo "# safety-$name"
@@ -22,11 +22,10 @@ for name in recv window exec ident race; do
 	plan=$(echo "$out" | sed -n 's/^1\.\.\([0-9]*\)$/\1/p' | tail -n1)
 	ran=$(echo "$out" | grep -cE '^(not )?ok( |$)')
 	if [ "$prc" = 0 ] && [ -n "$plan" ] && [ "$plan" = "$ran" ]; then
-		echo "ok $n - safety-$name: exit 0, plan $plan, $ran results"
+		tap_ok 0 "safety-$name: exit 0, plan $plan, $ran results"
 	else
-		echo "not ok $n - safety-$name: exit $prc, plan ${plan:-none}, $ran results"
-		rc=1
+		tap_ok 1 "safety-$name: exit $prc, plan ${plan:-none}, $ran results"
 	fi
 done
-echo "1..$n"
-exit $rc
+tap_done
+tap_exit
