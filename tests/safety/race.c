@@ -122,6 +122,12 @@ static void owner(int fd)
 		sh->gen++;
 		while (sh->acked != sh->gen && !sh->stop_actors)
 			;
+		/*
+		 * Told to stop before the sharer acked: it may be faulting
+		 * its pages right now, and a truncation would SIGBUS it.
+		 */
+		if (sh->acked != sh->gen)
+			break;
 		usleep(rand() % 2000);
 		if (ftruncate(fd, 0))	/* unshares the sharer's table */
 			_exit(4);
