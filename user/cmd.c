@@ -41,7 +41,8 @@ const struct mt_opt mt_common_opts[] = {
 static const char range_help[] =
 	"RANGE is START-END, START+LEN (LEN may end in K, M, G), all, or the name\n"
 	"of a mapping in /proc/PID/maps ([heap], [stack], a path or its base name:\n"
-	"the span from its first to its last line). Numbers are decimal or 0x hex.\n";
+	"the span from its first to its last line). Numbers are decimal or 0x hex;\n"
+	"START-END as maps prints it (7f612eb7d000-7f612eb85000) is hex.\n";
 
 #define HELP_COL 24	/* where the option's help starts */
 

@@ -98,6 +98,7 @@ char *mt_xstrdup(const char *s);
 void mt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int mt_read_file(const char *path, char **buf, size_t *len);	/* -errno */
 const char *mt_human_size(uint64_t bytes, char *buf, size_t len);
+const char *mt_pid_no_mm(long pid);	/* a kernel thread or a zombie: why, else NULL */
 
 /* ---- range.c: RANGE arguments and /proc/PID/maps ---- */
 enum mt_range_kind { MT_RANGE_SPAN, MT_RANGE_ALL, MT_RANGE_NAME };
@@ -268,14 +269,19 @@ void mt_usage_of(const char *cmd, FILE *f);
 int mt_bad_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void mt_complete_bash(FILE *f);		/* complete.c */
 
-/* Resolve RANGE for PID into spans; caller frees *spans. */
+/*
+ * Resolve RANGE for PID into spans; caller frees *spans. maps_out, unless
+ * NULL: /proc/PID/maps as read (whatever the RANGE), for mt_maps_free().
+ */
 struct mt_span { uint64_t start, end; bool all; };
 int mt_resolve_range(long pid, const char *arg, bool each, struct mt_span **spans,
 		     size_t *n, struct mt_maps *maps_out);
 
 /* query.c: PID and RANGE arguments (prints errors, returns an exit code) */
 int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *pid,
-		      struct mt_span **spans, size_t *n);
+		      struct mt_span **spans, size_t *n, struct mt_maps *maps);
 int mt_proc_fail(long pid, const char *what, int e);
+void mt_span_label(const struct mt_ctx *ctx, bool each, const struct mt_maps *maps,
+		   const struct mt_span *spans, size_t i, size_t n);
 
 #endif /* MT_H */

@@ -45,6 +45,37 @@ void mt_out_flag_list(uint32_t mask, const char *sep, bool json)
 	}
 }
 
+/*
+ * A mapping name for a terminal or a tab-separated line: control bytes as
+ * /proc/PID/maps writes a newline, a backslash and three octal digits
+ * ("\012"); the other bytes as they are.
+ */
+void mt_out_name(const char *name)
+{
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			printf("\\%03o", *p);
+		else
+			putchar(*p);
+}
+
+/* Does the record's pfn field carry a value: a frame, or a swap entry? */
+bool mt_out_has_frame(const struct mt_record *r)
+{
+	return r->state == MEMTRACE_PRESENT || r->state == MEMTRACE_ZERO ||
+	       r->state == MEMTRACE_SWAP;
+}
+
+/*
+ * The module shows frames (and swap entries) to CAP_SYS_ADMIN only, 0 to
+ * others, like pagemap. No user page is frame 0, and swap offset 0 is the
+ * swap header: a 0 there is a hidden value.
+ */
+bool mt_out_pfn_hidden(const struct mt_record *r)
+{
+	return mt_out_has_frame(r) && !r->pfn;
+}
+
 void mt_out_nothing(void)
 {
 }
@@ -52,4 +83,11 @@ void mt_out_nothing(void)
 void mt_out_nothing_b(bool b)
 {
 	(void)b;
+}
+
+void mt_out_no_label(const struct mt_map *m, size_t i, size_t n)
+{
+	(void)m;
+	(void)i;
+	(void)n;
 }

@@ -8,6 +8,17 @@
 
 #include "output.h"
 
+/* ---- query and verify --each ---- */
+
+static void span_label(const struct mt_map *m, size_t i, size_t n)
+{
+	printf("mapping %zu of %zu: 0x%llx-0x%llx %s offset 0x%llx ", i + 1, n,
+	       (unsigned long long)m->start, (unsigned long long)m->end, m->perms,
+	       (unsigned long long)m->offset);
+	mt_out_name(m->name);
+	putchar('\n');
+}
+
 /* ---- query ---- */
 
 static void query_header(const struct mt_header *h)
@@ -17,20 +28,36 @@ static void query_header(const struct mt_header *h)
 	       "STATE", "SIZE", "FLAGS", "PFN", "NODE");
 }
 
+/*
+ * PFN: "-" where the record has none or it is hidden from us; a run of more
+ * than one page shows its first page's, "0x1234.." (the frames of a run
+ * need not be contiguous: --pages shows each).
+ */
+static const char *pfn_text(const struct mt_record *r, char *buf, size_t len)
+{
+	if (!mt_out_has_frame(r) || mt_out_pfn_hidden(r))
+		return "-";
+	snprintf(buf, len, "0x%llx%s", (unsigned long long)r->pfn, r->pages > 1 ? ".." : "");
+	return buf;
+}
+
+/* NODE: "-" where none */
 static void query_record(const struct mt_record *r, bool first)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MEMTRACE_FLAGS_WIDTH + 1], pfn[24], node[12] = "-";
 
 	(void)first;
-	mt_format_flags(r->flags, fl);
-	if (r->state == MEMTRACE_UNMAPPED)
+	if (r->state == MEMTRACE_UNMAPPED) {
 		printf("0x%016llx %10llu  %-9s\n", (unsigned long long)r->addr,
 		       (unsigned long long)r->pages, mt_state_names[r->state]);
-	else
-		printf("0x%016llx %10llu  %-9s %-4s %-6s 0x%-10llx %d\n",
-		       (unsigned long long)r->addr, (unsigned long long)r->pages,
-		       mt_state_names[r->state], mt_size_name(r->flags), fl,
-		       (unsigned long long)r->pfn, r->node);
+		return;
+	}
+	mt_format_flags(r->flags, fl);
+	if (r->node >= 0)
+		snprintf(node, sizeof(node), "%d", r->node);
+	printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %s\n", (unsigned long long)r->addr,
+	       (unsigned long long)r->pages, mt_state_names[r->state], mt_size_name(r->flags),
+	       fl, pfn_text(r, pfn, sizeof(pfn)), node);
 }
 
 static void query_picture(const struct mt_query_view *v)
@@ -62,6 +89,9 @@ static void query_summary(const struct mt_query_view *v)
 	}
 	printf("; backed (present): %s\n",
 	       mt_human_size(s->count[MEMTRACE_PRESENT] * v->page_size, buf, sizeof(buf)));
+	if (v->pfn_note)
+		printf("(PFN -: frame numbers and swap entries are shown to CAP_SYS_ADMIN "
+		       "only, as in /proc/PID/pagemap)\n");
 	if (v->draw)
 		query_picture(v);
 	else if (v->omitted)
@@ -83,15 +113,15 @@ static void verify_header(const struct mt_header *h)
 
 static void verify_disagree(const struct mt_disagreement *d, unsigned int n, bool color)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], pm[96];
+	char fl[MEMTRACE_FLAGS_WIDTH + 1], pm[96], pfn[24];
 
 	(void)n;
 	mt_format_flags(d->rec->flags, fl);
 	mt_pm_describe(d->entry, pm, sizeof(pm));
-	printf("%sDISAGREE%s 0x%016llx  memtrace: %s %s pfn=0x%llx  pagemap: %s  (%s)\n",
+	printf("%sDISAGREE%s 0x%016llx  memtrace: %s %s pfn=%s  pagemap: %s  (%s)\n",
 	       color ? "\033[1;31m" : "", color ? "\033[0m" : "",
 	       (unsigned long long)d->addr, mt_state_names[d->rec->state], fl,
-	       (unsigned long long)d->rec->pfn, pm, d->why);
+	       pfn_text(d->rec, pfn, sizeof(pfn)), pm, d->why);
 }
 
 static void verify_result(const struct mt_verify_view *v)
@@ -140,7 +170,9 @@ static void maps_row(const struct mt_maps_row *row)
 			printf(" %9llu", (unsigned long long)row->count[maps_cols[c]]);
 	else
 		printf(" %9s %9s %9s %9s", "-", "-", "-", "-");
-	printf(" %4s  %s\n", v->perms, v->name);
+	printf(" %4s  ", v->perms);
+	mt_out_name(v->name);
+	putchar('\n');
 }
 
 static void maps_total(const struct mt_maps_total *t)
@@ -205,6 +237,7 @@ static void info(const char *transport, const struct mt_info *in)
 const struct mt_printer mt_out_human = {
 	.name = "human",
 	.human = true,
+	.span_label = span_label,
 	.query_open = mt_out_nothing_b,
 	.query_sep = newline,
 	.query_header = query_header,

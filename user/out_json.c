@@ -224,6 +224,7 @@ static void demo_nothing(const struct mt_demo *d)
 
 const struct mt_printer mt_out_json = {
 	.name = "json",
+	.span_label = mt_out_no_label,
 	.query_open = open_list,
 	.query_sep = comma,
 	.query_header = query_header,

@@ -92,7 +92,9 @@ static void maps_row(const struct mt_maps_row *row)
 	       (unsigned long long)v->end, (unsigned long long)row->kbytes);
 	for (size_t c = 0; c < NCOLS; c++)
 		printf("\t%llu", (unsigned long long)row->count[maps_cols[c]]);
-	printf("\t%s\t%s\n", v->perms, v->name);
+	printf("\t%s\t", v->perms);
+	mt_out_name(v->name);
+	putchar('\n');
 }
 
 static void maps_total(const struct mt_maps_total *t)
@@ -181,6 +183,7 @@ static void demo_end(const struct mt_demo *d)
 
 const struct mt_printer mt_out_tsv = {
 	.name = "tsv",
+	.span_label = mt_out_no_label,
 	.query_open = mt_out_nothing_b,
 	.query_sep = query_sep,
 	.query_header = query_header,

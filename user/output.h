@@ -23,6 +23,7 @@ struct mt_query_view {
 	bool draw;			/* draw the picture of recs */
 	bool omitted;			/* the picture is too large: say so */
 	uint64_t mapped_pages;
+	bool pfn_note;			/* frames hidden from us: say why (once a command) */
 };
 
 /* One verify query's result (verify.c). */
@@ -55,7 +56,10 @@ struct mt_printer {
 	const char *name;
 	bool human;	/* for people: colors by default, the picture, the demo's prompts */
 
-	/* query: open, then per span [sep], header, records, summary; close */
+	/* --each (query and verify): which line of maps span i of n is, before it */
+	void (*span_label)(const struct mt_map *m, size_t i, size_t n);
+
+	/* query: open, then per span [sep], [label], header, records, summary; close */
 	void (*query_open)(bool each);
 	void (*query_sep)(void);
 	void (*query_header)(const struct mt_header *h);
@@ -63,7 +67,7 @@ struct mt_printer {
 	void (*query_summary)(const struct mt_query_view *v);
 	void (*query_close)(bool each);
 
-	/* verify: the same frame; disagreements between header and result */
+	/* verify: the same frame (and labels); disagreements between header and result */
 	void (*verify_open)(bool each);
 	void (*verify_sep)(void);
 	void (*verify_header)(const struct mt_header *h);
@@ -95,8 +99,12 @@ extern const char *const mt_flag_names[];
 extern const unsigned int mt_nflag_names;
 void mt_out_states(unsigned int n, const char *sep, bool json);
 void mt_out_flag_list(uint32_t mask, const char *sep, bool json);
+void mt_out_name(const char *name);
+bool mt_out_has_frame(const struct mt_record *r);
+bool mt_out_pfn_hidden(const struct mt_record *r);
 void mt_out_nothing(void);
 void mt_out_nothing_b(bool b);
+void mt_out_no_label(const struct mt_map *m, size_t i, size_t n);
 
 /* out_demo.c: the human printer's demo */
 void mt_out_demo_begin(const struct mt_demo *d);

@@ -24,11 +24,32 @@ int mt_proc_fail(long pid, const char *what, int e)
 	return MT_EXIT_FAIL;
 }
 
-int mt_resolve_range(long pid, const char *arg, bool each, struct mt_span **spans,
-		     size_t *n, struct mt_maps *maps_out)
+/*
+ * Every user address space ends below the top half of the 64-bit space
+ * (below 4 GiB on 32-bit): what lies above is the kernel's, like the
+ * [vsyscall] page that every x86-64 process's maps shows. The module's task
+ * size check (ERANGE) is finer; this says what the user copied.
+ */
+#define USER_TOP (sizeof(long) == 8 ? 1ULL << 63 : 1ULL << 32)
+
+static int outside_user(const char *arg, const struct mt_span *sp)
 {
+	if (sp->all || sp->end <= USER_TOP)
+		return 0;
+	mt_err("'%s' (0x%llx-0x%llx) %s outside the user address space: from 0x%llx up "
+	       "the addresses are the kernel's (as [vsyscall]'s), and memtrace walks user "
+	       "page tables only", arg, (unsigned long long)sp->start,
+	       (unsigned long long)sp->end, sp->start >= USER_TOP ? "lies" : "reaches",
+	       (unsigned long long)USER_TOP);
+	return MT_EXIT_FAIL;
+}
+
+static int resolve_range(long pid, const char *arg, bool each, struct mt_span **spans,
+			 size_t *n, struct mt_maps *maps_out)
+{
+	struct mt_maps maps = { 0 };
 	struct mt_range r;
-	struct mt_maps maps;
+	struct mt_span one;
 	char err[MT_ERR_MAX];
 	size_t first, last;
 	int ret;
@@ -37,30 +58,29 @@ int mt_resolve_range(long pid, const char *arg, bool each, struct mt_span **span
 	*n = 0;
 	if (mt_range_parse(arg, &r, err, sizeof(err)))
 		return mt_bad_usage(NULL, "%s", err);
-	if (r.kind != MT_RANGE_NAME) {
-		*spans = mt_xmalloc(sizeof(**spans));
-		(*spans)[0] = (struct mt_span){ r.start, r.end, r.kind == MT_RANGE_ALL };
-		*n = 1;
-		return 0;
+	one = (struct mt_span){ r.start, r.end, r.kind == MT_RANGE_ALL };
+	if (r.kind == MT_RANGE_NAME || maps_out) {
+		ret = mt_maps_read(pid, &maps);
+		if (ret)
+			return mt_proc_fail(pid, "maps", ret);
 	}
-	ret = mt_maps_read(pid, &maps);
-	if (ret)
-		return mt_proc_fail(pid, "maps", ret);
-	if (mt_maps_find(&maps, r.name, &first, &last)) {
-		mt_err("no mapping named '%s' in /proc/%ld/maps", r.name, pid);
-		mt_maps_free(&maps);
-		return MT_EXIT_FAIL;
+	if (r.kind == MT_RANGE_NAME) {
+		if (mt_maps_find(&maps, r.name, &first, &last)) {
+			mt_err("no mapping named '%s' in /proc/%ld/maps", r.name, pid);
+			mt_maps_free(&maps);
+			return MT_EXIT_FAIL;
+		}
+		one = (struct mt_span){ maps.v[first].start, maps.v[last].end, false };
 	}
-	if (!each) {
-		*spans = mt_xmalloc(sizeof(**spans));
-		(*spans)[0] = (struct mt_span){ maps.v[first].start, maps.v[last].end, false };
-		*n = 1;
-	} else {
+	if (r.kind == MT_RANGE_NAME && each) {
 		*spans = mt_xmalloc((last - first + 1) * sizeof(**spans));
 		for (size_t i = first; i <= last; i++)
 			if (mt_map_matches(&maps.v[i], r.name))
 				(*spans)[(*n)++] = (struct mt_span){ maps.v[i].start,
 								      maps.v[i].end, false };
+	} else {
+		*spans = mt_xmalloc(sizeof(**spans));
+		(*spans)[(*n)++] = one;
 	}
 	if (maps_out)
 		*maps_out = maps;
@@ -69,11 +89,32 @@ int mt_resolve_range(long pid, const char *arg, bool each, struct mt_span **span
 	return 0;
 }
 
+int mt_resolve_range(long pid, const char *arg, bool each, struct mt_span **spans,
+		     size_t *n, struct mt_maps *maps_out)
+{
+	int ret;
+
+	if (maps_out)
+		memset(maps_out, 0, sizeof(*maps_out));
+	ret = resolve_range(pid, arg, each, spans, n, maps_out);
+	for (size_t i = 0; !ret && i < *n; i++)
+		ret = outside_user(arg, &(*spans)[i]);
+	if (ret) {
+		free(*spans);
+		*spans = NULL;
+		*n = 0;
+		if (maps_out)
+			mt_maps_free(maps_out);
+	}
+	return ret;
+}
+
 int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *pid,
-		      struct mt_span **spans, size_t *n)
+		      struct mt_span **spans, size_t *n, struct mt_maps *maps)
 {
 	char err[MT_ERR_MAX];
 	struct mt_range r;
+	const char *why;
 
 	if (argc != 2)
 		return mt_bad_usage(cmd, argc < 2 ? "expected PID and RANGE" :
@@ -82,7 +123,22 @@ int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *p
 		return mt_bad_usage(cmd, "bad PID '%s'", argv[0]);
 	if (mt_range_parse(argv[1], &r, err, sizeof(err)))
 		return mt_bad_usage(cmd, "%s", err);
-	return mt_resolve_range(*pid, argv[1], each, spans, n, NULL);
+	why = mt_pid_no_mm(*pid);
+	if (why) {
+		mt_err("process %ld %s to look at", *pid, why);
+		return MT_EXIT_FAIL;
+	}
+	return mt_resolve_range(*pid, argv[1], each, spans, n, maps);
+}
+
+/* With --each, say which line of maps spans[i] is (maps: as they were resolved from). */
+void mt_span_label(const struct mt_ctx *ctx, bool each, const struct mt_maps *maps,
+		   const struct mt_span *spans, size_t i, size_t n)
+{
+	ssize_t k = each ? mt_maps_lookup(maps, spans[i].start) : -1;
+
+	if (k >= 0)
+		ctx->out->span_label(&maps->v[k], i, n);
 }
 
 struct query_out {
@@ -93,6 +149,7 @@ struct query_out {
 	struct mt_record *recs;
 	size_t nrecs, cap;
 	uint64_t mapped_pages;
+	bool pfn_hidden;
 };
 
 static int query_cb(const struct mt_header *h, const struct mt_record *r, void *arg)
@@ -105,6 +162,7 @@ static int query_cb(const struct mt_header *h, const struct mt_record *r, void *
 	o->started = true;
 	if (r->state != MEMTRACE_UNMAPPED)
 		o->mapped_pages += r->pages;
+	o->pfn_hidden |= mt_out_pfn_hidden(r);
 	if (o->keep && (o->all || o->mapped_pages <= PICTURE_MAX_PAGES)) {
 		if (o->nrecs == o->cap) {
 			o->cap = o->cap ? o->cap * 2 : 256;
@@ -136,8 +194,12 @@ static int query_opt(void *state, int val, const char *arg)
 	return MT_EXIT_USAGE;
 }
 
-/* One span: its records as they come, then the summary (and the picture). */
-static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture)
+/*
+ * One span: its records as they come, then the summary (and the picture).
+ * *pfn_said: why PFNs are hidden was said by an earlier span.
+ */
+static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture,
+		      bool *pfn_said)
 {
 	struct query_out o = { .out = ctx->out, .keep = picture && ctx->out->human,
 			       .all = picture == 1 };
@@ -152,6 +214,8 @@ static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture)
 
 		v.draw = o.keep && (picture == 1 || o.mapped_pages <= PICTURE_MAX_PAGES);
 		v.omitted = o.keep && !v.draw;
+		v.pfn_note = o.pfn_hidden && !*pfn_said;
+		*pfn_said |= o.pfn_hidden;
 		ctx->out->query_summary(&v);
 	}
 	free(o.recs);
@@ -161,7 +225,9 @@ static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture)
 static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 {
 	struct query_opts o = { .mode = MEMTRACE_MODE_RUNS, .picture = -1 };
+	struct mt_maps maps = { 0 };
 	struct mt_span *spans;
+	bool pfn_said = false;
 	int ret;
 	size_t n;
 	long pid;
@@ -170,7 +236,8 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 	if (ret != MT_GO)
 		return ret;
 	mt_ctx_finish(ctx);
-	ret = mt_pid_range_args("query", argc - optind, argv + optind, o.each, &pid, &spans, &n);
+	ret = mt_pid_range_args("query", argc - optind, argv + optind, o.each, &pid, &spans, &n,
+				o.each ? &maps : NULL);
 	if (ret)
 		return ret;
 	if (o.picture < 0)
@@ -182,10 +249,12 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 
 		if (i)
 			ctx->out->query_sep();
-		ret = query_span(ctx, &q, o.picture);
+		mt_span_label(ctx, o.each, &maps, spans, i, n);
+		ret = query_span(ctx, &q, o.picture, &pfn_said);
 	}
 	if (!ret)
 		ctx->out->query_close(o.each);
+	mt_maps_free(&maps);
 	free(spans);
 	return ret;
 }

@@ -5,9 +5,11 @@
  *   RANGE := START-END | START+LEN | all | NAME
  *
  * START, END: decimal or 0x hex. LEN may end in K, M or G (binary units).
- * A RANGE that starts with a digit is numeric (and junk is an error); any
- * other word but "all" names a mapping of /proc/PID/maps: "[heap]",
- * "[stack]", a path, or the base name of a path ("libc.so.6").
+ * START-END as /proc/PID/maps prints it (bare hex, 8 to 16 digits each:
+ * "7f612eb7d000-7f612eb85000") is hex. Otherwise a RANGE that starts with
+ * a digit is numeric (and junk is an error); any other word but "all" names
+ * a mapping of /proc/PID/maps: "[heap]", "[stack]", a path, or the base
+ * name of a path ("libc.so.6").
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -55,6 +57,25 @@ static int parse_len(const char *s, size_t len, uint64_t *out)
 	return 0;
 }
 
+/* Hex without 0x, as /proc/PID/maps prints its numbers: 1 to 16 digits. */
+static int bare_hex(const char *s, size_t n, uint64_t *v)
+{
+	char tmp[2 + 16];
+
+	if (!n || n > 16)
+		return -EINVAL;
+	tmp[0] = '0';
+	tmp[1] = 'x';
+	memcpy(tmp + 2, s, n);
+	return mt_parse_u64(tmp, n + 2, v) ? -EINVAL : 0;
+}
+
+/* An address as /proc/PID/maps prints it (%08lx): at least 8 digits. */
+static int maps_hex(const char *s, size_t n, uint64_t *v)
+{
+	return n < 8 ? -EINVAL : bare_hex(s, n, v);
+}
+
 int mt_range_parse(const char *s, struct mt_range *r, char *err, size_t errlen)
 {
 	size_t sep;
@@ -70,6 +91,12 @@ int mt_range_parse(const char *s, struct mt_range *r, char *err, size_t errlen)
 	}
 	if (s[0] == '-' || s[0] == '+')
 		return rfail(err, errlen, "range '%s': missing start", s);
+	sep = strcspn(s, "-");
+	if (s[sep] && !maps_hex(s, sep, &a) && !maps_hex(s + sep + 1, strlen(s + sep + 1), &b)) {
+		if (b <= a)
+			return rfail(err, errlen, "range '%s': end must be above start", s);
+		goto span;
+	}
 	if (s[0] < '0' || s[0] > '9') {
 		r->kind = MT_RANGE_NAME;
 		r->name = s;
@@ -108,24 +135,19 @@ int mt_range_parse(const char *s, struct mt_range *r, char *err, size_t errlen)
 			return rfail(err, errlen, "range '%s': start + length overflows", s);
 		b = a + len;
 	}
+span:
 	r->kind = MT_RANGE_SPAN;
 	r->start = a;
 	r->end = b;
 	return 0;
 }
 
+/* A field of a maps line up to stop: bare hex */
 static int hexfield(char **p, char stop, uint64_t *v)
 {
-	char tmp[2 + 16], *s = *p, *e = strchr(s, stop);
-	size_t n;
+	char *e = strchr(*p, stop);
 
-	/* maps numbers are bare hex */
-	if (!e || e == s || (n = (size_t)(e - s)) > 16)
-		return -EINVAL;
-	tmp[0] = '0';
-	tmp[1] = 'x';
-	memcpy(tmp + 2, s, n);
-	if (mt_parse_u64(tmp, n + 2, v))
+	if (!e || bare_hex(*p, (size_t)(e - *p), v))
 		return -EINVAL;
 	*p = e + 1;
 	return 0;

@@ -3,9 +3,13 @@
  * The transport table, the default choice between them, and the error
  * messages every transport shares.
  */
+#include <sys/utsname.h>
 #include <errno.h>
+#include <glob.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "transport.h"
 
@@ -124,20 +128,66 @@ void mt_transport_print_error(const struct mt_error *err)
 		mt_err("kernel says: %s", err->kmsg);
 }
 
+/* Is a file matching pattern (a glob) there? */
+static bool exists(const char *pattern)
+{
+	glob_t g;
+	bool found = !glob(pattern, GLOB_NOSORT, NULL, &g);
+
+	if (found)
+		globfree(&g);
+	return found;
+}
+
+const char *mt_module_hint(const char *root, const char *release)
+{
+	static const char *const where[] = { "*", "*/*" };	/* extra/, updates/dkms/ */
+	struct utsname u;
+	char path[PATH_MAX], *dep;
+	bool installed = false;
+
+	snprintf(path, sizeof(path), "%s/proc/modules", root);
+	if (access(path, F_OK))
+		return "this kernel cannot load modules (no /proc/modules: built without "
+		       "CONFIG_MODULES), and memtrace is a module; run `make demo` to use "
+		       "the lab VM";
+	if (!release)
+		release = uname(&u) ? "" : u.release;
+	for (size_t i = 0; i < sizeof(where) / sizeof(where[0]) && !installed; i++) {
+		snprintf(path, sizeof(path), "%s/lib/modules/%s/%s/memtrace.ko*", root, release,
+			 where[i]);
+		installed = exists(path);
+	}
+	snprintf(path, sizeof(path), "%s/lib/modules/%s/modules.dep", root, release);
+	if (!installed && !mt_read_file(path, &dep, NULL)) {
+		installed = strstr(dep, "/memtrace.ko") != NULL;
+		free(dep);
+	}
+	if (installed)
+		return "it is installed for this kernel: load it with `sudo modprobe memtrace`";
+	return "load it from the source tree with `sudo make load` (or `sudo insmod "
+	       "kmod/memtrace.ko`), or run `make demo` to use the lab VM";
+}
+
 int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
 		      const char *path)
 {
+	const char *why;
+
 	err->err = e;
 	switch (-e) {
 	case ENOENT:
-		snprintf(err->msg, sizeof(err->msg),
-			 "%s not found: the memtrace module is not loaded; load it with "
-			 "`sudo make load` (or `sudo insmod kmod/memtrace.ko`), or run "
-			 "`make demo` to use the lab VM", path);
+		snprintf(err->msg, sizeof(err->msg), "%s not found: the memtrace module is not "
+			 "loaded; %s", path, mt_module_hint("", NULL));
 		break;
 	case ESRCH:
-		snprintf(err->msg, sizeof(err->msg),
-			 "no such process: %ld (or a kernel thread, or it exited)", q->pid);
+		why = mt_pid_no_mm(q->pid);
+		if (why)
+			snprintf(err->msg, sizeof(err->msg), "process %ld %s to look at",
+				 q->pid, why);
+		else
+			snprintf(err->msg, sizeof(err->msg), "no such process: %ld (or it exited)",
+				 q->pid);
 		break;
 	case EACCES:
 	case EPERM:
@@ -155,8 +205,9 @@ int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
 		break;
 	case ERANGE:
 		snprintf(err->msg, sizeof(err->msg),
-			 "range out of bounds: past the task size of process %ld, or overflows",
-			 q->pid);
+			 "range 0x%llx-0x%llx is outside the user address space of process "
+			 "%ld: it ends past the task size (`memtrace info` shows it)",
+			 (unsigned long long)q->start, (unsigned long long)q->end, q->pid);
 		break;
 	case E2BIG:
 		snprintf(err->msg, sizeof(err->msg), "query line too long for the module");

@@ -94,6 +94,12 @@ int mt_proc_answer(struct mt_session *s, int fd, const char *path, const struct 
 		   struct mt_error *err);
 int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
 		      const char *path);
+/*
+ * How to load the module here, for "not loaded": the kernel cannot load
+ * modules; it is installed (modprobe); or from the source tree. root: ""
+ * (a test's tree otherwise); release: NULL for the running kernel's.
+ */
+const char *mt_module_hint(const char *root, const char *release);
 /* The answer's header must be the one asked for. */
 int mt_transport_check_header(const struct mt_query *q, const struct mt_header *h,
 			      struct mt_error *err);

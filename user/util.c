@@ -148,3 +148,32 @@ const char *mt_human_size(uint64_t bytes, char *buf, size_t len)
 	snprintf(buf, len, "%llu %s", (unsigned long long)bytes, unit[u]);
 	return buf;
 }
+
+#define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
+
+/*
+ * Why process pid, which /proc shows, has no user memory: a kernel thread
+ * (flags of /proc/PID/stat) or a zombie. NULL when it has some, or when
+ * /proc does not show it. The module's ESRCH covers all of these.
+ */
+const char *mt_pid_no_mm(long pid)
+{
+	unsigned long flags = 0;
+	const char *why = NULL;
+	char path[64], *buf, *p;
+	char state = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if (mt_read_file(path, &buf, NULL))
+		return NULL;
+	/* pid (comm) state ppid pgrp session tty_nr tpgid flags: comm may hold ')' */
+	p = strrchr(buf, ')');
+	if (p && sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) == 2) {
+		if (flags & PF_KTHREAD)
+			why = "is a kernel thread: it has no user memory";
+		else if (state == 'Z' || state == 'X')
+			why = "is a zombie: it has no user memory left";
+	}
+	free(buf);
+	return why;
+}

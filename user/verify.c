@@ -114,14 +114,10 @@ static int verify_run(struct mt_ctx *ctx, int argc, char **argv)
 	if (ret != MT_GO)
 		return ret;
 	mt_ctx_finish(ctx);
-	ret = mt_pid_range_args("verify", argc - optind, argv + optind, o.each, &pid, &spans, &n);
+	ret = mt_pid_range_args("verify", argc - optind, argv + optind, o.each, &pid, &spans, &n,
+				&maps);
 	if (ret)
 		return ret;
-	ret = mt_maps_read(pid, &maps);
-	if (ret) {
-		free(spans);
-		return mt_proc_fail(pid, "maps", ret);
-	}
 	ret = mt_pagemap_open(&pm, pid, (unsigned int)sysconf(_SC_PAGESIZE));
 	if (ret) {
 		free(spans);
@@ -134,6 +130,7 @@ static int verify_run(struct mt_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < n && !stop; i++) {
 		if (i)
 			ctx->out->verify_sep();
+		mt_span_label(ctx, o.each, &maps, spans, i, n);
 		ret = verify_span(&v, pid, &spans[i], &stop);
 		/* a disagreement in any span fails the run, not only in the last */
 		if (ret)

@@ -6,6 +6,7 @@
 
 #include "mt.h"
 #include "tap.h"
+#include "transport.h"
 
 /* ---- RANGE ---- */
 
@@ -48,6 +49,59 @@ static void test_range(void)
 		   "range '%s' rejected (%s)", bad[i], err);
 	}
 	tap_expect(mt_range_parse(NULL, &r, err, sizeof(err)) == -EINVAL, "range NULL rejected");
+	/* issue 18: START-END as /proc/PID/maps prints it, bare hex */
+	tap_expect(!mt_range_parse("7f612eb7d000-7f612eb85000", &r, err, sizeof(err)) &&
+	   r.kind == MT_RANGE_SPAN && r.start == 0x7f612eb7d000 && r.end == 0x7f612eb85000,
+	   "range maps-style START-END is hex (%s)", err);
+	tap_expect(!mt_range_parse("ffffffffff600000-ffffffffff601000", &r, err, sizeof(err)) &&
+	   r.kind == MT_RANGE_SPAN && r.start == 0xffffffffff600000ULL,
+	   "range maps-style starting with a letter is a range, not a name (%s)", err);
+	tap_expect(!mt_range_parse("00400000-00452000", &r, err, sizeof(err)) &&
+	   r.start == 0x400000 && r.end == 0x452000, "range maps-style 8 digits (%s)", err);
+	tap_expect(mt_range_parse("7f612eb85000-7f612eb7d000", &r, err, sizeof(err)) == -EINVAL &&
+	   strstr(err, "end must be above start"), "range maps-style END < START rejected (%s)", err);
+	tap_expect(!mt_range_parse("deadbeef", &r, err, sizeof(err)) && r.kind == MT_RANGE_NAME,
+	   "range a hex word alone is still a name");
+}
+
+/* ---- issue 18: how to load the module, from what is on the system ---- */
+
+static void put_file(const char *dir, const char *rel)
+{
+	char path[4096], cmd[8192];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
+	if (system(cmd) == 0 && (f = fopen(path, "w")))
+		fclose(f);
+}
+
+static void test_module_hint(void)
+{
+	char dir[] = "/tmp/memtrace-unit.XXXXXX", cmd[256];
+
+	if (!mkdtemp(dir)) {
+		tap_skip("module hint", "mkdtemp failed");
+		return;
+	}
+	tap_expect(strstr(mt_module_hint(dir, "6.1.0"), "cannot load modules"),
+	   "no /proc/modules: says the kernel cannot load modules");
+	put_file(dir, "proc/modules");
+	tap_expect(strstr(mt_module_hint(dir, "6.1.0"), "sudo make load") &&
+	   !strstr(mt_module_hint(dir, "6.1.0"), "modprobe"),
+	   "not installed: load it from the source tree");
+	put_file(dir, "lib/modules/6.1.0/updates/dkms/memtrace.ko.xz");
+	tap_expect(strstr(mt_module_hint(dir, "6.1.0"), "sudo modprobe memtrace") != NULL,
+	   "a DKMS module: modprobe");
+	tap_expect(strstr(mt_module_hint(dir, "6.12.0"), "sudo make load") != NULL,
+	   "installed for another kernel only: from the source tree");
+	put_file(dir, "lib/modules/6.12.0/extra/memtrace.ko");
+	tap_expect(strstr(mt_module_hint(dir, "6.12.0"), "sudo modprobe memtrace") != NULL,
+	   "make install's module (extra/): modprobe");
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		tap_diag("could not remove %s", dir);
 }
 
 /* ---- numbers and maps lines ---- */
@@ -392,6 +446,7 @@ static void test_picture(void)
 int main(void)
 {
 	test_range();
+	test_module_hint();
 	test_numbers_maps();
 	test_answer();
 	test_pagemap();
