@@ -38,6 +38,14 @@ const struct mt_opt mt_common_opts[] = {
 	{ .name = NULL }
 };
 
+/* Options main takes before the command, beside the common ones. */
+const struct mt_opt mt_main_opts[] = {
+	{ .name = "version", .shrt = 'V', .val = MT_OPT_VERSION, .help = "the version" },
+	/* hidden: prints memtrace.bash-completion, generated from the table */
+	{ .name = "bash-completion", .val = MT_OPT_COMPLETION },
+	{ .name = NULL }
+};
+
 static const char range_help[] =
 	"RANGE is START-END, START+LEN (LEN may end in K, M, G), all, or the name\n"
 	"of a mapping in /proc/PID/maps ([heap], [stack], a path or its base name:\n"
@@ -108,7 +116,8 @@ void mt_usage_of(const char *cmd, FILE *f)
 	opts_help(f, c->opts);
 	opts_help(f, mt_common_opts);
 	if (strstr(c->args, "RANGE"))
-		fprintf(f, "\n%s", range_help);
+		fprintf(f, "\n%sQuote names in brackets for the shell: %s %s $$ '[stack]'\n",
+			range_help, mt_prog, c->name);
 }
 
 int mt_bad_usage(const char *cmd, const char *fmt, ...)
@@ -128,6 +137,20 @@ int mt_bad_usage(const char *cmd, const char *fmt, ...)
 	else
 		fprintf(stderr, "Try `%s --help`.\n", mt_prog);
 	return MT_EXIT_USAGE;
+}
+
+/* getopt_long's '?' (an unknown option) or ':' (its argument missing). */
+int mt_bad_opt(const char *cmd, int opt, char *const argv[])
+{
+	const char *word = argv[optind - 1];
+	char shrt[3] = { '-', (char)optopt, '\0' };
+
+	/* a short option: optind may still point at its cluster, or past it */
+	if (strncmp(word, "--", 2) && optopt > 0 && optopt < 128)
+		word = shrt;
+	if (opt == ':')
+		return mt_bad_usage(cmd, "option '%s' needs an argument", word);
+	return mt_bad_usage(cmd, "unknown option '%s'", word);
 }
 
 /* Options every command takes (and main takes before the command). */
@@ -214,17 +237,17 @@ int mt_parse_opts(struct mt_ctx *ctx, const struct mt_command *c, int argc, char
 {
 	const struct mt_opt *const lists[] = { mt_common_opts, c->opts, NULL };
 	struct option lo[MT_OPTS_MAX];
-	char so[2 * MT_OPTS_MAX + 1];
+	char so[2 * MT_OPTS_MAX + 2] = ":";	/* ':': a missing argument is told apart */
 	int opt, ret;
 
-	mt_getopt_tables(lists, lo, MT_OPTS_MAX, so, sizeof(so));
+	mt_getopt_tables(lists, lo, MT_OPTS_MAX, so + 1, sizeof(so) - 1);
 	while ((opt = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		if (opt == 'h') {
 			mt_usage_of(c->name, stdout);
 			return MT_EXIT_OK;
 		}
-		if (opt == '?')
-			return mt_bad_usage(c->name, "bad option '%s'", argv[optind - 1]);
+		if (opt == '?' || opt == ':')
+			return mt_bad_opt(c->name, opt, argv);
 		if (is_common(opt))
 			ret = mt_common_opt(ctx, opt, optarg);
 		else

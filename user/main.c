@@ -5,26 +5,39 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "output.h"
 #include "transport.h"
-
-#define MT_OPT_VERSION		'V'
-#define MT_OPT_COMPLETION	1100
-
-/* Options main takes before the command, beside the common ones. */
-static const struct mt_opt main_opts[] = {
-	{ .name = "version", .shrt = 'V', .val = MT_OPT_VERSION },
-	/* hidden: prints memtrace.bash-completion, generated from the table */
-	{ .name = "bash-completion", .val = MT_OPT_COMPLETION },
-	{ .name = NULL }
-};
 
 static int version(void)
 {
 	printf("memtrace %s\n", MEMTRACE_VERSION);
 	return MT_EXIT_OK;
+}
+
+/*
+ * At exit, as coreutils' close_stdout: output that could not be written (a
+ * full disk, /dev/full, a closed stdout) fails the run, whatever printed it.
+ */
+static void close_stdout(void)
+{
+	bool failed = ferror(stdout);
+	int e;
+
+	errno = 0;
+	if (fflush(stdout))
+		failed = true;
+	else if (!failed && fclose(stdout) && errno != EBADF)
+		failed = true;	/* EBADF: closed, and nothing was written to it */
+	if (!failed)
+		return;
+	e = errno;
+	fprintf(stderr, "%s: write error on standard output%s%s\n", mt_prog, e ? ": " : "",
+		e ? strerror(e) : "");
+	_exit(MT_EXIT_FAIL);
 }
 
 /* help [COMMAND] */
@@ -41,16 +54,17 @@ static int help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	const struct mt_opt *const lists[] = { mt_common_opts, main_opts, NULL };
+	const struct mt_opt *const lists[] = { mt_common_opts, mt_main_opts, NULL };
 	struct mt_session ses = { 0 };
 	struct mt_ctx ctx = { .tp = &mt_transport_auto, .ses = &ses, .out = &mt_out_human,
 			      .color_mode = -1 };
 	const struct mt_command *cmd;
 	struct option lo[MT_OPTS_MAX];
-	char so[2 * MT_OPTS_MAX + 2] = "+";
+	char so[2 * MT_OPTS_MAX + 3] = "+:";
 	int opt, ret;
 
-	mt_getopt_tables(lists, lo, MT_OPTS_MAX, so + 1, sizeof(so) - 1);
+	atexit(close_stdout);
+	mt_getopt_tables(lists, lo, MT_OPTS_MAX, so + 2, sizeof(so) - 2);
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, so, lo, NULL)) != -1) {
 		switch (opt) {
@@ -63,7 +77,8 @@ int main(int argc, char **argv)
 			mt_complete_bash(stdout);
 			return MT_EXIT_OK;
 		case '?':
-			return mt_bad_usage(NULL, "unknown option '%s'", argv[optind - 1]);
+		case ':':
+			return mt_bad_opt(NULL, opt, argv);
 		default:
 			ret = mt_common_opt(&ctx, opt, optarg);
 			if (ret)
@@ -84,9 +99,5 @@ int main(int argc, char **argv)
 	optind = 0;	/* re-initialise getopt for the command */
 	ret = cmd->run(&ctx, argc, argv);
 	mt_session_close(&ses);
-	if (fflush(stdout) || ferror(stdout)) {
-		mt_err("writing the output: %s", strerror(errno));
-		return MT_EXIT_FAIL;
-	}
-	return ret;
+	return ret;	/* then close_stdout() */
 }

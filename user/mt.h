@@ -246,6 +246,8 @@ struct mt_command {
 
 #define MT_OPT_COLOR	  1000
 #define MT_OPT_TRANSPORT  1001
+#define MT_OPT_VERSION	  'V'
+#define MT_OPT_COMPLETION 1100
 #define MT_OPTS_MAX	  24	/* options of main or of a command, with the common ones */
 #define MT_GO		  (-1)	/* mt_parse_opts: go on with the operands */
 
@@ -254,6 +256,7 @@ struct option;
 
 extern const struct mt_command *const mt_commands[];	/* NULL-terminated */
 extern const struct mt_opt mt_common_opts[];
+extern const struct mt_opt mt_main_opts[];	/* main's own, before the command */
 extern const struct mt_command mt_cmd_demo, mt_cmd_query, mt_cmd_verify, mt_cmd_maps,
 			       mt_cmd_info;
 
@@ -263,6 +266,7 @@ void mt_getopt_tables(const struct mt_opt *const lists[], struct option *lo, siz
 int mt_parse_opts(struct mt_ctx *ctx, const struct mt_command *c, int argc, char **argv,
 		  mt_opt_fn fn, void *state);
 int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg);
+int mt_bad_opt(const char *cmd, int opt, char *const argv[]);
 void mt_ctx_finish(struct mt_ctx *ctx);
 void mt_usage(FILE *f);
 void mt_usage_of(const char *cmd, FILE *f);

@@ -83,6 +83,168 @@ run 0 "--version" --version
 grep -Eq '^memtrace [^ ]+$' "$tmp/out"
 tap_ok $? "--version prints memtrace VERSION"
 
+# ---- bash completion: memtrace.bash-completion, sourced into bash ----
+# comp OUT WORD...: run _memtrace for the command line WORD... (the last word
+# is the one being completed) in $tmp/cwd; OUT gets what the shell reads from
+# each word it offers, put in place of the one typed (after its opening quote,
+# the quote closed), one printf %q line each
+cat >"$tmp/complete.sh" <<'COMP'
+. "$1"
+out=$2
+shift 2
+COMP_WORDS=("$@")
+COMP_CWORD=$(($# - 1))
+COMPREPLY=()
+_memtrace
+q=${COMP_WORDS[COMP_CWORD]:0:1}
+[[ $q == [\"\'] ]] || q=
+: >"$out"
+for r in "${COMPREPLY[@]}"; do
+	eval "w=$q$r$q"
+	printf '%q\n' "$w" >>"$out"
+done
+COMP
+comp() {
+	out=$1
+	shift
+	(cd "$tmp/cwd" && bash "$tmp/complete.sh" "$tmp/completion" "$out" "$@") 2>"$tmp/err"
+}
+# offers OUT NAME WORD...: OUT holds each WORD (unquoted text)
+offers() {
+	out=$1 name=$2
+	shift 2
+	bash -c 'printf "%q\n" "$@"' _ "$@" >"$tmp/want"
+	grep -vxF -f "$out" "$tmp/want" >"$tmp/out"	# shown if it fails
+	[ ! -s "$tmp/out" ]
+	tap_ok $? "$name"
+}
+if command -v bash >/dev/null; then
+	mkdir -p "$tmp/cwd" "$tmp/c d"
+	$MEMTRACE --bash-completion >"$tmp/completion"
+	# names that run code if expanded, and break on word splitting; a
+	# newline shows as \012 in /proc/PID/maps, which memtrace matches
+	cd1="$tmp/c d/\$(touch PWNED1)"
+	cd2="$tmp/c d/\`touch PWNED2\`"
+	cd3="$tmp/c d/a;touch PWNED3;b"
+	cd4="$tmp/c d/new
+line \$(touch PWNED4)"
+	cd5="$tmp/c d/two  spaces & |x| *"
+	cd6="$tmp/c d/it's \"q\" \\ \$HOME"
+	"$TARGET" "$tmp/c d" "$cd1" "$cd2" "$cd3" "$cd4" "$cd5" "$cd6" >"$tmp/caddr" &
+	cpid=$!
+	i=0
+	while [ ! -s "$tmp/caddr" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	tgt=$(readlink -f "$TARGET")
+	cd4m="$tmp/c d/new\\012line \$(touch PWNED4)"
+	comp "$tmp/cr" memtrace query "$cpid" ""
+	ls "$tmp/cwd" >"$tmp/out"
+	[ ! -s "$tmp/out" ]
+	tap_ok $? "completing mapping names runs no command they contain"
+	offers "$tmp/cr" "completion offers the mapping names quoted: the shell reads them back" \
+		all "$cd1" "$cd2" "$cd3" "$cd4m" "$cd5" "$cd6" "$tgt"
+	offers "$tmp/cr" "completion offers the base names of paths" \
+		"\$(touch PWNED1)" "\`touch PWNED2\`" "a;touch PWNED3;b" target
+	comp "$tmp/cr" memtrace query "$cpid" "'$tmp/c d/\$(to"
+	offers "$tmp/cr" "completion matches a word typed in single quotes" "$cd1"
+	comp "$tmp/cr" memtrace query "$cpid" "'$tmp/c d/it"
+	offers "$tmp/cr" "completion completes a word opened with ' inside the quotes" "$cd6"
+	comp "$tmp/cr" memtrace query "$cpid" "\"$tmp/c d/it"
+	offers "$tmp/cr" 'completion completes a word opened with " inside the quotes' "$cd6"
+	comp "$tmp/cr" memtrace query "$cpid" "$(printf '%s' "$tmp/c d/a;" | sed 's/[ ;]/\\&/g')"
+	offers "$tmp/cr" "completion matches a word typed with backslashes" "$cd3"
+	[ "$(wc -l <"$tmp/cr")" -eq 1 ]
+	tap_ok $? "completion offers only what the word begins"
+	comp "$tmp/cr" memtrace query "$cpid" "targ"
+	offers "$tmp/cr" "completion offers a base name from its beginning" target
+	ls "$tmp/cwd" >"$tmp/out"
+	[ ! -s "$tmp/out" ]
+	tap_ok $? "no command ran in any completion"
+	# what each command's completion offers is what its --help lists
+	for c in demo query verify maps info; do
+		comp "$tmp/cr" memtrace "$c" -
+		sort "$tmp/cr" | sed 's/=$//' >"$tmp/got"
+		$MEMTRACE help "$c" | grep -oE -- '--[a-z-]+' | sort -u >"$tmp/want"
+		cmp -s "$tmp/got" "$tmp/want"
+		tap_ok $? "completion offers the options of $c that its --help lists"
+	done
+	comp "$tmp/cr" memtrace verify --
+	! grep -qxE -- '--(runs|pages|picture|no-picture)' "$tmp/cr"
+	tap_ok $? "completion offers verify none of query's options"
+	comp "$tmp/cr" memtrace query --pages "$cpid" ""
+	! grep -qx "$cpid" "$tmp/cr" && grep -qx all "$tmp/cr"
+	tap_ok $? "completion after query --pages PID offers ranges, not PIDs"
+	comp "$tmp/cr" memtrace --tsv verify -e "$cpid" ""
+	grep -qx all "$tmp/cr"
+	tap_ok $? "completion after verify -e PID offers ranges"
+	comp "$tmp/cr" memtrace query --color never ""
+	grep -qx "$cpid" "$tmp/cr" && ! grep -qx all "$tmp/cr"
+	tap_ok $? "completion after query --color WHEN offers PIDs"
+	comp "$tmp/cr" memtrace demo --pages ""
+	[ ! -s "$tmp/cr" ]
+	tap_ok $? "completion offers nothing for demo --pages N"
+	comp "$tmp/cr" memtrace demo --pattern o
+	grep -qx odd "$tmp/cr"
+	tap_ok $? "completion offers demo --pattern's words"
+	comp "$tmp/cr" memtrace ""
+	offers "$tmp/cr" "completion offers the commands and main's options" \
+		demo query verify maps info help --version --json
+	kill "$cpid" 2>/dev/null
+	wait "$cpid" 2>/dev/null
+else
+	tap_skip "" "bash completion: no bash"
+fi
+
+# ---- options without their argument, output that cannot be written ----
+run 2 "--color without its argument" --color
+has "$tmp/err" "option '--color' needs an argument" "says --color needs an argument"
+run 2 "query ... --transport without its argument" query 1 all --transport
+has "$tmp/err" "option '--transport' needs an argument" "says --transport needs an argument"
+run 2 "demo -n without its argument" demo -n
+has "$tmp/err" "option '-n' needs an argument" "says -n needs an argument"
+run 2 "an unknown option of a command" query --frob 1 all
+has "$tmp/err" "unknown option '--frob'" "says the option is unknown"
+if [ -w /dev/full ]; then
+	printf '%s\n' "# memtrace pid=$$ start=0x1000 end=0x2000 page_size=4096 mode=pages" \
+		"# addr	pages	state	size	flags	pfn	node" \
+		"0x1000	1	unmapped	4K	------	0x0	-1" \
+		"# summary pages=1 unmapped=1 none=0 zero=0 present=0 swap=0 migration=0 other=0" \
+		>"$tmp/one"
+	for args in --help --version "help query" "query --help" --bash-completion \
+		"query --pages --tsv $$ 0x1000-0x2000" "query --pages --json $$ 0x1000-0x2000"; do
+		# shellcheck disable=SC2086
+		MEMTRACE_FAKE_ANSWER="$tmp/one" $MEMTRACE $args >/dev/full 2>"$tmp/err"
+		rc=$?
+		[ "$rc" -eq 1 ] && grep -q "write error on standard output" "$tmp/err"
+		tap_ok $? "$args >/dev/full fails and says so (exit $rc, want 1)"
+	done
+else
+	tap_skip "" "output that cannot be written: no /dev/full"
+fi
+
+# ---- a mapping name in brackets is quoted in every example ('[stack]') ----
+top=$here/../..
+if command -v groff >/dev/null; then
+	groff -man -Tascii -P-bcou "$top/user/memtrace.1" 2>/dev/null
+else
+	sed 's/\\(aq/'"'"'/g; s/\\-/-/g' "$top/user/memtrace.1"
+fi >"$tmp/man"
+{
+	grep -h '^memtrace ' "$top/README.md"
+	cat "$tmp/man"
+	for c in query verify; do $MEMTRACE help $c; done
+} >"$tmp/docs"
+grep -E 'memtrace +(query|verify)( +-[^ ]+)* +[^ -][^ ]* +\[[a-z]+\]' "$tmp/docs" >"$tmp/out"
+[ ! -s "$tmp/out" ]
+tap_ok $? "no example leaves a bracketed mapping name to the shell's globbing"
+for f in "$top/README.md" "$tmp/man"; do
+	grep -qF 'memtrace query $$ '"'[stack]'" "$f"
+	tap_ok $? "${f##*/} shows memtrace query \$\$ '[stack]'"
+done
+for c in query verify; do
+	$MEMTRACE help $c | grep -qF "memtrace $c \$\$ '[stack]'"
+	tap_ok $? "help $c shows memtrace $c \$\$ '[stack]'"
+done
+
 # ---- the module is not loaded: exit 1 ----
 export MEMTRACE_PROC=/nonexistent/memtrace
 run 1 "query without the module" query $$ 0x1000+4096
