@@ -5,6 +5,7 @@
  * options every command takes, the one option parser, and the help that is
  * generated from the table. complete.c generates the bash completion from it.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -34,6 +35,10 @@ const struct mt_opt mt_common_opts[] = {
 	  .help = "proc or netlink (default: netlink when the module's\n"
 		  "family resolves, else proc)",
 	  .words = "proc netlink" },
+	{ .name = "width",
+	  .val = MT_OPT_WIDTH,
+	  .arg = " N",
+	  .help = "columns the picture fits (default $COLUMNS, else 80)" },
 	{ .name = "help", .shrt = 'h', .val = 'h', .help = "this help" },
 	{ .name = NULL }
 };
@@ -153,6 +158,19 @@ int mt_bad_opt(const char *cmd, int opt, char *const argv[])
 	return mt_bad_usage(cmd, "unknown option '%s'", word);
 }
 
+/* A number of columns, 1 to 10000; 0 if s is none */
+static unsigned int columns_of(const char *s)
+{
+	char *end;
+	unsigned long n;
+
+	if (!s || *s < '0' || *s > '9')
+		return 0;
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	return errno || *end || n > 10000 ? 0 : (unsigned int)n;
+}
+
 /* Options every command takes (and main takes before the command). */
 int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg)
 {
@@ -184,6 +202,12 @@ int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg)
 		if (!ctx->tp)
 			return mt_bad_usage(NULL, "unknown transport '%s' (proc, netlink)", arg);
 		return 0;
+	case MT_OPT_WIDTH:
+		ctx->columns = columns_of(arg);
+		if (!ctx->columns)
+			return mt_bad_usage(NULL, "--width: a number of columns, 1 to 10000, "
+					    "not '%s'", arg);
+		return 0;
 	}
 	return MT_EXIT_USAGE;
 }
@@ -196,6 +220,10 @@ void mt_ctx_finish(struct mt_ctx *ctx)
 		ctx->color = ctx->color_mode == 1;
 	else
 		ctx->color = ctx->out->human && isatty(STDOUT_FILENO) && !(nc && *nc);
+	if (!ctx->columns)
+		ctx->columns = columns_of(getenv("COLUMNS"));
+	if (!ctx->columns)
+		ctx->columns = 80;
 }
 
 static bool is_common(int val)

@@ -97,7 +97,10 @@ void *mt_xrealloc(void *p, size_t n);
 char *mt_xstrdup(const char *s);
 void mt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int mt_read_file(const char *path, char **buf, size_t *len);	/* -errno */
+/* out_common.c: sizes and counts for people (the library's printers use them) */
 const char *mt_human_size(uint64_t bytes, char *buf, size_t len);
+const char *mt_human_kb_delta(long kb, char *buf, size_t len);
+const char *mt_plural(uint64_t n);
 const char *mt_pid_no_mm(long pid);	/* a kernel thread or a zombie: why, else NULL */
 
 /* ---- range.c: RANGE arguments and /proc/PID/maps ---- */
@@ -191,15 +194,23 @@ void mt_json_str(FILE *f, const char *s);
 void mt_json_strn(FILE *f, const char *s, size_t len);
 
 /* ---- picture.c ---- */
+#define MT_PICTURE_ROWS	  64	/* rows of cells at most, for any size (see memtrace(1)) */
+#define MT_PICTURE_LABEL  18	/* "  0x000000010000  " before each row's cells */
+#define MT_PICTURE_MIN	  8	/* cells a row has at least, however narrow the screen */
+
 struct mt_picture {
 	FILE *out;
-	unsigned int width;	/* pages per row */
+	unsigned int width;	/* cells per row */
+	uint64_t scale;		/* pages per cell */
 	unsigned int page_size;
 	bool color;
 	bool labels;		/* address at the start of each row */
 	uint64_t addr;		/* address of the next page */
 	unsigned int col;
 	uint64_t rows;
+	uint64_t cell[MEMTRACE_NSTATES];	/* pages of each state in the cell being filled */
+	uint64_t cell_pages;
+	bool cell_huge;
 };
 
 char mt_picture_char(int state, uint32_t flags);
@@ -208,7 +219,9 @@ void mt_picture_init(struct mt_picture *p, FILE *out, unsigned int page_size,
 		     unsigned int width, bool color, bool labels);
 void mt_picture_add(struct mt_picture *p, const struct mt_record *r);
 void mt_picture_end(struct mt_picture *p);
-void mt_picture_legend(FILE *out, bool color);
+void mt_picture_fit(struct mt_picture *p, unsigned int columns, uint64_t pages);
+void mt_picture_scale_note(const struct mt_picture *p);
+void mt_picture_legend(FILE *out, bool color, unsigned int columns);
 /* Fill buf[0..npages) for [start, start + npages pages) from one record. */
 void mt_picture_fill(char *buf, uint64_t start, uint64_t npages,
 		     unsigned int page_size, const struct mt_record *r);
@@ -224,6 +237,7 @@ struct mt_ctx {
 	const struct mt_printer *out;	/* &mt_out_human, _tsv or _json */
 	int color_mode;			/* --color: -1 auto, 0 never, 1 always */
 	bool color;
+	unsigned int columns;		/* --width, else $COLUMNS, else 80 */
 };
 
 /* ---- the command table (cmd.c) ---- */
@@ -246,6 +260,7 @@ struct mt_command {
 
 #define MT_OPT_COLOR	  1000
 #define MT_OPT_TRANSPORT  1001
+#define MT_OPT_WIDTH	  1002
 #define MT_OPT_VERSION	  'V'
 #define MT_OPT_COMPLETION 1100
 #define MT_OPTS_MAX	  24	/* options of main or of a command, with the common ones */

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* What more than one printer writes: names, lists, and the printers' no-ops. */
+/*
+ * What more than one printer writes: names, lists, sizes for people, and
+ * the printers' no-ops.
+ */
 #include "output.h"
 
 const char *const mt_mode_names[] = { "runs", "pages" };
@@ -57,6 +60,48 @@ void mt_out_name(const char *name)
 			printf("\\%03o", *p);
 		else
 			putchar(*p);
+}
+
+/*
+ * A size for people, one convention everywhere (as free -h and ps): binary
+ * units B, KiB, MiB, GiB, TiB, PiB, EiB; a whole number as it is ("4 KiB",
+ * "2 MiB"), otherwise one decimal ("1.5 MiB", "128.0 TiB").
+ */
+const char *mt_human_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+	unsigned int u = 0;
+	double v = (double)bytes;
+
+	while (u < 6 && v >= 1024) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 6 && v >= 1023.95) {	/* would print as 1024.0 */
+		v /= 1024;
+		u++;
+	}
+	if (!u || !(bytes & ((1ULL << (10 * u)) - 1)))
+		snprintf(buf, len, "%.0f %s", v, unit[u]);
+	else
+		snprintf(buf, len, "%.1f %s", v, unit[u]);
+	return buf;
+}
+
+/* A size in KiB, as /proc prints them, signed: "+1.5 MiB", "-4 KiB", "+0 B". */
+const char *mt_human_kb_delta(long kb, char *buf, size_t len)
+{
+	uint64_t mag = kb < 0 ? -(uint64_t)kb : (uint64_t)kb;
+
+	buf[0] = kb < 0 ? '-' : '+';
+	mt_human_size(mag * 1024, buf + 1, len - 1);
+	return buf;
+}
+
+/* "1 page", "2 pages": the plural's ending for n */
+const char *mt_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
 }
 
 /* Does the record's pfn field carry a value: a frame, or a swap entry? */

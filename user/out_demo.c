@@ -4,6 +4,8 @@
  * measurements, the region's maps lines, its picture, counts, the pagemap
  * cross-check, the deltas and why they are what they are.
  */
+#include <stdlib.h>
+
 #include "demo.h"
 #include "output.h"
 
@@ -47,10 +49,13 @@ static const char *stage_note(const struct mt_demo *d)
 
 void mt_out_demo_begin(const struct mt_demo *d)
 {
-	printf("memtrace demo: pid %ld, %zu pages of %u bytes, pattern %s%s\n",
-	       d->pid, d->npages, d->page_size, d->pattern,
+	char size[32];
+
+	printf("memtrace demo: pid %ld, %zu page%s of %s, pattern %s%s\n",
+	       d->pid, d->npages, mt_plural(d->npages),
+	       mt_human_size(d->page_size, size, sizeof(size)), d->pattern,
 	       d->thp ? ", THP (MADV_HUGEPAGE, 2 MiB aligned)" : ", MADV_NOHUGEPAGE");
-	mt_picture_legend(stdout, d->ctx->color);
+	mt_picture_legend(stdout, d->ctx->color, d->ctx->columns);
 }
 
 void mt_out_demo_region(const struct mt_demo *d)
@@ -58,51 +63,67 @@ void mt_out_demo_region(const struct mt_demo *d)
 	(void)d;
 }
 
+/* The region's picture, a run of equal characters of d->pic a record */
 static void print_picture(const struct mt_demo *d)
 {
-	for (size_t i = 0; i < d->npages; i += 64) {
-		size_t n = d->npages - i < 64 ? d->npages - i : 64;
+	struct mt_picture p;
 
-		printf("  %s [", i ? "      " : "pages:");
-		for (size_t k = 0; k < n; k++) {
-			char c = d->pic[i + k];
-			int s = c == '#' || c == 'H' ? MEMTRACE_PRESENT : c == '0' ? MEMTRACE_ZERO :
-				c == '.' ? MEMTRACE_NONE : c == 'S' ? MEMTRACE_SWAP :
-				c == 'M' ? MEMTRACE_MIGRATION : c == ' ' ? MEMTRACE_UNMAPPED :
-				MEMTRACE_OTHER;
+	mt_picture_init(&p, stdout, d->page_size, 0, d->ctx->color, true);
+	mt_picture_fit(&p, d->ctx->columns, d->npages);
+	for (size_t i = 0, k; i < d->npages; i = k) {
+		char c = d->pic[i];
+		struct mt_record r = {
+			.addr = d->start + i * d->page_size,
+			.state = c == '#' || c == 'H' ? MEMTRACE_PRESENT : c == '0' ? MEMTRACE_ZERO :
+				 c == '.' ? MEMTRACE_NONE : c == 'S' ? MEMTRACE_SWAP :
+				 c == 'M' ? MEMTRACE_MIGRATION : c == ' ' ? MEMTRACE_UNMAPPED :
+				 MEMTRACE_OTHER,
+			.flags = c == 'H' ? MEMTRACE_F_SIZE_2M : 0,
+		};
 
-			if (d->ctx->color && *mt_picture_color(s))
-				printf("%s%c\033[0m", mt_picture_color(s), c);
-			else
-				putchar(c);
-		}
-		printf("]\n");
+		for (k = i; k < d->npages && d->pic[k] == c; k++)
+			;
+		r.pages = k - i;
+		mt_picture_add(&p, &r);
 	}
+	mt_picture_end(&p);
+	mt_picture_scale_note(&p);
+}
+
+/* " NAME SIZE (+DELTA)": a measure in KiB (as /proc and ps give them) and its change */
+static void print_kb(const struct mt_demo *d, const char *name, long kb, long prev)
+{
+	char size[32], delta[32];
+
+	printf(" %s %s", name, kb < 0 ? "?" : mt_human_size((uint64_t)kb * 1024, size,
+								sizeof(size)));
+	if (d->stage)
+		printf(" (%s)", mt_human_kb_delta(mt_demo_delta(kb, prev), delta,
+						  sizeof(delta)));
 }
 
 /* The title, then VSZ and RSS as /proc/self/status, smaps_rollup and ps see them. */
 static void print_measures(const struct mt_demo *d)
 {
 	bool color = d->ctx->color;
+	char vsz[32], rss[32];
 
 	printf("\n%s== %d/%d %s: %s ==%s\n", color ? "\033[1m" : "", d->stage, ST_N - 1,
 	       mt_demo_stage_names[d->stage], stage_titles[d->stage], color ? "\033[0m" : "");
-	printf("  status: VmSize %ld kB", d->vsz_kb);
-	if (d->stage)
-		printf(" (%+ld)", mt_demo_delta(d->vsz_kb, d->prev_vsz_kb));
-	printf("  VmRSS %ld kB", d->rss_kb);
-	if (d->stage)
-		printf(" (%+ld)", mt_demo_delta(d->rss_kb, d->prev_rss_kb));
+	printf("  status:");
+	print_kb(d, "VmSize", d->vsz_kb, d->prev_vsz_kb);
+	printf(" ");
+	print_kb(d, "VmRSS", d->rss_kb, d->prev_rss_kb);
 	printf("   [/proc/self/status]\n");
 	if (d->srss_kb >= 0) {
-		printf("  smaps:  Rss %ld kB", d->srss_kb);
-		if (d->stage)
-			printf(" (%+ld)", mt_demo_delta(d->srss_kb, d->prev_srss_kb));
+		printf("  smaps: ");
+		print_kb(d, "Rss", d->srss_kb, d->prev_srss_kb);
 		printf("   [/proc/self/smaps_rollup: counted from the page tables]\n");
 	}
-	if (d->have_ps)
-		printf("  ps:     VSZ %s  RSS %s   [ps -o pid,vsz,rss,comm]\n", d->ps_vsz,
-		       d->ps_rss);
+	if (d->have_ps)	/* ps prints KiB */
+		printf("  ps:     VSZ %s  RSS %s   [ps -o pid,vsz,rss,comm]\n",
+		       mt_human_size(strtoull(d->ps_vsz, NULL, 10) * 1024, vsz, sizeof(vsz)),
+		       mt_human_size(strtoull(d->ps_rss, NULL, 10) * 1024, rss, sizeof(rss)));
 	else
 		printf("  ps:     unavailable (no ps, or it does not know -o pid,vsz,rss,comm)\n");
 }
@@ -137,20 +158,23 @@ static void print_deltas(const struct mt_demo *d)
 	long backed = mt_demo_backed_delta(d);
 	long rss = mt_demo_delta(d->rss_kb, d->prev_rss_kb);
 	long exact = d->srss_kb >= 0 ? mt_demo_delta(d->srss_kb, d->prev_srss_kb) : rss;
+	char a[32], b[32];
 
 	if (!(d->stage > ST_MMAP || backed || rss))
 		return;
-	printf("  delta:  region backed %+ld kB, process Rss %+ld kB%s", backed,
-	       exact, d->srss_kb >= 0 ? " (smaps_rollup)" : "");
+	printf("  delta:  region backed %s, process Rss %s%s",
+	       mt_human_kb_delta(backed, a, sizeof(a)), mt_human_kb_delta(exact, b, sizeof(b)),
+	       d->srss_kb >= 0 ? " (smaps_rollup)" : "");
 	if (backed != exact)
-		printf(" (they differ by %+ld kB: the rest of the process — stack, "
-		       "libc, page faults elsewhere%s)", exact - backed,
+		printf(" (they differ by %s: the rest of the process — stack, "
+		       "libc, page faults elsewhere%s)",
+		       mt_human_kb_delta(exact - backed, a, sizeof(a)),
 		       d->thp ? ", huge pages" : "");
 	printf("\n");
 	if (d->srss_kb >= 0 && rss != exact)
-		printf("          VmRSS moved %+ld kB instead: it is a counter that kernels "
+		printf("          VmRSS moved %s instead: it is a counter that kernels "
 		       "before 6.2 update\n          per thread every 64 faults, so it lags "
-		       "behind the page tables\n", rss);
+		       "behind the page tables\n", mt_human_kb_delta(rss, a, sizeof(a)));
 }
 
 void mt_out_demo_stage(const struct mt_demo *d)

@@ -64,12 +64,14 @@ static void query_picture(const struct mt_query_view *v)
 {
 	struct mt_picture p;
 
-	mt_picture_init(&p, stdout, v->page_size, 64, v->color, true);
+	mt_picture_init(&p, stdout, v->page_size, 0, v->color, true);
+	mt_picture_fit(&p, v->columns, v->sum->pages);
 	printf("\n");
 	for (size_t k = 0; k < v->nrecs; k++)
 		mt_picture_add(&p, &v->recs[k]);
 	mt_picture_end(&p);
-	mt_picture_legend(stdout, v->color);
+	mt_picture_scale_note(&p);
+	mt_picture_legend(stdout, v->color, v->columns);
 }
 
 static void query_summary(const struct mt_query_view *v)
@@ -78,7 +80,7 @@ static void query_summary(const struct mt_query_view *v)
 	bool first = true;
 	char buf[32];
 
-	printf("%llu pages (%s):", (unsigned long long)s->pages,
+	printf("%llu page%s (%s):", (unsigned long long)s->pages, mt_plural(s->pages),
 	       mt_human_size(s->pages * v->page_size, buf, sizeof(buf)));
 	for (int i = 0; i < MEMTRACE_NSTATES; i++) {
 		if (!s->count[i])
@@ -95,8 +97,8 @@ static void query_summary(const struct mt_query_view *v)
 	if (v->draw)
 		query_picture(v);
 	else if (v->omitted)
-		printf("(picture omitted: %llu mapped pages; --picture draws it)\n",
-		       (unsigned long long)v->mapped_pages);
+		printf("(picture omitted: %llu mapped page%s; --picture draws it)\n",
+		       (unsigned long long)v->mapped_pages, mt_plural(v->mapped_pages));
 }
 
 static void newline(void)
@@ -128,18 +130,20 @@ static void verify_result(const struct mt_verify_view *v)
 {
 	const struct mt_check *c = v->check;
 
-	printf("verify pid %ld 0x%llx-0x%llx: %llu/%llu pages agree with "
+	printf("verify pid %ld 0x%llx-0x%llx: %llu/%llu page%s agree with "
 	       "/proc/%ld/pagemap%s", v->pid, (unsigned long long)v->hdr->start,
 	       (unsigned long long)v->hdr->end, (unsigned long long)c->agree,
-	       (unsigned long long)c->checked, v->pid, c->disagree ? "" : " and maps");
+	       (unsigned long long)c->checked, mt_plural(c->checked), v->pid,
+	       c->disagree ? "" : " and maps");
 	if (c->sampled_gaps)
-		printf(" (%llu unmapped gaps sampled at their ends)",
-		       (unsigned long long)c->sampled_gaps);
+		printf(" (%llu unmapped gap%s sampled at %s ends)",
+		       (unsigned long long)c->sampled_gaps, mt_plural(c->sampled_gaps),
+		       c->sampled_gaps == 1 ? "its" : "their");
 	printf("%s\n", c->disagree ? "" : ": OK");
 	if (c->disagree)
-		printf("%llu disagreements (the target may have changed between "
+		printf("%llu disagreement%s (the target may have changed between "
 		       "the two reads: verify a stopped process, kill -STOP %ld)\n",
-		       (unsigned long long)c->disagree, v->pid);
+		       (unsigned long long)c->disagree, mt_plural(c->disagree), v->pid);
 	if (v->pfn_hidden)
 		printf("(frame numbers not compared: pagemap shows them to "
 		       "CAP_SYS_ADMIN only)\n");
@@ -156,15 +160,17 @@ static void maps_header(long pid, unsigned int page_size)
 {
 	(void)pid;
 	(void)page_size;
-	printf("%-18s %10s %9s %9s %9s %9s %4s  %s\n", "ADDRESS", "KBYTES", "PRESENT",
+	printf("%-18s %10s %9s %9s %9s %9s %4s  %s\n", "ADDRESS", "SIZE", "PRESENT",
 	       "ZERO", "SWAP", "NONE", "PERM", "MAPPING");
 }
 
 static void maps_row(const struct mt_maps_row *row)
 {
 	const struct mt_map *v = row->map;
+	char size[32];
 
-	printf("0x%016llx %10llu", (unsigned long long)v->start, (unsigned long long)row->kbytes);
+	printf("0x%016llx %10s", (unsigned long long)v->start,
+	       mt_human_size(row->kbytes * 1024, size, sizeof(size)));
 	if (row->queried)
 		for (size_t c = 0; c < NCOLS; c++)
 			printf(" %9llu", (unsigned long long)row->count[maps_cols[c]]);
@@ -178,15 +184,16 @@ static void maps_row(const struct mt_maps_row *row)
 static void maps_total(const struct mt_maps_total *t)
 {
 	const uint64_t *n = t->count;
+	char size[32];
 
-	printf("%-18s %10llu", "total", (unsigned long long)t->kbytes);
+	printf("%-18s %10s", "total", mt_human_size(t->kbytes * 1024, size, sizeof(size)));
 	for (size_t c = 0; c < NCOLS; c++)
 		printf(" %9llu", (unsigned long long)n[maps_cols[c]]);
-	printf("\n\nbacked (present) pages: %llu = %llu kB;  smaps Rss: ",
-	       (unsigned long long)n[MEMTRACE_PRESENT],
-	       (unsigned long long)(n[MEMTRACE_PRESENT] * t->page_size / 1024));
+	printf("\n\nbacked (present): %llu page%s = %s;  smaps Rss: ",
+	       (unsigned long long)n[MEMTRACE_PRESENT], mt_plural(n[MEMTRACE_PRESENT]),
+	       mt_human_size(n[MEMTRACE_PRESENT] * t->page_size, size, sizeof(size)));
 	if (t->smaps_rss_kb >= 0)
-		printf("%lld kB\n", t->smaps_rss_kb);
+		printf("%s\n", mt_human_size((uint64_t)t->smaps_rss_kb * 1024, size, sizeof(size)));
 	else
 		printf("unavailable\n");
 	printf("(zero pages are mapped but not counted in Rss; the process may change "
@@ -199,26 +206,11 @@ static void maps_total(const struct mt_maps_total *t)
 
 /* ---- info ---- */
 
-/* 0x7ffffffff000 is "128 TiB" (less a page): 4 significant digits */
-static const char *approx_size(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	double v = (double)bytes;
-	unsigned int u = 0;
-
-	while (v >= 1024 && u < 6) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, len, "%.4g %s", v, unit[u]);
-	return buf;
-}
-
 static void info(const char *transport, const struct mt_info *in)
 {
 	char size[32];
 
-	approx_size(in->task_size, size, sizeof(size));
+	mt_human_size(in->task_size, size, sizeof(size));
 	printf("transport:   %s%s\n", transport,
 	       strcmp(transport, "netlink") ? " (/proc/memtrace; this information "
 	       "came over generic netlink)" : "");

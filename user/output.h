@@ -18,6 +18,7 @@ struct mt_query_view {
 	const struct mt_summary *sum;
 	unsigned int page_size;
 	bool color;
+	unsigned int columns;		/* the picture fits them */
 	const struct mt_record *recs;	/* the records kept for the picture */
 	size_t nrecs;
 	bool draw;			/* draw the picture of recs */

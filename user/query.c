@@ -209,7 +209,8 @@ static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture,
 
 	if (!ret) {
 		struct mt_query_view v = { .sum = &s, .page_size = h.page_size,
-					   .color = ctx->color, .recs = o.recs,
+					   .color = ctx->color, .columns = ctx->columns,
+					   .recs = o.recs,
 					   .nrecs = o.nrecs, .mapped_pages = o.mapped_pages };
 
 		v.draw = o.keep && (picture == 1 || o.mapped_pages <= PICTURE_MAX_PAGES);

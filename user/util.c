@@ -136,19 +136,6 @@ int mt_read_file(const char *path, char **bufp, size_t *lenp)
 	return 0;
 }
 
-const char *mt_human_size(uint64_t bytes, char *buf, size_t len)
-{
-	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-	unsigned int u = 0;
-
-	while (u < 6 && bytes >= 1024 && !(bytes & 1023)) {
-		bytes >>= 10;
-		u++;
-	}
-	snprintf(buf, len, "%llu %s", (unsigned long long)bytes, unit[u]);
-	return buf;
-}
-
 #define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
 
 /*

@@ -575,5 +575,107 @@ if command -v python3 >/dev/null && [ -r /proc/self/pagemap ]; then
 	unset MEMTRACE_FAKE_ANSWER
 fi
 
+# 6: sizes for people in binary units (KiB, MiB, ... TiB), singular forms;
+# tsv and json keep their exact numbers
+top4k=$((0x7ffffffff000 / 4096))
+{
+	echo "# memtrace pid=$$ start=0x0 end=0x7ffffffff000 page_size=4096 mode=runs"
+	echo "# addr	pages	state	size	flags	pfn	node"
+	printf '0x0\t%s\tunmapped\t4K\t------\t0x0\t-1\n' $top4k
+	echo "# summary pages=$top4k unmapped=$top4k none=0 zero=0 present=0 swap=0 migration=0 other=0"
+} >"$tmp/huge"
+{
+	echo "# memtrace pid=$$ start=0x1000 end=0x2000 page_size=4096 mode=pages"
+	echo "# addr	pages	state	size	flags	pfn	node"
+	printf '0x1000\t1\tpresent\t4K\ta-wdyx\t0x0\t0\n'
+	echo "# summary pages=1 unmapped=0 none=0 zero=0 present=1 swap=0 migration=0 other=0"
+} >"$tmp/onepage"
+# no size in KiB (or kB) of more than 1024*1024: it would read better in GiB
+big_kib() { grep -Eq '[0-9]{7,} *(KiB|kB)' "$1" || awk '{ for (i = 2; i <= NF; i++)
+	if (($i == "KiB" || $i == "kB") && $(i - 1) + 0 >= 1048576) f = 1 } END { exit !f }' "$1"; }
+export MEMTRACE_FAKE_ANSWER="$tmp/huge"
+run 0 "issue 18.6: query of 128 TiB" query --picture --color=never $$ 0x0-0x7ffffffff000
+has "$tmp/out" "^$top4k pages (128\.0 TiB): " "issue 18.6: 128 TiB in TiB, one decimal"
+! big_kib "$tmp/out"
+tap_ok $? "issue 18.6: no KiB value over 1024*1024 unscaled"
+run 0 "issue 18.6: query --tsv of 128 TiB" query --tsv $$ 0x0-0x7ffffffff000
+has "$tmp/out" "^# summary pages=$top4k unmapped=$top4k " "issue 18.6: tsv keeps the exact count"
+export MEMTRACE_FAKE_ANSWER="$tmp/onepage"
+run 0 "issue 18.6: query of one page" query --pages --no-picture $$ 0x1000-0x2000
+has "$tmp/out" "^1 page (4 KiB): 1 present; backed (present): 4 KiB$" "issue 18.6: '1 page', singular"
+run 1 "issue 18.6: verify of one page" verify --no-pfn $$ 0x1000-0x2000
+has "$tmp/out" " 0/1 page agree " "issue 18.6: verify says '0/1 page agree'"
+has "$tmp/out" "^1 disagreement (" "issue 18.6: verify says '1 disagreement'"
+run 0 "issue 18.6: query --json of one page" query --pages --json $$ 0x1000-0x2000
+has "$tmp/out" '"pages": *1' "issue 18.6: json keeps the exact count"
+unset MEMTRACE_FAKE_ANSWER
+if command -v python3 >/dev/null && [ -r /proc/self/pagemap ]; then
+	export MEMTRACE_FAKE_ANSWER="|python3 $here/fakemod.py"
+	run 0 "issue 18.6: maps human" maps $tpid
+	! grep -Eq 'kB|KBYTES' "$tmp/out" && grep -q "^ADDRESS  *SIZE  *PRESENT" "$tmp/out"
+	tap_ok $? "issue 18.6: maps: a SIZE column, no kB or KBYTES"
+	has "$tmp/out" "^backed (present): [0-9]* pages\{0,1\} = [0-9.]* [KMG]iB;  smaps Rss: " \
+		"issue 18.6: maps totals in KiB/MiB/GiB"
+	run 0 "issue 18.6: maps --tsv" maps --tsv $tpid
+	has "$tmp/out" "kbytes" "issue 18.6: maps tsv keeps its kbytes column"
+	run 0 "issue 18.6: demo human" demo --pages 1 --color=never
+	! grep -q ' kB' "$tmp/out" && grep -q "^memtrace demo: pid [0-9]*, 1 page of 4 KiB," "$tmp/out"
+	tap_ok $? "issue 18.6: demo: binary units, '1 page'"
+	has "$tmp/out" "VmSize [0-9.]* [KMG]iB (+[0-9.]* [KMG]*i*B)" "issue 18.6: demo deltas in units"
+	unset MEMTRACE_FAKE_ANSWER
+fi
+
+# 5: the picture fits $COLUMNS (80 when unknown) or --width, and at most
+# MT_PICTURE_ROWS (64) rows of cells for any size: a cell is then several
+# pages, and the scale is said
+{
+	echo "# memtrace pid=$$ start=0x10000000 end=0x50000000 page_size=4096 mode=runs"
+	echo "# addr	pages	state	size	flags	pfn	node"
+	printf '0x10000000\t100000\tpresent\t4K\ta-wdyx\t0x0\t0\n'
+	printf '0x%x\t162144\tnone\t4K\t------\t0x0\t-1\n' $((0x10000000 + 100000 * 4096))
+	echo "# summary pages=262144 unmapped=0 none=162144 zero=0 present=100000 swap=0 migration=0 other=0"
+} >"$tmp/gib"
+# picture_fits COLS NAME: the picture (after the summary's blank line) fits COLS
+# columns, in at most 64 rows of cells, and says its scale
+picture_fits() {
+	sed '1,/^$/d' "$tmp/out" >"$tmp/pic"
+	awk -v w="$1" 'length($0) > w { bad = 1 } END { exit bad }' "$tmp/pic"
+	tap_ok $? "issue 18.5: $2: every line of the picture fits $1 columns"
+	[ "$(grep -c '^  0x' "$tmp/pic")" -le 64 ]
+	tap_ok $? "issue 18.5: $2: at most 64 rows ($(grep -c '^  0x' "$tmp/pic"))"
+}
+export MEMTRACE_FAKE_ANSWER="$tmp/gib"
+for cols in 80 60 132 junk; do
+	w=$cols; [ "$cols" = junk ] && w=80
+	COLUMNS=$cols run 0 "issue 18.5: 1 GiB with COLUMNS=$cols" query --picture --color=never $$ 0x10000000-0x50000000
+	picture_fits $w "1 GiB, COLUMNS=$cols"
+	has "$tmp/pic" "^  scale: a cell is [0-9]* pages ([0-9.]* [KM]iB)" "issue 18.5: COLUMNS=$cols: the scale is said"
+done
+COLUMNS=200 run 0 "issue 18.5: --width 70 over COLUMNS" query --picture --width 70 --color=never $$ 0x10000000-0x50000000
+picture_fits 70 "--width 70"
+[ "$(grep -c '^  0x.*[#+.]$' "$tmp/pic")" -ge 60 ] && grep -q '^  0x.*#+\.' "$tmp/pic"
+tap_ok $? "issue 18.5: the rows are full, the mixed cell between present and none is '+'"
+run 2 "issue 18.5: --width 0 is refused" query --width 0 $$ 0x10000000-0x50000000
+run 0 "issue 18.5: help lists --width" help query
+has "$tmp/out" "^      --width N  " "issue 18.5: help query shows --width N"
+export MEMTRACE_FAKE_ANSWER="$tmp/huge"
+COLUMNS=80 run 0 "issue 18.5: 128 TiB" query --picture --color=never $$ 0x0-0x7ffffffff000
+picture_fits 80 "128 TiB"
+export MEMTRACE_FAKE_ANSWER="$tmp/onepage"
+run 0 "issue 18.5: one page at --width 40" query --pages --picture --width 40 --color=never $$ 0x1000-0x2000
+picture_fits 40 "one page"
+! grep -q scale "$tmp/pic"
+tap_ok $? "issue 18.5: a page a cell: no scale said"
+unset MEMTRACE_FAKE_ANSWER
+if command -v python3 >/dev/null && [ -r /proc/self/pagemap ]; then
+	export MEMTRACE_FAKE_ANSWER="|python3 $here/fakemod.py"
+	COLUMNS=60 run 0 "issue 18.5: demo of 20000 pages, COLUMNS=60" demo --pages 20000 --color=never
+	awk '/^  (0x|legend:|scale:|mixed cells:|         )/ && length($0) > 60 { bad = 1 } END { exit bad }' "$tmp/out"
+	tap_ok $? "issue 18.5: the demo's pictures and legend fit 60 columns"
+	[ "$(grep -c '^  0x' "$tmp/out")" -le $((6 * 64)) ] && grep -q '^  0x' "$tmp/out"
+	tap_ok $? "issue 18.5: the demo's pictures: at most 64 rows a stage"
+	unset MEMTRACE_FAKE_ANSWER
+fi
+
 tap_done
 tap_exit

@@ -396,6 +396,31 @@ static void test_json(void)
 	}
 }
 
+/* ---- sizes for people (issue 18.6): binary units, one decimal where useful ---- */
+
+static void test_sizes(void)
+{
+	static const struct { uint64_t bytes; const char *out; } t[] = {
+		{ 0, "0 B" }, { 1023, "1023 B" }, { 1024, "1 KiB" }, { 1536, "1.5 KiB" },
+		{ 4096, "4 KiB" }, { 2 << 20, "2 MiB" }, { (1 << 20) - 1, "1.0 MiB" },
+		{ 3379ULL << 10, "3.3 MiB" }, { 0x7ffffffff000ULL, "128.0 TiB" },
+		{ 1ULL << 40, "1 TiB" }, { UINT64_MAX, "16.0 EiB" },
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		mt_human_size(t[i].bytes, buf, sizeof(buf));
+		tap_expect(!strcmp(buf, t[i].out), "size %llu: %s (want %s)",
+			   (unsigned long long)t[i].bytes, buf, t[i].out);
+	}
+	tap_expect(!strcmp(mt_human_kb_delta(-1536, buf, sizeof(buf)), "-1.5 MiB"),
+		   "size delta -1536 KiB: %s", buf);
+	tap_expect(!strcmp(mt_human_kb_delta(32, buf, sizeof(buf)), "+32 KiB"),
+		   "size delta 32 KiB: %s", buf);
+	tap_expect(!*mt_plural(1) && !strcmp(mt_plural(0), "s") && !strcmp(mt_plural(2), "s"),
+		   "1 page, 0 pages, 2 pages");
+}
+
 /* ---- picture ---- */
 
 static void test_picture(void)
@@ -436,11 +461,44 @@ static void test_picture(void)
 	   "picture chars");
 	out = NULL;
 	f = open_memstream(&out, &n);
-	mt_picture_legend(f, false);
+	mt_picture_legend(f, false, 80);
 	fclose(f);
 	tap_expect(strstr(out, "'#' present") && strstr(out, "' ' unmapped") && !strchr(out, '\033'),
 	   "legend without color");
 	free(out);
+
+	/* issue 18.5: 26 columns leave 8 cells a row; 1024 pages at 64 rows: 2 pages a cell */
+	{
+		struct mt_record big[] = {
+			{ .addr = 0, .pages = 5, .state = MEMTRACE_PRESENT },
+			{ .addr = 0x5000, .pages = 1019, .state = MEMTRACE_NONE },
+		};
+
+		out = NULL;
+		f = open_memstream(&out, &n);
+		mt_picture_init(&p, f, 4096, 0, false, true);
+		mt_picture_fit(&p, 26, 1024);
+		tap_expect(p.width == 8 && p.scale == 2, "picture fit: %u cells of %llu pages",
+			   p.width, (unsigned long long)p.scale);
+		for (size_t i = 0; i < 2; i++)
+			mt_picture_add(&p, &big[i]);
+		mt_picture_end(&p);
+		mt_picture_scale_note(&p);
+		fclose(f);
+		tap_expect(!strncmp(out, "  0x000000000000  ##+.....\n  0x000000010000  ........\n", 52) &&
+			   p.rows == 64 && strstr(out, "scale: a cell is 2 pages (8 KiB)"),
+			   "scaled picture: 64 rows, a mixed cell as '+', the scale said");
+		free(out);
+		out = NULL;
+		f = open_memstream(&out, &n);
+		mt_picture_legend(f, false, 40);
+		fclose(f);
+		tap_expect(strlen(out) > 40 && !strstr(out, "\n\n"), "legend wrapped");
+		for (char *l = out; *l; l += strcspn(l, "\n") + 1)
+			if (strcspn(l, "\n") > 40)
+				tap_expect(false, "legend line over 40 columns: %.60s", l);
+		free(out);
+	}
 }
 
 int main(void)
@@ -451,6 +509,7 @@ int main(void)
 	test_answer();
 	test_pagemap();
 	test_json();
+	test_sizes();
 	test_picture();
 	return tap_done();
 }
