@@ -259,8 +259,9 @@ tap_ok $? "netlink, no such process: 'memtrace: kernel says: ...'"
 show "$tmp/err"
 mt --transport=netlink query 1 0x0-0xffffffffffff000
 r=$?
-[ $r -eq 1 ] && grep -q "range out of bounds" "$tmp/err"
-tap_ok $? "netlink, END past TASK_SIZE: exit 1 ($r), range out of bounds"
+[ $r -eq 1 ] && grep -q "is outside the user address space of process 1: it ends past the task size" "$tmp/err" &&
+	grep -q "kernel says: START or END is past the process's TASK_SIZE" "$tmp/err"
+tap_ok $? "netlink, END past TASK_SIZE: exit 1 ($r), outside the user address space, and the kernel's why"
 show "$tmp/err"
 
 # ---- 2. malformed requests ----
