@@ -46,10 +46,15 @@ test: setup
 	KERNELS="$(KERNELS)" tests/run
 
 # The module for the lab VM's kernel, the client, and the demo inside the VM.
+# The guest's console is a terminal whatever the host's stdout is, so the
+# colour is decided here: only when make's stdout is a terminal and NO_COLOR
+# is unset (--color in DEMO_ARGS still wins: it comes later).
 demo: setup client
 	scripts/build-kmod $(KERNEL) kmod build/kmod-$(KERNEL)
+	@color=never; [ -t 1 ] && [ -z "$${NO_COLOR:-}" ] && color=always; \
+	echo "scripts/vm --kernel $(KERNEL) ... -- 'memtrace --color=$$color demo $(DEMO_ARGS)'"; \
 	scripts/vm --kernel $(KERNEL) --add build/kmod-$(KERNEL)/memtrace.ko \
-	  --add user/memtrace -- 'insmod /lab/memtrace.ko && memtrace demo $(DEMO_ARGS)'
+	  --add user/memtrace -- "insmod /lab/memtrace.ko && memtrace --color=$$color demo $(DEMO_ARGS)"
 
 vm: setup client
 	scripts/build-kmod $(KERNEL) kmod build/kmod-$(KERNEL)
