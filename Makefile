@@ -45,20 +45,24 @@ setup:
 test: setup
 	KERNELS="$(KERNELS)" tests/run
 
-# The module for the lab VM's kernel, the client, and the demo inside the VM.
-# The guest's console is a terminal whatever the host's stdout is, so the
+# Where demo and vm build the module (tests/lane/run passes its own, so as
+# not to rewrite the one the test jobs beside it boot).
+KMOD_OUT ?= build/kmod-$(KERNEL)
+
+# The module for the lab VM's kernel (built into KMOD_OUT), the client, and
+# the demo inside the VM. The guest's console is a terminal whatever the host's stdout is, so the
 # colour is decided here: only when make's stdout is a terminal and NO_COLOR
 # is unset (--color in DEMO_ARGS still wins: it comes later).
 demo: setup client
-	scripts/build-kmod $(KERNEL) kmod build/kmod-$(KERNEL)
+	scripts/build-kmod $(KERNEL) kmod $(KMOD_OUT)
 	@color=never; [ -t 1 ] && [ -z "$${NO_COLOR:-}" ] && color=always; \
 	echo "scripts/vm --kernel $(KERNEL) ... -- 'memtrace --color=$$color demo $(DEMO_ARGS)'"; \
-	scripts/vm --kernel $(KERNEL) --add build/kmod-$(KERNEL)/memtrace.ko \
+	scripts/vm --kernel $(KERNEL) --add $(KMOD_OUT)/memtrace.ko \
 	  --add user/memtrace -- "insmod /lab/memtrace.ko && memtrace --color=$$color demo $(DEMO_ARGS)"
 
 vm: setup client
-	scripts/build-kmod $(KERNEL) kmod build/kmod-$(KERNEL)
-	scripts/vm --kernel $(KERNEL) --add build/kmod-$(KERNEL)/memtrace.ko \
+	scripts/build-kmod $(KERNEL) kmod $(KMOD_OUT)
+	scripts/vm --kernel $(KERNEL) --add $(KMOD_OUT)/memtrace.ko \
 	  --add user/memtrace $(if $(CMD),-- 'insmod /lab/memtrace.ko && $(CMD)',)
 
 check: setup
