@@ -130,12 +130,9 @@ int mt_bad_usage(const char *cmd, const char *fmt, ...)
 	const struct mt_command *c = cmd ? mt_command_find(cmd) : NULL;
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", mt_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	mt_verr(fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\n");
 	if (cmd)
 		fprintf(stderr, "Usage: %s %s [OPTIONS] %s (see `%s help %s`)\n", mt_prog, cmd,
 			c ? c->args : "", mt_prog, cmd);

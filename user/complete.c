@@ -92,6 +92,13 @@ static const char head[] =
 	"\n";
 
 /* The options of a list as words: "--color=" for an "=ARG" one; aliases not. */
+/* Every command's name, each after a space. */
+static void command_names(FILE *f)
+{
+	for (size_t i = 0; mt_commands[i]; i++)
+		fprintf(f, " %s", mt_commands[i]->name);
+}
+
 static void words(FILE *f, const struct mt_opt *o)
 {
 	for (; o->name; o++)
@@ -187,14 +194,12 @@ void mt_complete_bash(FILE *f)
 	with_args(f, true);
 	fputs("*) _memtrace_takes_arg \"$cmd\" \"$prev\" && return ;;\n"
 	      "\tesac\n\tif [[ -z $cmd ]]; then\n\t\t_memtrace_offer", f);
-	for (size_t i = 0; mt_commands[i]; i++)
-		fprintf(f, " %s", mt_commands[i]->name);
+	command_names(f);
 	fputs(" help", f);
 	words(f, mt_main_opts);
 	fputs(" \"${common[@]}\"\n\t\treturn\n\tfi\n\tcase $cmd in\n"
 	      "\thelp) _memtrace_offer", f);
-	for (size_t i = 0; mt_commands[i]; i++)
-		fprintf(f, " %s", mt_commands[i]->name);
+	command_names(f);
 	fputs(" ;;\n", f);
 	for (size_t i = 0; mt_commands[i]; i++)
 		command(f, mt_commands[i]);

@@ -6,6 +6,7 @@
 #ifndef MT_H
 #define MT_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -96,6 +97,7 @@ void *mt_xmalloc(size_t n);
 void *mt_xrealloc(void *p, size_t n);
 char *mt_xstrdup(const char *s);
 void mt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void mt_verr(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 int mt_read_file(const char *path, char **buf, size_t *len);	/* -errno */
 /* out_common.c: sizes and counts for people (the library's printers use them) */
 const char *mt_human_size(uint64_t bytes, char *buf, size_t len);

@@ -57,16 +57,21 @@ int mt_parse_pid(const char *s, long *pid)
 	return 0;
 }
 
+void mt_verr(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fprintf(stderr, "%s: ", mt_prog);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void mt_err(const char *fmt, ...)
 {
 	va_list ap;
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", mt_prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	mt_verr(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 void *mt_xmalloc(size_t n)
