@@ -72,11 +72,13 @@ if step "insmod memtrace.ko" insmod /lab/memtrace.ko; then
 	suites="$*"
 	[ -n "$suites" ] || suites="correctness client bench netlink reliability-fuzz
 		reliability-lifecycle reliability-mem reliability-stress safety
-		receive faults"
+		receive faults docs"
 	for s in $suites; do
 		case $s in
 		correctness) f=/lab/correctness; set -- /lab/correctness ;;
 		client) f=/lab/vm-tests.sh; set -- sh /lab/vm-tests.sh ;;
+		docs) f=/lab/samples.sh
+		      set -- sh "$f" check /lab/README.md /lab/memtrace.1 ;;
 		*) f=/lab/suite-$s.sh; set -- sh "$f" ;;
 		esac
 		if [ -f "$f" ]; then

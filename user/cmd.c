@@ -59,6 +59,8 @@ static const char range_help[] =
 
 #define HELP_COL 24	/* where the option's help starts */
 
+static void opts_help(FILE *f, const struct mt_opt *o);
+
 void mt_usage(FILE *f)
 {
 	fprintf(f, "Usage: %s [--transport=proc|netlink] [--json|--tsv] COMMAND [ARGS]\n"
@@ -66,8 +68,11 @@ void mt_usage(FILE *f)
 		mt_prog, mt_prog);
 	for (size_t i = 0; mt_commands[i]; i++)
 		fprintf(f, "  %-7s %s\n", mt_commands[i]->name, mt_commands[i]->summary);
-	fprintf(f, "\nRun `%s help COMMAND` for its options. Exit status: 0 ok, "
-		"1 failure or disagreement, 2 usage.\n"
+	fputs("\nOptions (before the command or after it):\n", f);
+	opts_help(f, mt_common_opts);
+	opts_help(f, mt_main_opts);
+	fprintf(f, "\nRun `%s help COMMAND` for its own options.\n"
+		"Exit status: 0 ok, 1 failure or disagreement, 2 usage.\n"
 		"The transport is netlink when the module's generic netlink family resolves,\n"
 		"else proc (/proc/memtrace); --transport chooses.\n"
 		"Environment: MEMTRACE_PROC (default /proc/memtrace), NO_COLOR, and for tests\n"
@@ -116,8 +121,8 @@ void mt_usage_of(const char *cmd, FILE *f)
 		mt_usage(f);
 		return;
 	}
-	fprintf(f, "Usage: %s %s [OPTIONS] %s\n%s.\n\nOptions:\n", mt_prog, c->name, c->args,
-		c->summary);
+	fprintf(f, "Usage: %s %s [OPTIONS]%s%s\n%s.\n\nOptions:\n", mt_prog, c->name,
+		*c->args ? " " : "", c->args, c->summary);
 	opts_help(f, c->opts);
 	opts_help(f, mt_common_opts);
 	if (strstr(c->args, "RANGE"))

@@ -382,8 +382,8 @@ static const struct mt_opt demo_opts[] = {
 	  .val = 'p',
 	  .arg = " P",
 	  .help = "pages written at the pattern stage: a string of 1/0\n"
-	  "repeated over the region (1010...), or even, odd, all\n"
-	  "(default: even, i.e. every other page)",
+	  "repeated over the region (1010...), or even, odd,\n"
+	  "all, none (default: even, i.e. every other page)",
 	  .words = "even odd all none 10 1100" },
 	{ .name = "thp",
 	  .val = 'T',
