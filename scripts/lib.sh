@@ -35,10 +35,12 @@ MT_DEFAULT_KERNEL=$(mt_kernel_list default)
 # without recommends (they pull in a graphical stack). `make deb` needs
 # debhelper, dh-dkms (dh_dkms, a package of its own from bookworm on),
 # lintian, dpkg-dev, build-essential (dpkg-buildpackage checks it) and git.
+# The browser test of `memtrace map` (tests/client/browser-tests.sh) needs
+# chromium, python3 and a monospace font.
 MT_HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap libnl-genl-3-dev
 libnl-3-dev pkg-config sparse linux-source-6.1 xz-utils zstd kmod gcc make
 libc6-dev gzip util-linux dkms valgrind libc6-dbg debhelper dh-dkms lintian
-dpkg-dev build-essential git"
+dpkg-dev build-essential git chromium python3 fonts-dejavu-core"
 # Packages every build chroot gets (the --include of debootstrap).
 MT_CHROOT_PKGS="make,gcc,libc6-dev,libelf-dev,ca-certificates"
 

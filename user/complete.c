@@ -69,6 +69,15 @@ static const char head[] =
 	"\tCOMPREPLY+=(\"$s\")\n"
 	"}\n"
 	"\n"
+	"# _memtrace_files: the file names that begin with $cur (an option's FILE)\n"
+	"_memtrace_files() {\n"
+	"\tlocal f\n"
+	"\tcompopt -o filenames 2>/dev/null\n"
+	"\twhile IFS= read -r f; do\n"
+	"\t\tCOMPREPLY+=(\"$f\")\n"
+	"\tdone < <(compgen -f -- \"$cur\")\n"
+	"}\n"
+	"\n"
 	"# all, and the names of /proc/PID/maps as it prints them (a newline is\n"
 	"# \\012 there) with the base names of paths: another process's text, so\n"
 	"# never expanded (no compgen -W), matched literally, offered quoted\n"
@@ -115,16 +124,22 @@ static void patterns(FILE *f, const char *prefix, const struct mt_opt *o, bool *
 	*first = false;
 }
 
+/* Does the option take a file name (" FILE", "=FILE")? */
+static bool file_arg(const struct mt_opt *o)
+{
+	return o->arg && !strcmp(o->arg + 1, "FILE");
+}
+
 /*
  * The options of a list that take an argument, as "CMD:OPTION" patterns:
  * either all in one (values false), or one case each for those with words to
- * offer for their argument.
+ * offer for their argument, or file names.
  */
 static void arg_opts(FILE *f, const char *prefix, const struct mt_opt *o, bool values,
 		     bool *first)
 {
 	for (; o->name; o++) {
-		if (!o->arg || (values && !o->words))
+		if (!o->arg || (values && !o->words && !file_arg(o)))
 			continue;
 		patterns(f, prefix, o, first);
 		if (!values)
@@ -133,7 +148,10 @@ static void arg_opts(FILE *f, const char *prefix, const struct mt_opt *o, bool v
 		for (const struct mt_opt *a = o + 1; a->name && !a->help; a++)
 			if (a->val == o->val)
 				patterns(f, prefix, a, first);
-		fprintf(f, ") _memtrace_offer %s; return ;;\n\t", o->words);
+		if (o->words)
+			fprintf(f, ") _memtrace_offer %s; return ;;\n\t", o->words);
+		else
+			fprintf(f, ") _memtrace_files; return ;;\n\t");
 		*first = true;
 	}
 }

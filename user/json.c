@@ -10,7 +10,7 @@
 #include "mt.h"
 
 /* Length of the valid UTF-8 sequence at s (1-4), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t left)
+size_t mt_utf8_len(const unsigned char *s, size_t left)
 {
 	size_t n;
 	uint32_t cp;
@@ -62,7 +62,7 @@ void mt_json_strn(FILE *f, const char *str, size_t len)
 			i++;
 			continue;
 		}
-		n = utf8_len(s + i, len - i);
+		n = mt_utf8_len(s + i, len - i);
 		if (!n) {
 			fputs("\\ufffd", f);
 			i++;

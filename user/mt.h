@@ -194,6 +194,7 @@ int mt_check_record(struct mt_check *c, const struct mt_record *r);
 /* ---- json.c ---- */
 void mt_json_str(FILE *f, const char *s);
 void mt_json_strn(FILE *f, const char *s, size_t len);
+size_t mt_utf8_len(const unsigned char *s, size_t left);	/* 0: invalid there */
 
 /* ---- picture.c ---- */
 #define MT_PICTURE_ROWS	  64	/* rows of cells at most, for any size (see memtrace(1)) */
@@ -275,7 +276,7 @@ extern const struct mt_command *const mt_commands[];	/* NULL-terminated */
 extern const struct mt_opt mt_common_opts[];
 extern const struct mt_opt mt_main_opts[];	/* main's own, before the command */
 extern const struct mt_command mt_cmd_demo, mt_cmd_query, mt_cmd_verify, mt_cmd_maps,
-			       mt_cmd_info;
+			       mt_cmd_map, mt_cmd_info;
 
 const struct mt_command *mt_command_find(const char *name);
 void mt_getopt_tables(const struct mt_opt *const lists[], struct option *lo, size_t nlo,

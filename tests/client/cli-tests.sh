@@ -74,7 +74,7 @@ run 2 "bad --color" --color=sometimes maps 1
 # ---- help and version: exit 0 ----
 run 0 "--help" --help
 has "$tmp/out" "verify" "--help lists the commands"
-for c in demo query verify maps info; do
+for c in demo query verify maps map info; do
 	run 0 "$c --help" $c --help
 	has "$tmp/out" "Usage: memtrace $c" "$c --help shows its usage"
 	run 0 "help $c" help $c
@@ -160,7 +160,7 @@ line \$(touch PWNED4)"
 	[ ! -s "$tmp/out" ]
 	tap_ok $? "no command ran in any completion"
 	# what each command's completion offers is what its --help lists
-	for c in demo query verify maps info; do
+	for c in demo query verify maps map info; do
 		comp "$tmp/cr" memtrace "$c" -
 		sort "$tmp/cr" | sed 's/=$//' >"$tmp/got"
 		$MEMTRACE help "$c" | grep -oE -- '--[a-z-]+' | sort -u >"$tmp/want"
@@ -187,7 +187,7 @@ line \$(touch PWNED4)"
 	tap_ok $? "completion offers demo --pattern's words"
 	comp "$tmp/cr" memtrace ""
 	offers "$tmp/cr" "completion offers the commands and main's options" \
-		demo query verify maps info help --version --json
+		demo query verify maps map info help --version --json
 	kill "$cpid" 2>/dev/null
 	wait "$cpid" 2>/dev/null
 else
@@ -675,6 +675,131 @@ if command -v python3 >/dev/null && [ -r /proc/self/pagemap ]; then
 	[ "$(grep -c '^  0x' "$tmp/out")" -le $((6 * 64)) ] && grep -q '^  0x' "$tmp/out"
 	tap_ok $? "issue 18.5: the demo's pictures: at most 64 rows a stage"
 	unset MEMTRACE_FAKE_ANSWER
+fi
+
+# ---- map: a heat map as SVG or HTML ----
+run 2 "map without PID" map --svg x.svg
+run 2 "map without --svg or --html" map 1
+has "$tmp/err" "\\-\\-svg FILE or --html FILE" "map says it needs --svg or --html"
+run 2 "map --json" --json map 1 --svg "$tmp/x.svg"
+has "$tmp/err" "not --json or --tsv" "map says --json does not apply"
+run 2 "map with both outputs on stdout" map 1 --svg - --html -
+run 2 "map with too many arguments" map 1 all extra --svg -
+run 2 "map --svg without FILE" map 1 --svg
+run 1 "map of a process that does not exist" map 999999999 --svg "$tmp/x.svg"
+has "$tmp/err" "no such process" "map says no such process"
+comp_ok=0
+command -v bash >/dev/null && comp_ok=1
+if [ $comp_ok = 1 ]; then
+	: >"$tmp/cwd/heat-map.svg"
+	comp "$tmp/cr" memtrace map --svg heat
+	grep -qx heat-map.svg "$tmp/cr"
+	tap_ok $? "completion offers file names for map --svg FILE"
+	rm -f "$tmp/cwd/heat-map.svg"
+fi
+if command -v python3 >/dev/null && [ -r /proc/self/pagemap ]; then
+	chk() { python3 "$here/mapcheck.py" "$@" 2>"$tmp/err"; }
+	md="$tmp/m d"
+	mkdir -p "$md"
+	n1="$md/<script>alert(1)"
+	n2="$md/q\"uo'te & <img src=x onerror=alert(2)>"
+	n3="$md/]]><!--x-->"
+	n4="$md/bad$(printf '\377')byte"
+	"$TARGET" "$md" "$n1" "$n2" "$n3" "$n4" >"$tmp/maddr" &
+	mpid=$!
+	i=0
+	while [ ! -s "$tmp/maddr" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	ma=$(cat "$tmp/maddr")
+	mend=$(printf '0x%x' $((ma + 8 * ps)))
+	export MEMTRACE_FAKE_ANSWER="|python3 $here/fakemod.py"
+	run 0 "map --svg --html through fakemod" map $mpid --svg "$tmp/m.svg" --html "$tmp/m.html"
+	chk xml "$tmp/m.svg"
+	tap_ok $? "map: the SVG is well-formed XML, awkward names and all"
+	for f in m.svg m.html; do
+		chk clean "$tmp/$f"
+		tap_ok $? "map: $f: nothing injected by the names, no external reference"
+		chk labels "$tmp/$f" "$n1" "$n2" "$n3" "$md/bad$(printf '\357\277\275')byte" \
+			"$md/we\"ird\\na\\001me x (deleted)"
+		tap_ok $? "map: $f: the names label their bands as they are (U+FFFD, \\001)"
+		chk band "$tmp/$f" "$ma" "$ps" present present present present none none none none
+		tap_ok $? "map: $f: the target's 8 pages, 4 present then 4 none, each its address"
+		chk bounded "$tmp/$f"
+		tap_ok $? "map: $f: cells bounded, scales powers of two"
+	done
+	chk tip "$tmp/m.html" "$ma" 0 "flags: a-w--- 4K" "mapping: (anonymous) (rw-p)"
+	tap_ok $? "map: a present cell's hover text gives its flags"
+	nb=$(awk '{ split($1, r, "-"); if (length(r[1]) < 16) n++ } END { print n }' /proc/$mpid/maps)
+	[ "$(grep -c '<g class="band"' "$tmp/m.html")" -eq "$nb" ]
+	tap_ok $? "map: one band per line of maps below the kernel's half ($nb)"
+	run 0 "map RANGE --svg -" map $mpid $ma-$mend --svg -
+	[ "$(grep -c '<g class="band"' "$tmp/out")" -eq 1 ] && head -n1 "$tmp/out" | grep -q '^<?xml '
+	tap_ok $? "map RANGE: one band, the SVG on stdout"
+	run 1 "map into a file that cannot be written" map $mpid --html "$tmp/no/such/dir.html"
+	has "$tmp/err" "cannot write $tmp/no/such/dir.html" "map says it cannot write the file"
+	if [ -w /dev/full ]; then
+		$MEMTRACE map $mpid --svg - >/dev/full 2>"$tmp/err"
+		rc=$?
+		[ "$rc" -eq 1 ] && grep -q "write error on standard output" "$tmp/err"
+		tap_ok $? "map --svg - >/dev/full fails and says so (exit $rc, want 1)"
+		$MEMTRACE map $mpid --svg /dev/full 2>"$tmp/err"
+		rc=$?
+		[ "$rc" -eq 1 ] && grep -q "cannot write /dev/full" "$tmp/err"
+		tap_ok $? "map --svg /dev/full fails and says so (exit $rc, want 1)"
+	fi
+	kill $mpid 2>/dev/null
+	wait $mpid 2>/dev/null
+
+	# a 1 GiB mapping: cells of a power of two pages, the first 512 pages
+	# by a huge entry, 100000 present, the rest none (a canned answer)
+	python3 -c 'import mmap, time
+m = mmap.mmap(-1, 1 << 30, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=mmap.PROT_READ)
+print("ok", flush=True)
+time.sleep(300)' >"$tmp/bready" &
+	bpid=$!
+	i=0
+	while [ ! -s "$tmp/bready" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	bs=$(awk '{ split($1, r, "-"); if (length(r[1]) < 16 && $2 == "r--p" && $6 == "" &&
+		strtonum("0x" r[2]) - strtonum("0x" r[1]) >= 1073741824) { print "0x" r[1]; exit } }' \
+		/proc/$bpid/maps 2>/dev/null)
+	if [ -z "$bs" ]; then
+		bs=$(python3 -c 'import sys
+for l in open("/proc/%s/maps" % sys.argv[1]):
+    a, b = (int(x, 16) for x in l.split()[0].split("-"))
+    if l.split()[1] == "r--p" and len(l.split()) == 5 and b - a >= 1 << 30:
+        print(hex(a)); break' $bpid)
+	fi
+	be=$(printf '0x%x' $((bs + (1 << 30))))
+	top=$((0x7ffffffff000))
+	{
+		echo "# memtrace pid=$bpid start=0x0 end=0x7ffffffff000 page_size=$ps mode=runs"
+		echo "# addr	pages	state	size	flags	pfn	node"
+		printf '0x0\t%d\tunmapped\t4K\t------\t0x0\t-1\n' $((bs / ps))
+		printf '%s\t512\tpresent\t2M\ta-wdyx\t0x0\t0\n' "$bs"
+		printf '0x%x\t99488\tpresent\t4K\ta-wdyx\t0x0\t0\n' $((bs + 512 * ps))
+		printf '0x%x\t%d\tnone\t4K\t------\t0x0\t-1\n' $((bs + 100000 * ps)) $(((1 << 30) / ps - 100000))
+		printf '%s\t%d\tunmapped\t4K\t------\t0x0\t-1\n' "$be" $(((top - be) / ps))
+		echo "# summary pages=$((top / ps)) unmapped=$(((top - (1 << 30)) / ps)) none=$(((1 << 30) / ps - 100000)) zero=0 present=100000 swap=0 migration=0 other=0"
+	} >"$tmp/gib-map"
+	export MEMTRACE_FAKE_ANSWER="$tmp/gib-map"
+	run 0 "map of a process with a 1 GiB mapping" map $bpid --html "$tmp/big.html"
+	chk bounded "$tmp/big.html"
+	tap_ok $? "map 1 GiB: cells bounded, scales powers of two, said"
+	scale=$(grep -o "data-start=\"$bs\" data-end=\"$be\" data-scale=\"[0-9]*\"" "$tmp/big.html" |
+		sed 's/.*data-scale="//; s/"//')
+	[ "${scale:-1}" -gt 1 ] && chk scaled "$tmp/big.html" "$bs" "$scale"
+	tap_ok $? "map 1 GiB: a cell is $scale pages, said in its label and hover texts"
+	mix=$((100000 / ${scale:-1}))
+	chk tip "$tmp/big.html" "$bs" $mix "state: $( [ $((100000 % scale)) -ge $((scale / 2)) ] &&
+		echo present || echo none) (mixed: none $((scale - 100000 % scale)), present $((100000 % scale)))"
+	tap_ok $? "map 1 GiB: the cell where present gives way to none counts both"
+	grep -q "<rect class=\"cell present huge\" x=\"416\" y=\"[0-9]*\" width=\"11\" height=\"11\" fill=\"#145a24\" data-tip=\"$bs-" "$tmp/big.html"
+	tap_ok $? "map 1 GiB: the first cell, under a huge entry, is dark green"
+	cp "$tmp/gib-map" "$tmp/big-answer"	# for browser-tests.sh
+	kill $bpid 2>/dev/null
+	wait $bpid 2>/dev/null
+	unset MEMTRACE_FAKE_ANSWER
+else
+	tap_skip "" "map through the stand-in module: no python3 or no pagemap"
 fi
 
 tap_done

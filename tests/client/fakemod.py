@@ -74,7 +74,7 @@ def main():
     start &= ~(PS - 1)
     end = (end + PS - 1) & ~(PS - 1)
     vmas = []
-    with open(f"/proc/{pid}/maps") as f:
+    with open(f"/proc/{pid}/maps", errors="surrogateescape") as f:
         for line in f:
             r = line.split()[0].split("-")
             vmas.append((int(r[0], 16), int(r[1], 16), line.split()[1]))

@@ -117,6 +117,14 @@ awk -F'\t' -v ps="$(getconf PAGESIZE 2>/dev/null || echo 4096)" '
 	/^# rss/ { split($0, f, "smaps_rss_kbytes="); rss = f[2] + 0 }
 	END { if (kb != rss) { print "# present " kb " kB, Rss " rss " kB"; exit 1 } }' "$tmp/out"
 tap_ok $? "maps: present pages (less [vvar]) x page size == smaps Rss"
+# map: the heat map through the module (a band a line of maps but [vsyscall])
+run 0 "map another process --svg --html" map $sp --svg "$tmp/m.svg" --html "$tmp/m.html"
+nb=$(awk '{ split($1, r, "-"); if (length(r[1]) < 16) n++ } END { print n }' /proc/$sp/maps)
+[ "$(grep -c '<g class="band"' "$tmp/m.svg")" -eq "$nb" ] &&
+	[ "$(grep -c '<g class="band"' "$tmp/m.html")" -eq "$nb" ]
+tap_ok $? "map: one band per line of maps ($nb), in the SVG and in the HTML"
+grep -q '<rect class="cell present' "$tmp/m.svg"
+tap_ok $? "map: present cells"
 kill -STOP $sp
 run 0 "verify another process, all" verify $sp all
 has "$tmp/out" ": OK" "verify says OK"
