@@ -40,7 +40,7 @@ MT_DEFAULT_KERNEL=$(mt_kernel_list default)
 MT_HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap libnl-genl-3-dev
 libnl-3-dev pkg-config sparse linux-source-6.1 xz-utils zstd kmod gcc make
 libc6-dev gzip util-linux dkms valgrind libc6-dbg debhelper dh-dkms lintian
-dpkg-dev build-essential git chromium python3 fonts-dejavu-core"
+dpkg-dev build-essential git chromium python3 fonts-dejavu-core tmux"
 # Packages every build chroot gets (the --include of debootstrap).
 MT_CHROOT_PKGS="make,gcc,libc6-dev,libelf-dev,ca-certificates"
 

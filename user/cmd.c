@@ -16,8 +16,8 @@
 #include "transport.h"
 
 const struct mt_command *const mt_commands[] = {
-	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_verify, &mt_cmd_maps, &mt_cmd_map, &mt_cmd_info,
-	NULL
+	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_watch, &mt_cmd_verify, &mt_cmd_maps, &mt_cmd_map,
+	&mt_cmd_info, NULL
 };
 
 /* Options every command takes, and main before the command. */

@@ -7,6 +7,14 @@
  * file it creates (names for the completion tests). Prints the anonymous
  * region's address, then sleeps until killed.
  *   target [DIR [FILE...]]
+ *
+ * target --stages [PAGES]: the demo's stages, one a line read from stdin,
+ * for a watcher to see (memtrace watch). Prints the address of a free range
+ * of PAGES pages (default 16), a free page on each side, then for each line
+ * "mmap" (anonymous, MADV_NOHUGEPAGE, at that address), "read" (every
+ * page), "pattern" (writes the even pages), "write" (every page),
+ * "dontneed", "munmap" or "exit", does it and prints "ok LINE" ("failed
+ * LINE" if it could not); at the end of stdin, exits.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -32,6 +40,51 @@ static void map_file(const char *path, long ps, int unlink_it)
 		close(fd);
 }
 
+/* What a stage does to the region p of n pages of ps bytes; -1 unknown. */
+static int stage(const char *cmd, char **p, long n, long ps)
+{
+	volatile char sum = 0;
+
+	if (!strcmp(cmd, "mmap")) {
+		char *m = mmap(*p, n * ps, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+		return m != *p ? -1 : madvise(*p, n * ps, MADV_NOHUGEPAGE);
+	}
+	for (long i = 0; i < n; i++) {
+		if (!strcmp(cmd, "read"))
+			sum += ((volatile char *)*p)[i * ps];
+		else if (!strcmp(cmd, "write") || (!strcmp(cmd, "pattern") && !(i % 2)))
+			(*p)[i * ps] = 1;
+	}
+	if (!strcmp(cmd, "dontneed"))
+		return madvise(*p, n * ps, MADV_DONTNEED);
+	if (!strcmp(cmd, "munmap"))
+		return munmap(*p, n * ps);
+	return strcmp(cmd, "read") && strcmp(cmd, "write") && strcmp(cmd, "pattern") ? -1 : 0;
+}
+
+static int stages(long n, long ps)
+{
+	char *p = mmap(NULL, (n + 2) * ps, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char line[64];
+
+	/* a free page on each side: the region never merges with a neighbour */
+	if (p == MAP_FAILED || munmap(p, (n + 2) * ps))
+		return 1;
+	p += ps;
+	printf("%p\n", (void *)p);
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (!strcmp(line, "exit"))
+			break;
+		printf("%s %s\n", stage(line, &p, n, ps) ? "failed" : "ok", line);
+		fflush(stdout);
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	long ps = sysconf(_SC_PAGESIZE);
@@ -39,6 +92,8 @@ int main(int argc, char **argv)
 	char path[4096];
 	char *p;
 
+	if (argc > 1 && !strcmp(argv[1], "--stages"))
+		return stages(argc > 2 ? atol(argv[2]) : 16, ps);
 	p = mmap(NULL, 8 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return 1;
