@@ -16,8 +16,8 @@
 #include "transport.h"
 
 const struct mt_command *const mt_commands[] = {
-	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_watch, &mt_cmd_verify, &mt_cmd_maps, &mt_cmd_map,
-	&mt_cmd_info, NULL
+	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_watch, &mt_cmd_snapshot, &mt_cmd_diff,
+	&mt_cmd_verify, &mt_cmd_maps, &mt_cmd_map, &mt_cmd_info, NULL
 };
 
 /* Options every command takes, and main before the command. */
@@ -68,7 +68,7 @@ void mt_usage(FILE *f)
 		"       %s help [COMMAND] | --help | --version\n\nCommands:\n",
 		mt_prog, mt_prog);
 	for (size_t i = 0; mt_commands[i]; i++)
-		fprintf(f, "  %-7s %s\n", mt_commands[i]->name, mt_commands[i]->summary);
+		fprintf(f, "  %-8s %s\n", mt_commands[i]->name, mt_commands[i]->summary);
 	fputs("\nOptions (before the command or after it):\n", f);
 	opts_help(f, mt_common_opts);
 	opts_help(f, mt_main_opts);
@@ -213,6 +213,32 @@ int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg)
 		return 0;
 	}
 	return MT_EXIT_USAGE;
+}
+
+int mt_select_opt(const char *cmd, struct mt_select *s, int val, const char *arg)
+{
+	char err[MT_ERR_MAX];
+	int ret;
+
+	switch (val) {
+	case MT_OPT_STATE:
+		ret = mt_filter_states(&s->filter, arg, err, sizeof(err));
+		break;
+	case MT_OPT_FLAGS:
+		ret = mt_filter_flags(&s->filter, arg, err, sizeof(err));
+		break;
+	case MT_OPT_TOTALS:
+		s->totals = true;
+		return 0;
+	default:
+		return MT_EXIT_USAGE;
+	}
+	return ret ? mt_bad_usage(cmd, "%s", err) : 0;
+}
+
+const struct mt_totals *mt_select_totals(const struct mt_select *s, const struct mt_totals *t)
+{
+	return s->totals || s->filter.active ? t : NULL;
 }
 
 void mt_ctx_finish(struct mt_ctx *ctx)

@@ -170,6 +170,12 @@ static void command(FILE *f, const struct mt_command *c)
 {
 	bool pid = strstr(c->args, "PID"), range = strstr(c->args, "RANGE");
 
+	if (!pid && *c->args >= 'A' && *c->args <= 'Z') {	/* files: diff's A B */
+		fprintf(f, "\t%s)\n\t\tif [[ $cur == -* ]]; then\n\t\t\t_memtrace_offer", c->name);
+		words(f, c->opts);
+		fprintf(f, " \"${common[@]}\"\n\t\telse\n\t\t\t_memtrace_files\n\t\tfi ;;\n");
+		return;
+	}
 	if (!pid) {
 		fprintf(f, "\t%s) _memtrace_offer", c->name);
 		words(f, c->opts);

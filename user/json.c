@@ -78,3 +78,25 @@ void mt_json_str(FILE *f, const char *s)
 {
 	mt_json_strn(f, s, strlen(s));
 }
+
+/* One record, as query --json and snapshots write it. */
+void mt_json_record(FILE *f, const struct mt_record *r)
+{
+	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+
+	mt_format_flags(r->flags, fl);
+	fprintf(f, "{\"addr\":\"0x%llx\",\"pages\":%llu,\"state\":\"%s\",\"size\":\"%s\","
+		"\"flags\":\"%s\",\"pfn\":\"0x%llx\",\"node\":%d}",
+		(unsigned long long)r->addr, (unsigned long long)r->pages,
+		mt_state_names[r->state], mt_size_name(r->flags), fl,
+		(unsigned long long)r->pfn, r->node);
+}
+
+/* A summary: {"pages":N,"unmapped":N,...} */
+void mt_json_summary(FILE *f, const struct mt_summary *s)
+{
+	fprintf(f, "{\"pages\":%llu", (unsigned long long)s->pages);
+	for (int i = 0; i < MEMTRACE_NSTATES; i++)
+		fprintf(f, ",\"%s\":%llu", mt_state_names[i], (unsigned long long)s->count[i]);
+	fputc('}', f);
+}

@@ -19,6 +19,8 @@ struct maps_state {
 	size_t idx;
 	unsigned int page_size;
 	uint64_t end;				/* the answer's end */
+	const struct mt_filter *filter;
+	struct mt_totals totals;		/* of the pages counted */
 };
 
 static int maps_cb(const struct mt_header *h, const struct mt_record *r, void *arg)
@@ -28,8 +30,9 @@ static int maps_cb(const struct mt_header *h, const struct mt_record *r, void *a
 
 	m->page_size = h->page_size;
 	m->end = h->end;
-	if (r->state == MEMTRACE_UNMAPPED)
+	if (r->state == MEMTRACE_UNMAPPED || !mt_filter_match(m->filter, r->state, r->flags))
 		return 0;
+	mt_totals_add(&m->totals, r, r->pages);
 	while (a < end) {
 		const struct mt_map *v;
 		uint64_t b;
@@ -54,35 +57,13 @@ static int maps_cb(const struct mt_header *h, const struct mt_record *r, void *a
 	return 0;
 }
 
-/* Rss in kB from smaps_rollup (or the sum over smaps); -1 if unavailable. */
-static long long smaps_rss(long pid)
-{
-	char path[64], *buf, *p;
-	long long total = -1;
-
-	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", pid);
-	if (mt_read_file(path, &buf, NULL)) {
-		snprintf(path, sizeof(path), "/proc/%ld/smaps", pid);
-		if (mt_read_file(path, &buf, NULL))
-			return -1;
-	}
-	for (p = buf; (p = strstr(p, "\nRss:")); p += 5) {
-		long long kb;
-
-		if (sscanf(p + 5, " %lld kB", &kb) == 1)
-			total = (total < 0 ? 0 : total) + kb;
-	}
-	free(buf);
-	return total;
-}
-
 /* Print what the query found, line by line, then the totals. */
 static void maps_print(const struct mt_ctx *ctx, long pid, const struct maps_state *st,
-		       const struct mt_header *h)
+		       const struct mt_header *h, const struct mt_select *sel)
 {
 	uint64_t total[MEMTRACE_NSTATES] = { 0 }, size_total = 0;
 	const struct mt_maps *maps = st->maps;
-	long long rss = smaps_rss(pid);
+	long long rss = mt_smaps_rss_kb(pid);
 
 	ctx->out->maps_header(pid, h->page_size);
 	for (size_t i = 0; i < maps->n; i++) {
@@ -98,18 +79,25 @@ static void maps_print(const struct mt_ctx *ctx, long pid, const struct maps_sta
 	}
 	ctx->out->maps_total(&(struct mt_maps_total){
 		.kbytes = size_total, .count = total, .outside = st->outside,
-		.page_size = h->page_size, .smaps_rss_kb = rss });
+		.page_size = h->page_size, .smaps_rss_kb = rss,
+		.totals = mt_select_totals(sel, &st->totals) });
+}
+
+static int maps_opt(void *state, int val, const char *arg)
+{
+	return mt_select_opt("maps", state, val, arg);
 }
 
 static int maps_run(struct mt_ctx *ctx, int argc, char **argv)
 {
-	struct maps_state st = { 0 };
+	struct mt_select sel = { 0 };
+	struct maps_state st = { .filter = &sel.filter };
 	struct mt_maps maps;
 	struct mt_header h;
 	int ret;
 	long pid;
 
-	ret = mt_parse_opts(ctx, &mt_cmd_maps, argc, argv, NULL, NULL);
+	ret = mt_parse_opts(ctx, &mt_cmd_maps, argc, argv, maps_opt, &sel);
 	if (ret != MT_GO)
 		return ret;
 	mt_ctx_finish(ctx);
@@ -132,13 +120,16 @@ static int maps_run(struct mt_ctx *ctx, int argc, char **argv)
 						    .mode = MEMTRACE_MODE_RUNS },
 			   maps_cb, &st, &h, NULL);
 	if (!ret)
-		maps_print(ctx, pid, &st, &h);
+		maps_print(ctx, pid, &st, &h, &sel);
 	free(st.count);
 	mt_maps_free(&maps);
 	return ret;
 }
 
 static const struct mt_opt maps_opts[] = {
+	MT_SELECT_STATE_OPT,
+	MT_SELECT_FLAGS_OPT,
+	MT_SELECT_TOTALS_OPT,
 	{ .name = NULL }
 };
 

@@ -90,6 +90,31 @@ void mt_answer_init(struct mt_answer *a, mt_record_cb cb, void *arg);
 int mt_answer_feed(struct mt_answer *a, const char *buf, size_t n);
 int mt_answer_finish(struct mt_answer *a);
 
+/* ---- filter.c: which pages to show (--state, --flags), and their totals ---- */
+struct mt_filter {
+	bool active;		/* a --state or --flags was given */
+	uint32_t states;	/* 1 << state of the states shown; 0: all */
+	uint32_t set, clear;	/* flags a page must have, must not have */
+};
+
+#define MT_TOTALS_NODES 64
+
+struct mt_totals {
+	uint64_t pages;
+	uint64_t state[MEMTRACE_NSTATES];
+	/* present pages only: */
+	uint64_t node[MT_TOTALS_NODES];	/* by NUMA node */
+	uint64_t node_other;		/* no node, or one past MT_TOTALS_NODES */
+	uint64_t thp;			/* mapped by a huge entry (2M, 1G), not hugetlb */
+	uint64_t hugetlb;
+	uint64_t excl, shared;		/* mapped once (x), or not */
+};
+
+int mt_filter_states(struct mt_filter *f, const char *arg, char *err, size_t errlen);
+int mt_filter_flags(struct mt_filter *f, const char *arg, char *err, size_t errlen);
+bool mt_filter_match(const struct mt_filter *f, int state, uint32_t flags);
+void mt_totals_add(struct mt_totals *t, const struct mt_record *r, uint64_t pages);
+
 /* ---- util.c ---- */
 int mt_parse_u64(const char *s, size_t len, uint64_t *out);
 int mt_parse_pid(const char *s, long *pid);
@@ -99,6 +124,7 @@ char *mt_xstrdup(const char *s);
 void mt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mt_verr(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 int mt_read_file(const char *path, char **buf, size_t *len);	/* -errno */
+long long mt_smaps_rss_kb(long pid);	/* Rss of smaps_rollup (or smaps); -1 */
 /* out_common.c: sizes and counts for people (the library's printers use them) */
 const char *mt_human_size(uint64_t bytes, char *buf, size_t len);
 const char *mt_human_kb_delta(long kb, char *buf, size_t len);
@@ -194,6 +220,80 @@ int mt_check_record(struct mt_check *c, const struct mt_record *r);
 /* ---- json.c ---- */
 void mt_json_str(FILE *f, const char *s);
 void mt_json_strn(FILE *f, const char *s, size_t len);
+void mt_json_record(FILE *f, const struct mt_record *r);
+void mt_json_summary(FILE *f, const struct mt_summary *s);
+
+/* ---- jsonr.c: reading JSON back (snapshots) ---- */
+enum mt_jtype { MT_J_NULL, MT_J_BOOL, MT_J_NUM, MT_J_STR, MT_J_ARR, MT_J_OBJ };
+
+struct mt_jval {
+	int type;		/* enum mt_jtype */
+	char *key;		/* a member's name */
+	char *s;		/* a string, or a number's text (integers only) */
+	bool b;
+	struct mt_jval *v;	/* the elements, or the members */
+	size_t n;
+};
+
+int mt_json_parse(const char *buf, size_t len, struct mt_jval *out, char *err, size_t errlen);
+void mt_json_free(struct mt_jval *v);
+const struct mt_jval *mt_json_get(const struct mt_jval *o, const char *key);
+
+/* ---- snapshot.c, snap_read.c: a query's answer with maps and Rss, as JSON ---- */
+#define MT_SNAP_FORMAT_KEY "format"
+#define MT_SNAP_FORMAT	   "memtrace-snapshot"
+#define MT_SNAP_VERSION	   1
+
+struct mt_snap {
+	struct mt_header hdr;
+	struct mt_summary sum;
+	struct mt_record *recs;
+	size_t nrecs, cap;
+	struct mt_maps maps;
+	long long rss_kb;		/* Rss of smaps_rollup; -1: unknown */
+	char time[40];			/* UTC, ISO 8601 */
+	char *range;			/* the RANGE it was taken of */
+	struct mt_jval *doc;		/* read back: the document (maps' names) */
+};
+
+int mt_snap_add(const struct mt_header *h, const struct mt_record *r, void *arg);
+void mt_snap_write(FILE *f, const struct mt_snap *s);
+int mt_snap_parse(const char *buf, size_t len, struct mt_snap *s, char *err, size_t errlen);
+int mt_snap_read(const char *path, struct mt_snap *s, char *err, size_t errlen);
+void mt_snap_free(struct mt_snap *s);
+
+/* ---- diff.c: what changed between two snapshots ---- */
+struct mt_change {
+	uint64_t addr, pages;
+	struct mt_record from, to;	/* the state and flags before and after */
+};
+
+struct mt_diff {
+	const struct mt_snap *a, *b;
+	const char *name_a, *name_b;	/* what to call them */
+	const struct mt_filter *filter;	/* changes from or to these pages only */
+	uint64_t start, end;		/* compared: where both have pages */
+	unsigned int page_size;
+	bool totals;			/* --totals: all of them, for people too */
+	uint64_t changed;		/* pages */
+	size_t nchanges;		/* runs of them */
+	size_t maps_added, maps_removed;
+	uint64_t moves[MEMTRACE_NSTATES][MEMTRACE_NSTATES];	/* pages, from -> to */
+	struct mt_totals ta, tb;	/* of [start, end) */
+};
+
+struct mt_diff_ops {
+	void (*begin)(const struct mt_diff *d, void *arg);
+	void (*map)(const struct mt_diff *d, const struct mt_map *m, bool added, void *arg);
+	void (*pages)(const struct mt_diff *d, void *arg);	/* after the maps */
+	void (*change)(const struct mt_diff *d, const struct mt_change *c, void *arg);
+	void (*end)(const struct mt_diff *d, void *arg);
+};
+
+int mt_diff_init(struct mt_diff *d, const struct mt_snap *a, const struct mt_snap *b,
+		 char *err, size_t errlen);
+void mt_diff_run(struct mt_diff *d, const struct mt_diff_ops *ops, void *arg);
+
 size_t mt_utf8_len(const unsigned char *s, size_t left);	/* 0: invalid there */
 
 /* ---- picture.c ---- */
@@ -264,6 +364,11 @@ struct mt_command {
 #define MT_OPT_COLOR	  1000
 #define MT_OPT_TRANSPORT  1001
 #define MT_OPT_WIDTH	  1002
+#define MT_OPT_STATE	  1003
+#define MT_OPT_FLAGS	  1004
+#define MT_OPT_TOTALS	  1005
+#define MT_OPT_SINCE	  1006
+#define MT_OPT_OUTPUT	  'o'
 #define MT_OPT_VERSION	  'V'
 #define MT_OPT_COMPLETION 1100
 #define MT_OPTS_MAX	  24	/* options of main or of a command, with the common ones */
@@ -276,7 +381,7 @@ extern const struct mt_command *const mt_commands[];	/* NULL-terminated */
 extern const struct mt_opt mt_common_opts[];
 extern const struct mt_opt mt_main_opts[];	/* main's own, before the command */
 extern const struct mt_command mt_cmd_demo, mt_cmd_query, mt_cmd_verify, mt_cmd_maps,
-			       mt_cmd_map, mt_cmd_info;
+			       mt_cmd_map, mt_cmd_info, mt_cmd_snapshot, mt_cmd_diff;
 extern const struct mt_command mt_cmd_watch;
 
 const struct mt_command *mt_command_find(const char *name);
@@ -285,6 +390,36 @@ void mt_getopt_tables(const struct mt_opt *const lists[], struct option *lo, siz
 int mt_parse_opts(struct mt_ctx *ctx, const struct mt_command *c, int argc, char **argv,
 		  mt_opt_fn fn, void *state);
 int mt_common_opt(struct mt_ctx *ctx, int opt, const char *arg);
+
+/* --state, --flags and --totals: which pages a command shows, and their totals */
+struct mt_select {
+	struct mt_filter filter;
+	bool totals;
+};
+
+/* the three in each command's table that takes them */
+#define MT_SELECT_STATE_OPT						\
+	{ .name = "state",						\
+	  .val = MT_OPT_STATE,						\
+	  .arg = " LIST",						\
+	  .help = "only pages in these states (present,zero,...)",	\
+	  .words = "unmapped none zero present swap migration other" }
+#define MT_SELECT_FLAGS_OPT						\
+	{ .name = "flags",						\
+	  .val = MT_OPT_FLAGS,						\
+	  .arg = " LIST",						\
+	  .help = "only pages with these flags, -F: without F (2M,x,-w)\n" \
+		  "a f s p h w d y x, 4K 2M 1G, or their names" }
+#define MT_SELECT_TOTALS_OPT						\
+	{ .name = "totals",						\
+	  .val = MT_OPT_TOTALS,						\
+	  .help = "totals per state, NUMA node, THP, hugetlb, exclusive\n" \
+		  "and shared (implied by --state and --flags)" }
+
+/* One of the MT_SELECT_*_OPT into s: 0, or the exit code of a bad one */
+int mt_select_opt(const char *cmd, struct mt_select *s, int val, const char *arg);
+/* The totals to print, or NULL */
+const struct mt_totals *mt_select_totals(const struct mt_select *s, const struct mt_totals *t);
 int mt_bad_opt(const char *cmd, int opt, char *const argv[]);
 void mt_ctx_finish(struct mt_ctx *ctx);
 void mt_usage(FILE *f);
@@ -304,6 +439,9 @@ int mt_resolve_range(long pid, const char *arg, bool each, struct mt_span **span
 int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *pid,
 		      struct mt_span **spans, size_t *n, struct mt_maps *maps);
 int mt_proc_fail(long pid, const char *what, int e);
+/* snap_cmd.c: query --since FILE */
+int mt_since(const struct mt_ctx *ctx, const char *file, long pid, const char *range,
+	     const struct mt_span *sp, const struct mt_select *sel);
 void mt_span_label(const struct mt_ctx *ctx, bool each, const struct mt_maps *maps,
 		   const struct mt_span *spans, size_t i, size_t n);
 

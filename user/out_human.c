@@ -91,6 +91,8 @@ static void query_summary(const struct mt_query_view *v)
 	}
 	printf("; backed (present): %s\n",
 	       mt_human_size(s->count[MEMTRACE_PRESENT] * v->page_size, buf, sizeof(buf)));
+	if (v->totals)
+		mt_out_totals_human("shown", v->totals, v->page_size);
 	if (v->pfn_note)
 		printf("(PFN -: frame numbers and swap entries are shown to CAP_SYS_ADMIN "
 		       "only, as in /proc/PID/pagemap)\n");
@@ -147,6 +149,8 @@ static void verify_result(const struct mt_verify_view *v)
 	if (v->pfn_hidden)
 		printf("(frame numbers not compared: pagemap shows them to "
 		       "CAP_SYS_ADMIN only)\n");
+	if (v->totals)
+		mt_out_totals_human("checked", v->totals, v->hdr->page_size);
 }
 
 /* ---- maps: like pmap -x ---- */
@@ -202,6 +206,8 @@ static void maps_total(const struct mt_maps_total *t)
 		printf("also: %llu migration, %llu other\n",
 		       (unsigned long long)n[MEMTRACE_MIGRATION],
 		       (unsigned long long)n[MEMTRACE_OTHER]);
+	if (t->totals)
+		mt_out_totals_human("counted", t->totals, t->page_size);
 }
 
 /* ---- info ---- */
@@ -247,6 +253,7 @@ const struct mt_printer mt_out_human = {
 	.maps_row = maps_row,
 	.maps_total = maps_total,
 	.info = info,
+	.diff = &mt_diff_human,
 	.demo_begin = mt_out_demo_begin,
 	.demo_region = mt_out_demo_region,
 	.demo_stage = mt_out_demo_stage,

@@ -34,24 +34,18 @@ static void query_header(const struct mt_header *h)
 
 static void query_record(const struct mt_record *r, bool first)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
-
-	mt_format_flags(r->flags, fl);
 	if (!first)
 		putchar(',');
-	printf("{\"addr\":\"0x%llx\",\"pages\":%llu,\"state\":\"%s\",\"size\":\"%s\","
-	       "\"flags\":\"%s\",\"pfn\":\"0x%llx\",\"node\":%d}",
-	       (unsigned long long)r->addr, (unsigned long long)r->pages,
-	       mt_state_names[r->state], mt_size_name(r->flags), fl,
-	       (unsigned long long)r->pfn, r->node);
+	mt_json_record(stdout, r);
 }
 
 static void query_summary(const struct mt_query_view *v)
 {
-	printf("],\"summary\":{\"pages\":%llu", (unsigned long long)v->sum->pages);
-	for (int i = 0; i < MEMTRACE_NSTATES; i++)
-		printf(",\"%s\":%llu", mt_state_names[i], (unsigned long long)v->sum->count[i]);
-	printf("}}");
+	printf("],\"summary\":");
+	mt_json_summary(stdout, v->sum);
+	if (v->totals)
+		mt_out_totals_json("totals", v->totals, v->page_size);
+	printf("}");
 }
 
 /* ---- verify ---- */
@@ -85,10 +79,13 @@ static void verify_result(const struct mt_verify_view *v)
 	const struct mt_check *c = v->check;
 
 	printf("],\"checked\":%llu,\"agree\":%llu,\"disagree\":%llu,"
-	       "\"sampled_gaps\":%llu,\"pfn_compared\":%s,\"ok\":%s}",
+	       "\"sampled_gaps\":%llu,\"pfn_compared\":%s,\"ok\":%s",
 	       (unsigned long long)c->checked, (unsigned long long)c->agree,
 	       (unsigned long long)c->disagree, (unsigned long long)c->sampled_gaps,
 	       v->cmp_pfn ? "true" : "false", c->disagree ? "false" : "true");
+	if (v->totals)
+		mt_out_totals_json("totals", v->totals, v->hdr->page_size);
+	putchar('}');
 }
 
 static void verify_abort(void)
@@ -134,9 +131,12 @@ static void maps_total(const struct mt_maps_total *t)
 		printf("%lld", t->smaps_rss_kb);
 	else
 		printf("null");
-	printf(",\"outside_maps\":%llu}\n",
+	printf(",\"outside_maps\":%llu",
 	       (unsigned long long)(o[MEMTRACE_PRESENT] + o[MEMTRACE_ZERO] +
 				    o[MEMTRACE_NONE] + o[MEMTRACE_SWAP]));
+	if (t->totals)
+		mt_out_totals_json("totals", t->totals, t->page_size);
+	printf("}\n");
 }
 
 /* ---- info ---- */
@@ -242,6 +242,7 @@ const struct mt_printer mt_out_json = {
 	.maps_row = maps_row,
 	.maps_total = maps_total,
 	.info = info,
+	.diff = &mt_diff_json,
 	.demo_begin = demo_begin,
 	.demo_region = demo_nothing,
 	.demo_stage = demo_stage,

@@ -33,6 +33,8 @@ static void query_summary(const struct mt_query_view *v)
 	for (int i = 0; i < MEMTRACE_NSTATES; i++)
 		printf(" %s=%llu", mt_state_names[i], (unsigned long long)v->sum->count[i]);
 	printf("\n");
+	if (v->totals)
+		mt_out_totals_tsv("totals", v->totals);
 }
 
 static void query_sep(void)
@@ -68,6 +70,8 @@ static void verify_result(const struct mt_verify_view *v)
 	printf("# result checked=%llu agree=%llu disagree=%llu sampled_gaps=%llu\n",
 	       (unsigned long long)c->checked, (unsigned long long)c->agree,
 	       (unsigned long long)c->disagree, (unsigned long long)c->sampled_gaps);
+	if (v->totals)
+		mt_out_totals_tsv("totals", v->totals);
 }
 
 /* ---- maps ---- */
@@ -105,6 +109,8 @@ static void maps_total(const struct mt_maps_total *t)
 	printf("\n# rss present_kbytes=%llu smaps_rss_kbytes=%lld\n",
 	       (unsigned long long)(t->count[MEMTRACE_PRESENT] * t->page_size / 1024),
 	       t->smaps_rss_kb);
+	if (t->totals)
+		mt_out_totals_tsv("totals", t->totals);
 }
 
 /* ---- info ---- */
@@ -201,6 +207,7 @@ const struct mt_printer mt_out_tsv = {
 	.maps_row = maps_row,
 	.maps_total = maps_total,
 	.info = info,
+	.diff = &mt_diff_tsv,
 	.demo_begin = demo_begin,
 	.demo_region = demo_region,
 	.demo_stage = demo_stage,

@@ -25,6 +25,7 @@ struct mt_query_view {
 	bool omitted;			/* the picture is too large: say so */
 	uint64_t mapped_pages;
 	bool pfn_note;			/* frames hidden from us: say why (once a command) */
+	const struct mt_totals *totals;	/* of the pages shown (--totals, a filter), or NULL */
 };
 
 /* One verify query's result (verify.c). */
@@ -34,6 +35,7 @@ struct mt_verify_view {
 	const struct mt_check *check;
 	bool cmp_pfn;
 	bool pfn_hidden;		/* compared, but pagemap hides frames from us */
+	const struct mt_totals *totals;	/* of the pages checked, or NULL */
 };
 
 /* One line of maps with its pages by state (maps.c). */
@@ -51,6 +53,7 @@ struct mt_maps_total {
 	const uint64_t *outside;	/* mapped pages in no line of maps */
 	unsigned int page_size;
 	long long smaps_rss_kb;		/* -1: unavailable */
+	const struct mt_totals *totals;	/* of the pages counted, or NULL */
 };
 
 struct mt_printer {
@@ -85,6 +88,9 @@ struct mt_printer {
 	/* info */
 	void (*info)(const char *transport, const struct mt_info *info);
 
+	/* diff and query --since (out_diff.c) */
+	const struct mt_diff_ops *diff;
+
 	/* demo: begin, region (once mapped), a stage each, end */
 	void (*demo_begin)(const struct mt_demo *d);
 	void (*demo_region)(const struct mt_demo *d);
@@ -93,6 +99,7 @@ struct mt_printer {
 };
 
 extern const struct mt_printer mt_out_human, mt_out_tsv, mt_out_json;
+extern const struct mt_diff_ops mt_diff_human, mt_diff_tsv, mt_diff_json;
 
 /* out_common.c: what more than one printer writes */
 extern const char *const mt_mode_names[];
@@ -106,6 +113,11 @@ bool mt_out_pfn_hidden(const struct mt_record *r);
 void mt_out_nothing(void);
 void mt_out_nothing_b(bool b);
 void mt_out_no_label(const struct mt_map *m, size_t i, size_t n);
+
+/* out_totals.c: totals in each format (json: a member of the object open) */
+void mt_out_totals_human(const char *label, const struct mt_totals *t, unsigned int ps);
+void mt_out_totals_tsv(const char *label, const struct mt_totals *t);
+void mt_out_totals_json(const char *key, const struct mt_totals *t, unsigned int ps);
 
 /* out_demo.c: the human printer's demo */
 void mt_out_demo_begin(const struct mt_demo *d);

@@ -150,6 +150,9 @@ struct query_out {
 	size_t nrecs, cap;
 	uint64_t mapped_pages;
 	bool pfn_hidden;
+	const struct mt_filter *filter;
+	bool printed;		/* a record was (the next needs a separator) */
+	struct mt_totals totals;	/* of the records printed */
 };
 
 static int query_cb(const struct mt_header *h, const struct mt_record *r, void *arg)
@@ -158,11 +161,10 @@ static int query_cb(const struct mt_header *h, const struct mt_record *r, void *
 
 	if (!o->started)
 		o->out->query_header(h);
-	o->out->query_record(r, !o->started);
 	o->started = true;
 	if (r->state != MEMTRACE_UNMAPPED)
 		o->mapped_pages += r->pages;
-	o->pfn_hidden |= mt_out_pfn_hidden(r);
+	/* the picture shows the whole range, the listing the pages chosen */
 	if (o->keep && (o->all || o->mapped_pages <= PICTURE_MAX_PAGES)) {
 		if (o->nrecs == o->cap) {
 			o->cap = o->cap ? o->cap * 2 : 256;
@@ -170,6 +172,12 @@ static int query_cb(const struct mt_header *h, const struct mt_record *r, void *
 		}
 		o->recs[o->nrecs++] = *r;
 	}
+	if (!mt_filter_match(o->filter, r->state, r->flags))
+		return 0;
+	o->out->query_record(r, !o->printed);
+	o->printed = true;
+	o->pfn_hidden |= mt_out_pfn_hidden(r);
+	mt_totals_add(&o->totals, r, r->pages);
 	return 0;
 }
 
@@ -177,21 +185,23 @@ struct query_opts {
 	int mode;
 	int picture;		/* -1 on a tty, 0 never, 1 always */
 	bool each;
+	struct mt_select sel;
+	const char *since;	/* --since FILE */
 };
 
 static int query_opt(void *state, int val, const char *arg)
 {
 	struct query_opts *o = state;
 
-	(void)arg;
 	switch (val) {
 	case 'r': o->mode = MEMTRACE_MODE_RUNS; return 0;
 	case 'P': o->mode = MEMTRACE_MODE_PAGES; return 0;
 	case 'e': o->each = true; return 0;
 	case 'i': o->picture = 1; return 0;
 	case 'I': o->picture = 0; return 0;
+	case MT_OPT_SINCE: o->since = arg; return 0;
 	}
-	return MT_EXIT_USAGE;
+	return mt_select_opt("query", &o->sel, val, arg);
 }
 
 /*
@@ -199,10 +209,10 @@ static int query_opt(void *state, int val, const char *arg)
  * *pfn_said: why PFNs are hidden was said by an earlier span.
  */
 static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture,
-		      bool *pfn_said)
+		      const struct mt_select *sel, bool *pfn_said)
 {
 	struct query_out o = { .out = ctx->out, .keep = picture && ctx->out->human,
-			       .all = picture == 1 };
+			       .all = picture == 1, .filter = &sel->filter };
 	struct mt_header h;
 	struct mt_summary s;
 	int ret = mt_run_query(ctx, q, query_cb, &o, &h, &s);
@@ -216,6 +226,7 @@ static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture,
 		v.draw = o.keep && (picture == 1 || o.mapped_pages <= PICTURE_MAX_PAGES);
 		v.omitted = o.keep && !v.draw;
 		v.pfn_note = o.pfn_hidden && !*pfn_said;
+		v.totals = mt_select_totals(sel, &o.totals);
 		*pfn_said |= o.pfn_hidden;
 		ctx->out->query_summary(&v);
 	}
@@ -237,10 +248,17 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 	if (ret != MT_GO)
 		return ret;
 	mt_ctx_finish(ctx);
+	if (o.since && o.each)
+		return mt_bad_usage("query", "--since compares one span: not with --each");
 	ret = mt_pid_range_args("query", argc - optind, argv + optind, o.each, &pid, &spans, &n,
 				o.each ? &maps : NULL);
 	if (ret)
 		return ret;
+	if (o.since) {
+		ret = mt_since(ctx, o.since, pid, argv[optind + 1], spans, &o.sel);
+		free(spans);
+		return ret;
+	}
 	if (o.picture < 0)
 		o.picture = ctx->out->human && isatty(STDOUT_FILENO) ? 2 : 0;
 	ctx->out->query_open(o.each);
@@ -251,7 +269,7 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 		if (i)
 			ctx->out->query_sep();
 		mt_span_label(ctx, o.each, &maps, spans, i, n);
-		ret = query_span(ctx, &q, o.picture, &pfn_said);
+		ret = query_span(ctx, &q, o.picture, &o.sel, &pfn_said);
 	}
 	if (!ret)
 		ctx->out->query_close(o.each);
@@ -269,6 +287,13 @@ static const struct mt_opt query_opts[] = {
 	  .help = "a mapping name: one query per line of maps, not the span" },
 	{ .name = "picture", .val = 'i', .help = "draw the page map even when not on a tty" },
 	{ .name = "no-picture", .val = 'I', .help = "never draw it" },
+	MT_SELECT_STATE_OPT,
+	MT_SELECT_FLAGS_OPT,
+	MT_SELECT_TOTALS_OPT,
+	{ .name = "since",
+	  .val = MT_OPT_SINCE,
+	  .arg = " FILE",
+	  .help = "what changed since the snapshot FILE (as memtrace diff)" },
 	{ .name = NULL }
 };
 

@@ -141,6 +141,28 @@ int mt_read_file(const char *path, char **bufp, size_t *lenp)
 	return 0;
 }
 
+/* Rss in kB from smaps_rollup (or the sum over smaps); -1 if unavailable. */
+long long mt_smaps_rss_kb(long pid)
+{
+	char path[64], *buf, *p;
+	long long total = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", pid);
+	if (mt_read_file(path, &buf, NULL)) {
+		snprintf(path, sizeof(path), "/proc/%ld/smaps", pid);
+		if (mt_read_file(path, &buf, NULL))
+			return -1;
+	}
+	for (p = buf; (p = strstr(p, "\nRss:")); p += 5) {
+		long long kb;
+
+		if (sscanf(p + 5, " %lld kB", &kb) == 1)
+			total = (total < 0 ? 0 : total) + kb;
+	}
+	free(buf);
+	return total;
+}
+
 #define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
 
 /*

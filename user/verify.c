@@ -18,6 +18,8 @@ struct verify_state {
 	struct mt_check check;
 	bool started;
 	unsigned int ndis;
+	const struct mt_select *sel;
+	struct mt_totals totals;	/* of the pages checked */
 };
 
 static void verify_start(struct verify_state *v, const struct mt_header *h)
@@ -43,23 +45,26 @@ static int verify_cb(const struct mt_header *h, const struct mt_record *r, void 
 	struct verify_state *v = arg;
 
 	verify_start(v, h);
+	if (!mt_filter_match(&v->sel->filter, r->state, r->flags))
+		return 0;
+	mt_totals_add(&v->totals, r, r->pages);
 	return mt_check_record(&v->check, r) ? -EIO : 0;
 }
 
 struct verify_opts {
 	bool each, cmp_pfn;
+	struct mt_select sel;
 };
 
 static int verify_opt(void *state, int val, const char *arg)
 {
 	struct verify_opts *o = state;
 
-	(void)arg;
 	switch (val) {
 	case 'N': o->cmp_pfn = false; return 0;
 	case 'e': o->each = true; return 0;
 	}
-	return MT_EXIT_USAGE;
+	return mt_select_opt("verify", &o->sel, val, arg);
 }
 
 /*
@@ -78,6 +83,7 @@ static int verify_span(struct verify_state *v, long pid, const struct mt_span *s
 
 	c->checked = c->agree = c->disagree = c->sampled_gaps = 0;
 	c->err = 0;
+	memset(&v->totals, 0, sizeof(v->totals));
 	v->started = false;
 	v->ndis = 0;
 	mt_pagemap_reset(c->pm);
@@ -94,14 +100,15 @@ static int verify_span(struct verify_state *v, long pid, const struct mt_span *s
 		return ret;
 	ctx->out->verify_result(&(struct mt_verify_view){
 		.pid = pid, .hdr = &h, .check = c, .cmp_pfn = c->cmp_pfn,
-		.pfn_hidden = c->cmp_pfn && geteuid() != 0 });
+		.pfn_hidden = c->cmp_pfn && geteuid() != 0,
+		.totals = mt_select_totals(v->sel, &v->totals) });
 	return c->disagree ? MT_EXIT_FAIL : 0;
 }
 
 static int verify_run(struct mt_ctx *ctx, int argc, char **argv)
 {
 	struct verify_opts o = { .cmp_pfn = true };
-	struct verify_state v = { .ctx = ctx };
+	struct verify_state v = { .ctx = ctx, .sel = &o.sel };
 	struct mt_pagemap pm;
 	struct mt_maps maps;
 	struct mt_span *spans;
@@ -150,6 +157,9 @@ static const struct mt_opt verify_opts[] = {
 	  .shrt = 'e',
 	  .val = 'e',
 	  .help = "a mapping name: one query per line of maps" },
+	MT_SELECT_STATE_OPT,
+	MT_SELECT_FLAGS_OPT,
+	MT_SELECT_TOTALS_OPT,
 	{ .name = NULL }
 };
 

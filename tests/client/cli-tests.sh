@@ -74,7 +74,7 @@ run 2 "bad --color" --color=sometimes maps 1
 # ---- help and version: exit 0 ----
 run 0 "--help" --help
 has "$tmp/out" "verify" "--help lists the commands"
-for c in demo query verify maps map info; do
+for c in demo query verify maps map watch snapshot diff info; do
 	run 0 "$c --help" $c --help
 	has "$tmp/out" "Usage: memtrace $c" "$c --help shows its usage"
 	run 0 "help $c" help $c
@@ -160,7 +160,7 @@ line \$(touch PWNED4)"
 	[ ! -s "$tmp/out" ]
 	tap_ok $? "no command ran in any completion"
 	# what each command's completion offers is what its --help lists
-	for c in demo query verify maps map info; do
+	for c in demo query verify maps map watch snapshot diff info; do
 		comp "$tmp/cr" memtrace "$c" -
 		sort "$tmp/cr" | sed 's/=$//' >"$tmp/got"
 		$MEMTRACE help "$c" | grep -oE -- '--[a-z-]+' | sort -u >"$tmp/want"
@@ -187,7 +187,7 @@ line \$(touch PWNED4)"
 	tap_ok $? "completion offers demo --pattern's words"
 	comp "$tmp/cr" memtrace ""
 	offers "$tmp/cr" "completion offers the commands and main's options" \
-		demo query verify maps map info help --version --json
+		demo query verify maps map watch snapshot diff info help --version --json
 	kill "$cpid" 2>/dev/null
 	wait "$cpid" 2>/dev/null
 else
@@ -244,6 +244,15 @@ for c in query verify; do
 	$MEMTRACE help $c | grep -qF "memtrace $c \$\$ '[stack]'"
 	tap_ok $? "help $c shows memtrace $c \$\$ '[stack]'"
 done
+
+# issue 19: every option of every command is in the man page
+for c in demo query verify maps snapshot diff info; do
+	$MEMTRACE help "$c" | grep -oE -- '--[a-z-]+' | sort -u | while read -r o; do
+		grep -qe "$o" "$tmp/man" || echo "$c $o"
+	done
+done >"$tmp/out"
+[ ! -s "$tmp/out" ]
+tap_ok $? "every option that help lists is in memtrace.1"
 
 # ---- the module is not loaded: exit 1 ----
 export MEMTRACE_PROC=/nonexistent/memtrace
@@ -800,6 +809,218 @@ for l in open("/proc/%s/maps" % sys.argv[1]):
 	unset MEMTRACE_FAKE_ANSWER
 else
 	tap_skip "" "map through the stand-in module: no python3 or no pagemap"
+fi
+
+# ---- snapshots and diff; filters and totals ----
+# refused: usage errors, files that are not snapshots (exit 1, with a reason)
+run 2 "diff without B" diff "$tmp/x"
+run 2 "diff with three files" diff a b c
+run 2 "snapshot without RANGE" snapshot 1
+run 2 "query --state junk" query --state presnt 1 all
+has "$tmp/err" "unknown state 'presnt'" "--state names the unknown state"
+run 2 "query --flags junk" query --flags 2M,q 1 all
+has "$tmp/err" "unknown flag 'q'" "--flags names the unknown flag"
+run 2 "--flags w,-w" verify --flags w,-w 1 all
+run 2 "maps --state without its list" maps 1 --state
+run 2 "query --since with --each" query --each --since "$tmp/x" 1 all
+run 2 "snapshot --tsv" snapshot --tsv 1 all
+# bad ONE-LINE-FILE NAME REASON: diff refuses the file, says why, exits 1
+bad() {
+	printf '%s' "$1" >"$tmp/bad.json"
+	run 1 "diff refuses $2" diff "$tmp/bad.json" "$tmp/bad.json"
+	grep -q "^memtrace: $tmp/bad.json: .*$3" "$tmp/err"
+	tap_ok $? "$2: says '$3'"
+}
+bad "" "an empty file" "empty file"
+bad "hello" "a file that is not JSON" "line 1: unexpected 'h'"
+bad "[1,2]" "a JSON array" "not a memtrace snapshot"
+bad '{"format":"memtrace-snapshot","format_version":2}' "another format version" \
+	"format version 2: this memtrace reads version 1"
+bad '{"format":"x"}' "another format" "not a memtrace snapshot"
+bad '{"format":"memtrace-snapshot","format_version":1,"pid":1' "a cut object" \
+	"unexpected end of file"
+bad "$(printf '%0500d' 0 | tr 0 '[')" "500 nested arrays" "nested more than"
+printf '{\000}' >"$tmp/nul.json"
+run 1 "diff refuses a NUL byte" diff "$tmp/nul.json" "$tmp/nul.json"
+has "$tmp/err" "a NUL byte" "says a NUL byte"
+run 1 "diff of a file that does not exist" diff "$tmp/none.json" "$tmp/none.json"
+has "$tmp/err" "none.json: No such file" "says no such file"
+
+if command -v python3 >/dev/null && [ -r /proc/self/pagemap ]; then
+	export MEMTRACE_FAKE_ANSWER="|python3 $here/fakemod.py"
+	mkdir -p "$tmp/s"
+	"$TARGET" "$tmp/s" >"$tmp/s/out" &
+	spid=$!
+	i=0
+	while [ ! -s "$tmp/s/out" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	sa=$(head -n 1 "$tmp/s/out")
+	sp() { printf '0x%x' $((sa + $1 * ps)); }
+	# stage N SIGNAL: drive the target to its stage N
+	stage() {
+		kill -"$2" "$spid"
+		i=0
+		while ! grep -qx "stage $1" "$tmp/s/out" && [ $i -lt 100 ]; do
+			sleep 0.05; i=$((i + 1))
+		done
+	}
+	srange=$sa+$((8 * ps))
+	run 0 "snapshot -o FILE" snapshot "$spid" "$srange" -o "$tmp/s/1.json"
+	[ ! -s "$tmp/out" ]
+	tap_ok $? "snapshot -o prints nothing"
+	run 0 "query --json at the same instant" query --json "$spid" "$srange"
+	python3 - "$tmp/s/1.json" "$tmp/out" "$spid" "$ps" >"$tmp/err" 2>&1 <<'PY'
+import json, sys
+s, q = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+assert s["format"] == "memtrace-snapshot" and s["format_version"] == 1, s
+assert s["pid"] == int(sys.argv[3]) and s["page_size"] == int(sys.argv[4])
+for k in ("pid", "start", "end", "page_size", "mode", "records", "summary"):
+    assert s[k] == q[k], k
+assert s["maps"] and all(m["start"].startswith("0x") for m in s["maps"])
+assert s["rss_kbytes"] > 0 and s["time"].endswith("Z")
+PY
+	tap_ok $? "the snapshot is query --json's document plus format, maps, Rss"
+	run 0 "snapshot to standard output" snapshot "$spid" "$srange"
+	json_ok "snapshot to standard output is valid JSON"
+	run 0 "diff of a snapshot with itself" diff "$tmp/s/1.json" "$tmp/s/1.json"
+	has "$tmp/out" "^no page changed of 8; maps: 0 lines added, 0 removed$" \
+		"diff says nothing changed"
+	stage 1 USR1
+	run 0 "snapshot after the target wrote pages 4-7" \
+		snapshot -o "$tmp/s/2.json" "$spid" "$srange"
+	run 1 "diff of a change exits 1" diff "$tmp/s/1.json" "$tmp/s/2.json"
+	has "$tmp/out" "^none -> present a-w---: 4 pages at $(sp 4) (16 KiB)$" \
+		"diff shows the run none -> present, 4 pages at page 4"
+	[ "$(grep -c ' pages\{0,1\} at 0x' "$tmp/out")" -eq 1 ] && grep -qx '  none -> present: 4 pages' "$tmp/out"
+	tap_ok $? "diff shows one run and one move"
+	has "$tmp/out" "^4 pages changed (16 KiB) of 8;" "diff totals the changed pages"
+	has "$tmp/out" "by state: none 4 -> 0 (-4), present 4 -> 8 (+4)$" \
+		"diff says each state before and after"
+	run 1 "diff --tsv" diff --tsv "$tmp/s/1.json" "$tmp/s/2.json"
+	has "$tmp/out" "^$(sp 4)	4	none	4K	------	present	4K	a-w---$" "diff --tsv run"
+	has "$tmp/out" "^# result changed=4 compared=8 runs=1 " "diff --tsv result"
+	has "$tmp/out" "^# totals-b pages=8 .* present=8 " "diff --tsv totals of b"
+	run 1 "diff --json" diff --json "$tmp/s/1.json" "$tmp/s/2.json"
+	json_ok "diff --json is valid JSON"
+	has "$tmp/out" '"changes":\[{"addr":"'"$(sp 4)"'","pages":4,"from":{"state":"none"' \
+		"diff --json change"
+	has "$tmp/out" '"changed_pages":4,"compared_pages":8,"changed":true' \
+		"diff --json counts"
+	run 1 "diff --state none keeps changes from none" \
+		diff --state none "$tmp/s/1.json" "$tmp/s/2.json"
+	run 0 "diff --state zero: no change from or to zero" \
+		diff --state zero "$tmp/s/1.json" "$tmp/s/2.json"
+	run 0 "snapshot --pages" snapshot --pages -o "$tmp/s/2p.json" "$spid" "$srange"
+	run 1 "diff of a runs and a pages snapshot" diff "$tmp/s/1.json" "$tmp/s/2p.json"
+	[ "$(grep -c ' pages\{0,1\} at 0x' "$tmp/out")" -eq 1 ] &&
+		grep -q "^none -> present a-w---: 4 pages at $(sp 4) " "$tmp/out"
+	tap_ok $? "diff merges page records into one run"
+	run 0 "query --since the last snapshot: no change" \
+		query "$spid" "$srange" --since "$tmp/s/2.json"
+	stage 2 USR2
+	run 1 "query --since after MADV_DONTNEED of pages 0-1" \
+		query "$spid" "$srange" --since "$tmp/s/2.json"
+	has "$tmp/out" "^present a-w--- -> none: 2 pages at $sa (8 KiB)$" \
+		"query --since shows present -> none at page 0"
+	has "$tmp/out" "^  b: now, pid $spid, " "query --since names the process as b, once"
+	run 1 "query --since --json" query --json "$spid" "$srange" --since "$tmp/s/1.json"
+	json_ok "query --since --json is valid JSON"
+	head -n 3 "$tmp/s/1.json" >"$tmp/s/cut.json"	# after the first record
+	run 1 "query --since a cut snapshot" query "$spid" "$srange" --since "$tmp/s/cut.json"
+	has "$tmp/err" "cut.json: line 4: unexpected end of file" "says where it is cut"
+	sed 's/"format_version":1/"format_version":9/' "$tmp/s/1.json" >"$tmp/s/v9.json"
+	run 1 "diff refuses format version 9" diff "$tmp/s/v9.json" "$tmp/s/1.json"
+	has "$tmp/err" "v9.json: format version 9: this memtrace reads version 1" \
+		"says which version it reads"
+	sed '3s/"pages":[0-9]*/"pages":3/' "$tmp/s/1.json" >"$tmp/s/gap.json"
+	run 1 "diff refuses records that leave a gap" diff "$tmp/s/gap.json" "$tmp/s/1.json"
+	has "$tmp/err" "gap.json: record 2: .*not where the last record ended" \
+		"says which record does not follow"
+	sed 's/"present":4,/"present":5,/' "$tmp/s/1.json" >"$tmp/s/sum.json"
+	run 1 "diff refuses a summary that does not add up" diff "$tmp/s/sum.json" "$tmp/s/1.json"
+	has "$tmp/err" "does not add up" "says the summary does not add up"
+
+	# filters and totals on the live target: pages 0-1 none, 2-7 present
+	run 0 "query --state none --tsv" query --pages --tsv --state none "$spid" "$srange"
+	[ "$(grep -vc '^#' "$tmp/out")" -eq 2 ] && ! grep -q '	present	' "$tmp/out"
+	tap_ok $? "--state none lists only the 2 none pages"
+	has "$tmp/out" "^# summary pages=8 " "the summary stays the range's"
+	has "$tmp/out" "^# totals pages=2 unmapped=0 none=2 zero=0 present=0 " \
+		"tsv totals of the pages shown"
+	run 0 "query --state present --flags w,-x" \
+		query --tsv --state present --flags w,-x "$spid" "$srange"
+	has "$tmp/out" "^# totals pages=6 .* present=6 .* excl=0 shared=6 node0=6$" \
+		"totals: 6 present, shared, on node 0"
+	run 0 "query --flags -w (no page)" query --tsv --state present --flags -w "$spid" "$srange"
+	[ "$(grep -vc '^#' "$tmp/out")" -eq 0 ]
+	tap_ok $? "--flags -w lists no writable page"
+	run 0 "query --state present --json" query --json --state present "$spid" "$srange"
+	json_ok "query --state --json is valid JSON"
+	has "$tmp/out" '"totals":{"pages":6,"kbytes":'$((6 * ps / 1024))',' "json totals"
+	run 0 "query --totals (human)" query --totals --no-picture "$spid" "$srange"
+	has "$tmp/out" "^shown: 8 pages ([0-9]* KiB): 2 none, 6 present$" "human totals"
+	has "$tmp/out" "^  present by node: 0: 6; THP 0, hugetlb 0; exclusive 0, shared 6$" \
+		"human totals of the present pages"
+	run 0 "verify --state present" verify --state present "$spid" "$srange"
+	has "$tmp/out" " 6/6 pages agree " "verify checks only the 6 present pages"
+	has "$tmp/out" "^checked: 6 pages" "verify prints the totals of the pages checked"
+	run 0 "verify --tsv --totals" verify --tsv --totals "$spid" "$srange"
+	has "$tmp/out" "^# totals pages=8 " "verify --tsv totals"
+	run 0 "maps --json --state present" maps --json --state present "$spid"
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["totals"]["present"] == sum(m["present"] for m in d["mappings"]) > 0
+assert d["totals"]["none"] == sum(m["none"] for m in d["mappings"]) == 0' "$tmp/out" 2>"$tmp/err"
+	tap_ok $? "maps --state present counts and totals only present pages"
+	run 0 "maps --tsv --totals" maps --tsv --totals "$spid"
+	has "$tmp/out" "^# totals pages=" "maps --tsv totals"
+	kill "$spid" 2>/dev/null
+	unset MEMTRACE_FAKE_ANSWER
+fi
+
+# totals of huge pages, nodes and exclusive pages, from a canned answer
+h2=$((2097152 / ps))
+{
+	echo "# memtrace pid=$$ start=0x40000000 end=$(printf '0x%x' $((0x40000000 + 2 * h2 * ps + 3 * ps))) page_size=$ps mode=runs"
+	echo "# addr	pages	state	size	flags	pfn	node"
+	printf '0x40000000\t%d\tpresent\t2M\ta-wdyx\t0x0\t0\n' $h2
+	printf '0x%x\t%d\tpresent\t2M\tah----\t0x0\t1\n' $((0x40000000 + h2 * ps)) $h2
+	printf '0x%x\t2\tpresent\t4K\ta-w---\t0x0\t1\n' $((0x40000000 + 2 * h2 * ps))
+	printf '0x%x\t1\tzero\t4K\ta-----\t0x0\t-1\n' $((0x40000000 + 2 * h2 * ps + 2 * ps))
+	echo "# summary pages=$((2 * h2 + 3)) unmapped=0 none=0 zero=1 present=$((2 * h2 + 2)) swap=0 migration=0 other=0"
+} >"$tmp/huge2m"
+export MEMTRACE_FAKE_ANSWER="$tmp/huge2m"
+hr=0x40000000+$(((2 * h2 + 3) * ps))
+run 0 "query --totals --tsv of THP, hugetlb, two nodes" query --tsv --totals $$ $hr
+has "$tmp/out" "^# totals pages=$((2 * h2 + 3)) unmapped=0 none=0 zero=1 present=$((2 * h2 + 2)) swap=0 migration=0 other=0 thp=$h2 hugetlb=$h2 excl=$h2 shared=$((h2 + 2)) node0=$h2 node1=$((h2 + 2))$" \
+	"tsv totals per node, THP, hugetlb, exclusive, shared"
+run 0 "query --flags 2M,-h" query --tsv --flags 2M,-h $$ $hr
+[ "$(grep -vc '^#' "$tmp/out")" -eq 1 ] && has "$tmp/out" "^0x40000000	$h2	present	2M" \
+	"--flags 2M,-h chooses the THP only"
+run 0 "query --flags hugetlb" query --tsv --flags hugetlb $$ $hr
+has "$tmp/out" "^# totals pages=$h2 .* thp=0 hugetlb=$h2 " "--flags hugetlb, by name"
+run 0 "query --flags 4K --state present" query --tsv --flags 4K --state present $$ $hr
+has "$tmp/out" "^# totals pages=2 " "--flags 4K: neither 2M nor 1G"
+run 0 "query --totals --json" query --json --totals $$ $hr
+json_ok "query --totals --json is valid JSON"
+has "$tmp/out" '"thp":'$h2',"hugetlb":'$h2',"exclusive":'$h2',"shared":'$((h2 + 2))',"nodes":{"0":'$h2',"1":'$((h2 + 2))'}' \
+	"json totals per node, THP, hugetlb"
+run 0 "query --totals (human)" query --totals --no-picture $$ $hr
+has "$tmp/out" "present by node: 0: $h2 1: $((h2 + 2)); THP $h2, hugetlb $h2; exclusive $h2, shared $((h2 + 2))$" \
+	"human totals per node, THP, hugetlb"
+unset MEMTRACE_FAKE_ANSWER
+
+# completion: snapshot files after diff, -o, --since
+if command -v bash >/dev/null; then
+	mkdir -p "$tmp/cwd2"
+	: >"$tmp/cwd2/before.json"
+	for words in "diff b" "diff x.json b" "snapshot -o b" "query --since b"; do
+		# shellcheck disable=SC2086
+		(cd "$tmp/cwd2" && bash "$tmp/complete.sh" "$tmp/completion" "$tmp/cr" memtrace $words) \
+			2>"$tmp/err"
+		grep -qx before.json "$tmp/cr"
+		tap_ok $? "completion offers snapshot files after '$words'"
+	done
 fi
 
 tap_done

@@ -84,7 +84,32 @@ sample_maps_tsv() {
 	mt maps "$tpid" --tsv | grep '^#'
 }
 
-names="demo proc query demo_tsv maps_tsv"
+# A snapshot, a step of the program, what changed: a target of its own
+# (SIGUSR1 writes its pages 4-7), so that the other samples' stays as it is.
+sample_since() {
+	"$TARGET" "$tmp" >"$tmp/starget" &
+	spid=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		[ -s "$tmp/starget" ] && break
+		sleep 1
+	done
+	r="$(head -1 "$tmp/starget")+32K"
+	echo "\$ memtrace snapshot $spid $r -o before.json"
+	mt snapshot "$spid" "$r" -o "$tmp/before.json" || return 1
+	echo "\$ kill -USR1 $spid          # the program writes pages 4-7"
+	kill -USR1 "$spid"
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q '^stage 1$' "$tmp/starget" && break
+		sleep 1
+	done
+	echo "\$ memtrace query $spid $r --since before.json"
+	(cd "$tmp" && mt query "$spid" "$r" --since before.json)
+	rc=$?
+	kill "$spid"
+	[ $rc = 1 ]	# as diff(1): 1, pages changed
+}
+
+names="demo proc query demo_tsv maps_tsv since"
 
 # What a sample's mask leaves that still changes from run to run: the
 # demo's kB columns (a process's VSZ and RSS), the target's totals.
@@ -103,7 +128,8 @@ take() {
 # Numbers that change from run to run: pids, addresses, frame numbers,
 # sizes; and the spaces that align them.
 mask() {
-	sed -E 's/pid([= ])[0-9]+/pid\1P/g; s/(memtrace|query|maps) [0-9]+ /\1 P /g;
+	sed -E 's/pid([= ])[0-9]+/pid\1P/g; s/(memtrace|query|maps|snapshot|-USR1) [0-9]+/\1 P/g;
+		s/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z/TIME/g;
 		s/"[0-9]+ /"P /; s/0x[0-9a-f]+/0xH/g; s/[0-9a-f]{8,16}/H/g;
 		s/[-+]?[0-9]+(\.[0-9])? (B|KiB|MiB|GiB|TiB)/SIZE/g;
 		s/(kb|kbytes)=[0-9]+/\1=N/g; s/[ 	]+/ /g; s/ $//'

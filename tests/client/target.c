@@ -5,7 +5,9 @@
  * (quotes, backslash, a control character, spaces) and deletes it, so that
  * /proc/PID/maps shows it with " (deleted)"; maps each further argument, a
  * file it creates (names for the completion tests). Prints the anonymous
- * region's address, then sleeps until killed.
+ * region's address, then sleeps until killed. Stages, for the snapshot
+ * tests: SIGUSR1 writes pages 4-7, SIGUSR2 drops pages 0-1 (MADV_DONTNEED);
+ * each prints "stage N" when done.
  *   target [DIR [FILE...]]
  *
  * target --stages [PAGES]: the demo's stages, one a line read from stdin,
@@ -17,6 +19,7 @@
  * LINE" if it could not); at the end of stdin, exits.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +88,17 @@ static int stages(long n, long ps)
 	return 0;
 }
 
+static volatile sig_atomic_t stage_sig;
+
+static void on_signal(int sig)
+{
+	stage_sig = sig;
+}
+
 int main(int argc, char **argv)
 {
+	sigset_t set, old;
+	int stage = 0;
 	long ps = sysconf(_SC_PAGESIZE);
 	const char *dir = argc > 1 ? argv[1] : "/tmp";
 	char path[4096];
@@ -103,8 +115,25 @@ int main(int argc, char **argv)
 	map_file(path, ps, 1);
 	for (int i = 2; i < argc; i++)
 		map_file(argv[i], ps, 0);
+	/* blocked but in sigsuspend: a signal sent as a stage ends is not lost */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	signal(SIGUSR1, on_signal);
+	signal(SIGUSR2, on_signal);
 	printf("%p\n", (void *)p);
 	fflush(stdout);
-	for (;;)
-		pause();
+	for (;;) {
+		sigsuspend(&old);
+		if (stage_sig == SIGUSR1)
+			memset(p + 4 * ps, 0x22, 4 * ps);
+		else if (stage_sig == SIGUSR2)
+			madvise(p, 2 * ps, MADV_DONTNEED);
+		else
+			continue;
+		stage_sig = 0;
+		printf("stage %d\n", ++stage);
+		fflush(stdout);
+	}
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mt.h"
 #include "tap.h"
@@ -501,6 +502,243 @@ static void test_picture(void)
 	}
 }
 
+/* ---- issue 19: filters, totals, the JSON reader, snapshots, diff ---- */
+
+static void test_filter(void)
+{
+	struct mt_filter f = { 0 };
+	struct mt_totals t = { 0 };
+	struct mt_record thp = { .pages = 512, .state = MEMTRACE_PRESENT, .node = 1,
+				 .flags = MEMTRACE_F_ANON | MEMTRACE_F_WRITE | MEMTRACE_F_EXCL |
+					  MEMTRACE_F_SIZE_2M };
+	struct mt_record ht = { .pages = 512, .state = MEMTRACE_PRESENT, .node = 0,
+				.flags = MEMTRACE_F_ANON | MEMTRACE_F_HUGETLB |
+					 MEMTRACE_F_SIZE_2M };
+	struct mt_record none = { .pages = 3, .state = MEMTRACE_NONE, .node = -1 };
+	static const char *const bad_flags[] = { "", "q", "2M,", "-4K", "w,-w", "ww", "--w" };
+	char err[MT_ERR_MAX] = "";
+
+	tap_expect(mt_filter_match(&f, MEMTRACE_NONE, 0) && mt_filter_match(NULL, 0, 0),
+		   "filter: none given matches every page");
+	tap_expect(!mt_filter_states(&f, "present,zero", err, sizeof(err)) &&
+		   mt_filter_match(&f, MEMTRACE_ZERO, 0) && !mt_filter_match(&f, MEMTRACE_NONE, 0),
+		   "filter: --state present,zero");
+	tap_expect(mt_filter_states(&f, "present,", err, sizeof(err)) == -EINVAL &&
+		   strstr(err, "unknown state ''"), "filter: --state 'present,' refused (%s)", err);
+	memset(&f, 0, sizeof(f));
+	tap_expect(!mt_filter_flags(&f, "2M,x,-w", err, sizeof(err)) &&
+		   mt_filter_match(&f, MEMTRACE_PRESENT, MEMTRACE_F_SIZE_2M | MEMTRACE_F_EXCL) &&
+		   !mt_filter_match(&f, MEMTRACE_PRESENT, thp.flags) &&
+		   !mt_filter_match(&f, MEMTRACE_PRESENT, MEMTRACE_F_EXCL),
+		   "filter: --flags 2M,x,-w (%s)", err);
+	memset(&f, 0, sizeof(f));
+	tap_expect(!mt_filter_flags(&f, "anon,~hugetlb,4K", err, sizeof(err)) &&
+		   mt_filter_match(&f, MEMTRACE_PRESENT, MEMTRACE_F_ANON) &&
+		   !mt_filter_match(&f, MEMTRACE_PRESENT, thp.flags) &&
+		   !mt_filter_match(&f, MEMTRACE_PRESENT, MEMTRACE_F_FILE),
+		   "filter: --flags anon,~hugetlb,4K: names, ~ and 4K (%s)", err);
+	for (size_t i = 0; i < sizeof(bad_flags) / sizeof(bad_flags[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		err[0] = '\0';
+		tap_expect(mt_filter_flags(&f, bad_flags[i], err, sizeof(err)) == -EINVAL && *err,
+			   "filter: --flags '%s' refused (%s)", bad_flags[i], err);
+	}
+	mt_totals_add(&t, &thp, 512);
+	mt_totals_add(&t, &ht, 100);
+	mt_totals_add(&t, &none, 3);
+	tap_expect(t.pages == 615 && t.state[MEMTRACE_PRESENT] == 612 &&
+		   t.state[MEMTRACE_NONE] == 3 &&
+		   t.thp == 512 && t.hugetlb == 100 && t.excl == 512 && t.shared == 100 &&
+		   t.node[1] == 512 && t.node[0] == 100 && !t.node_other,
+		   "totals: per state, node, THP, hugetlb, exclusive and shared");
+}
+
+static void test_json_reader(void)
+{
+	static const char *const bad[] = {
+		"", " ", "{", "[", "]", "{\"a\"}", "{\"a\":}", "{a:1}", "[1,]", "[1 2]", "01",
+		"1.5", "1e3", "-", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00x\"",
+		"\"\\u0000\"", "\"a\tb\"", "tru", "nul", "{} {}", "[]]", "\"\\ud800\\u0041\"",
+	};
+	struct mt_jval v;
+	char err[MT_ERR_MAX] = "", deep[200];
+	const char *ok = "{\"a\":[1,-2,\"x\\u00e9\\ud83d\\ude00\\n\",true,false,null,{}],\"b\":{}}";
+
+	tap_expect(!mt_json_parse(ok, strlen(ok), &v, err, sizeof(err)) && v.type == MT_J_OBJ &&
+		   v.n == 2 && mt_json_get(&v, "a")->n == 7 &&
+		   !strcmp(mt_json_get(&v, "a")->v[1].s, "-2") &&
+		   !strcmp(mt_json_get(&v, "a")->v[2].s, "x\xc3\xa9\xf0\x9f\x98\x80\n") &&
+		   mt_json_get(&v, "a")->v[3].b && !mt_json_get(&v, "a")->v[4].b &&
+		   !mt_json_get(&v, "c"), "json reader: a document (%s)", err);
+	mt_json_free(&v);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		tap_expect(mt_json_parse(bad[i], strlen(bad[i]), &v, err, sizeof(err)) == -EINVAL &&
+			   !strncmp(err, "line ", 5) && v.type == MT_J_NULL && !v.v,
+			   "json reader: '%s' refused (%s)", bad[i], err);
+	}
+	memset(deep, '[', sizeof(deep));
+	tap_expect(mt_json_parse(deep, sizeof(deep), &v, err, sizeof(err)) == -EINVAL &&
+		   strstr(err, "nested more than"),
+		   "json reader: 200 nested arrays refused (%s)", err);
+}
+
+/* Two snapshots of [0x10000, 0x20000): a, and b with pages 4-7 written. */
+static void make_snaps(struct mt_snap *a, struct mt_snap *b, unsigned int ps)
+{
+	struct mt_header h = { .pid = 42, .start = 0x10000, .end = 0x10000 + 16 * ps,
+			       .page_size = ps };
+	struct mt_record w = { .state = MEMTRACE_PRESENT, .node = 0,
+			       .flags = MEMTRACE_F_ANON | MEMTRACE_F_WRITE };
+	struct mt_record n = { .state = MEMTRACE_NONE, .node = -1 };
+
+	memset(a, 0, sizeof(*a));
+	memset(b, 0, sizeof(*b));
+	w.addr = h.start;
+	w.pages = 4;
+	mt_snap_add(&h, &w, a);
+	mt_snap_add(&h, &w, b);
+	n.addr = h.start + 4 * ps;
+	n.pages = 12;
+	mt_snap_add(&h, &n, a);
+	w.addr = n.addr;
+	w.pages = 2;
+	mt_snap_add(&h, &w, b);
+	w.addr += 2 * ps;
+	w.pages = 4;
+	w.flags |= MEMTRACE_F_DIRTY;
+	mt_snap_add(&h, &w, b);	/* another run: its flags differ */
+	n.addr += 6 * ps;
+	n.pages = 6;
+	mt_snap_add(&h, &n, b);
+	a->sum = (struct mt_summary){ .pages = 16, .count = { [MEMTRACE_NONE] = 12,
+							       [MEMTRACE_PRESENT] = 4 } };
+	b->sum = (struct mt_summary){ .pages = 16, .count = { [MEMTRACE_NONE] = 6,
+							       [MEMTRACE_PRESENT] = 10 } };
+	a->rss_kb = 100;
+	b->rss_kb = -1;
+	strcpy(a->time, "2026-12-01T00:00:00Z");
+	strcpy(b->time, a->time);
+	a->range = mt_xstrdup("[heap]");
+	b->range = mt_xstrdup("0x10000+64K");
+}
+
+static char *snap_text(const struct mt_snap *s, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	mt_snap_write(f, s);
+	fclose(f);
+	return buf;
+}
+
+struct diff_log {
+	struct mt_change c[8];
+	size_t n, maps;
+};
+
+static void log_nothing(const struct mt_diff *d, void *arg)
+{
+	(void)d;
+	(void)arg;
+}
+
+static void log_map(const struct mt_diff *d, const struct mt_map *m, bool added, void *arg)
+{
+	(void)d;
+	(void)m;
+	(void)added;
+	((struct diff_log *)arg)->maps++;
+}
+
+static void log_change(const struct mt_diff *d, const struct mt_change *c, void *arg)
+{
+	struct diff_log *l = arg;
+
+	(void)d;
+	if (l->n < 8)
+		l->c[l->n] = *c;
+	l->n++;
+}
+
+static const struct mt_diff_ops log_ops = {
+	log_nothing, log_map, log_nothing, log_change, log_nothing
+};
+
+static bool rec_eq(const struct mt_record *x, const struct mt_record *y)
+{
+	return x->addr == y->addr && x->pages == y->pages && x->state == y->state &&
+	       x->flags == y->flags && x->pfn == y->pfn && x->node == y->node;
+}
+
+static void test_snapshot(void)
+{
+	unsigned int ps = (unsigned int)sysconf(_SC_PAGESIZE);
+	struct mt_snap a, b, r;
+	struct mt_diff d;
+	struct diff_log log = { 0 };
+	char err[MT_ERR_MAX] = "";
+	size_t len, refused = 0;
+	char *text;
+
+	make_snaps(&a, &b, ps);
+	text = snap_text(&b, &len);
+	tap_expect(!mt_snap_parse(text, len, &r, err, sizeof(err)) && r.nrecs == 4 &&
+		   r.rss_kb == -1, "snapshot: b read back (%s)", err);
+	mt_snap_free(&r);
+	free(text);
+	text = snap_text(&a, &len);
+	tap_expect(!mt_snap_parse(text, len, &r, err, sizeof(err)) && r.nrecs == 2 &&
+		   r.hdr.pid == 42 && r.hdr.page_size == ps && r.rss_kb == 100 &&
+		   !strcmp(r.range, "[heap]") && rec_eq(&r.recs[0], &a.recs[0]) &&
+		   rec_eq(&r.recs[1], &a.recs[1]) &&
+		   !memcmp(&r.sum, &a.sum, sizeof(r.sum)),
+		   "snapshot: written and read back the same (%s)", err);
+	mt_snap_free(&r);
+	/* cut anywhere (but in the final newline), it is refused, never crashes */
+	for (size_t cut = 0; cut + 1 < len; cut++)
+		refused += mt_snap_parse(text, cut, &r, err, sizeof(err)) == -EINVAL;
+	tap_expect(refused == len - 1, "snapshot: every one of %zu cut copies refused", len - 1);
+	free(text);
+	tap_expect(!mt_diff_init(&d, &a, &b, err, sizeof(err)), "diff: init (%s)", err);
+	mt_diff_run(&d, &log_ops, &log);
+	tap_expect(log.n == 2 && d.changed == 6 && d.nchanges == 2 &&
+		   log.c[0].addr == 0x10000 + 4 * ps && log.c[0].pages == 2 &&
+		   log.c[0].from.state == MEMTRACE_NONE && log.c[0].to.state == MEMTRACE_PRESENT &&
+		   log.c[1].pages == 4 && (log.c[1].to.flags & MEMTRACE_F_DIRTY) &&
+		   d.moves[MEMTRACE_NONE][MEMTRACE_PRESENT] == 6 && d.ta.pages == 16 &&
+		   d.tb.state[MEMTRACE_PRESENT] == 10,
+		   "diff: two runs (the flags differ), 6 pages none -> present (%zu runs, %llu pages)",
+		   log.n, (unsigned long long)d.changed);
+	mt_diff_init(&d, &a, &b, err, sizeof(err));
+	d.filter = &(struct mt_filter){ .active = true, .states = 1U << MEMTRACE_ZERO };
+	log.n = 0;
+	mt_diff_run(&d, &log_ops, &log);
+	tap_expect(!log.n && !d.changed, "diff: --state zero keeps no change");
+	{
+		struct mt_snap a2, b2;
+
+		make_snaps(&a2, &b2, ps);
+		b2.recs[0].flags |= MEMTRACE_F_DIRTY;
+		mt_diff_init(&d, &b, &b2, err, sizeof(err));
+		log.n = 0;
+		mt_diff_run(&d, &log_ops, &log);
+		tap_expect(log.n == 1 && log.c[0].pages == 4 && d.changed == 4 &&
+			   log.c[0].from.state == MEMTRACE_PRESENT &&
+			   log.c[0].to.state == MEMTRACE_PRESENT &&
+			   log.c[0].to.flags == (log.c[0].from.flags | MEMTRACE_F_DIRTY),
+			   "diff: a change of flags alone is a change");
+		mt_snap_free(&a2);
+		mt_snap_free(&b2);
+	}
+	b.hdr.page_size = ps * 2;
+	tap_expect(mt_diff_init(&d, &a, &b, err, sizeof(err)) == -EINVAL &&
+		   strstr(err, "page sizes"), "diff: other page sizes refused (%s)", err);
+	mt_snap_free(&a);
+	mt_snap_free(&b);
+}
+
 int main(void)
 {
 	test_range();
@@ -511,5 +749,8 @@ int main(void)
 	test_json();
 	test_sizes();
 	test_picture();
+	test_filter();
+	test_json_reader();
+	test_snapshot();
 	return tap_done();
 }
