@@ -158,7 +158,35 @@ unsigned int mt_watch_chrome(const struct mt_watch *w)
 			legend += buf[i] == '\n';
 		free(buf);
 	}
-	return 5 + 1 + legend + MT_WATCH_EVENTS;
+	return 5 + w->show_totals + 1 + legend + MT_WATCH_EVENTS;
+}
+
+/*
+ * --state, --flags, --totals: "chosen: 6 pages: 6 present; THP 0, hugetlb 0;
+ * exclusive 6, shared 0; node 0: 6"
+ */
+static void chosen(FILE *f, const struct mt_watch *w)
+{
+	const struct mt_totals *t = &w->totals;
+	const char *sep = ":";
+
+	fprintf(f, "chosen: %llu page%s", (unsigned long long)t->pages, mt_plural(t->pages));
+	for (int s = 0; s < MEMTRACE_NSTATES; s++) {
+		if (!t->state[s])
+			continue;
+		fprintf(f, "%s %llu %s", sep, (unsigned long long)t->state[s], mt_state_names[s]);
+		sep = ",";
+	}
+	if (!t->state[MEMTRACE_PRESENT])
+		return;
+	fprintf(f, "; THP %llu, hugetlb %llu; exclusive %llu, shared %llu; node",
+		(unsigned long long)t->thp, (unsigned long long)t->hugetlb,
+		(unsigned long long)t->excl, (unsigned long long)t->shared);
+	for (int n = 0; n < MT_TOTALS_NODES; n++)
+		if (t->node[n])
+			fprintf(f, " %d: %llu", n, (unsigned long long)t->node[n]);
+	if (t->node_other)
+		fprintf(f, " -: %llu", (unsigned long long)t->node_other);
 }
 
 static void screen_head(const struct mt_watch *w, FILE *f)
@@ -181,6 +209,10 @@ static void screen_head(const struct mt_watch *w, FILE *f)
 		fputs("q quits\n", f);
 	counts(f, w, false, w->color);
 	fputs("\n", f);
+	if (w->show_totals) {
+		chosen(f, w);
+		fputs("\n", f);
+	}
 	size_kb(f, "VmRSS", w->rss_kb, w->prev_rss_kb, false);
 	size_kb(f, "  smaps Rss", w->srss_kb, w->prev_srss_kb, false);
 	if (w->have_prev)
@@ -228,6 +260,10 @@ static void human_frame(const struct mt_watch *w)
 		       mt_plural(w->changed));
 	size_kb(stdout, "; VmRSS", w->rss_kb, w->prev_rss_kb, w->frame > 1);
 	size_kb(stdout, ", smaps Rss", w->srss_kb, w->prev_srss_kb, w->frame > 1);
+	if (w->show_totals) {
+		fputs("; ", stdout);
+		chosen(stdout, w);
+	}
 	putchar('\n');
 }
 
@@ -263,6 +299,8 @@ static void tsv_frame(const struct mt_watch *w)
 	printf(w->srss_kb < 0 ? "\t-\t" : "\t%ld\t", w->srss_kb);
 	map_string(w, stdout);
 	putchar('\n');
+	if (w->show_totals)
+		mt_out_totals_tsv("totals", &w->totals);
 }
 
 static void tsv_event(const struct mt_watch *w, const struct mt_watch_event *e)
@@ -306,6 +344,8 @@ static void json_frame(const struct mt_watch *w)
 	putchar('}');
 	json_kb("vmrss_kb", w->rss_kb);
 	json_kb("smaps_rss_kb", w->srss_kb);
+	if (w->show_totals)
+		mt_out_totals_json("totals", &w->totals, w->page_size);
 	fputs(",\"map\":\"", stdout);
 	map_string(w, stdout);	/* the picture's glyphs: nothing to escape */
 	fputs("\"}\n", stdout);

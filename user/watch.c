@@ -27,6 +27,7 @@ struct watch_opts {
 	double interval;
 	uint64_t count;
 	bool until_exit;
+	struct mt_select sel;
 };
 
 /* SECONDS: a decimal number from 0.1 to 86400 ("0.5", "2"), as watch(1)'s -n */
@@ -63,7 +64,7 @@ static int watch_opt(void *state, int val, const char *arg)
 		o->until_exit = true;
 		return 0;
 	}
-	return MT_EXIT_USAGE;
+	return mt_select_opt("watch", &o->sel, val, arg);
 }
 
 /*
@@ -110,6 +111,8 @@ static int watch_cb(const struct mt_header *h, const struct mt_record *r, void *
 	if (r->addr < w->start)
 		return 0;
 	w->count_now[s] += r->pages;
+	if (w->show_totals && mt_filter_match(&w->sel->filter, s, r->flags))
+		mt_totals_add(&w->totals, r, r->pages);
 	for (p = (r->addr - w->start) / w->page_size; left; ) {
 		size_t c = (size_t)(p / w->scale);
 		uint64_t n = (c + 1) * w->scale - p;
@@ -299,6 +302,7 @@ static int query(const struct mt_ctx *ctx, struct mt_watch *w)
 	memset(w->cell, 0, w->ncells * sizeof(*w->cell));
 	memset(w->huge, 0, w->ncells * sizeof(*w->huge));
 	memset(w->count_now, 0, sizeof(w->count_now));
+	memset(&w->totals, 0, sizeof(w->totals));
 	ret = ctx->tp->query(ctx->ses, &q, watch_cb, w, &h, &sum, err);
 	if (!ret && h.page_size != w->page_size) {
 		snprintf(err->msg, sizeof(err->msg), "the answer's page size is %u, this "
@@ -314,15 +318,26 @@ static int query(const struct mt_ctx *ctx, struct mt_watch *w)
  * that is going is not shown), or MT_EXIT_FAIL with the error in
  * ctx->ses->err.
  */
+/*
+ * The process is gone: the picture stays the last frame's (which
+ * mt_watch_keep() moved to prev), not what the query saw of it going.
+ */
+static int gone(struct mt_watch *w)
+{
+	if (w->have_prev)
+		memcpy(w->cell, w->prev, w->ncells * sizeof(*w->cell));
+	return MT_WATCH_GONE;
+}
+
 int mt_watch_sample(const struct mt_ctx *ctx, struct mt_watch *w)
 {
 	int ret;
 
 	if (mt_watch_gone(w))
-		return MT_WATCH_GONE;
+		return gone(w);
 	ret = read_maps(ctx, w);
 	if (ret == -ENOENT || ret == -ESRCH)
-		return MT_WATCH_GONE;
+		return gone(w);
 	if (ret) {
 		snprintf(ctx->ses->err.msg, sizeof(ctx->ses->err.msg), "/proc/%ld/maps: %s",
 			 w->pid, strerror(-ret));
@@ -332,11 +347,9 @@ int mt_watch_sample(const struct mt_ctx *ctx, struct mt_watch *w)
 	ret = query(ctx, w);
 	if (mt_watch_gone(w) || (!ret && !read_rss(w))) {
 		/* what the query saw of an address space going is not shown */
-		if (w->have_prev) {
-			memcpy(w->cell, w->prev, w->ncells * sizeof(*w->cell));
+		if (w->have_prev)
 			memcpy(w->count_now, w->count_prev, sizeof(w->count_now));
-		}
-		return MT_WATCH_GONE;
+		return gone(w);
 	}
 	if (ret)
 		return ret;
@@ -349,6 +362,7 @@ void mt_watch_exited(const struct mt_ctx *ctx, struct mt_watch *w)
 {
 	struct mt_watch_event e;
 
+	gone(w);	/* the picture: the last frame shown */
 	w->exited = true;
 	event_of(w, &e, MT_WATCH_EXITED, NULL);
 	event_add(ctx, w, &e);
@@ -375,6 +389,8 @@ static int watch_run(struct mt_ctx *ctx, int argc, char **argv)
 	ret = mt_parse_opts(ctx, &mt_cmd_watch, argc, argv, watch_opt, &o);
 	if (ret != MT_GO)
 		return ret;
+	w.sel = &o.sel;
+	w.show_totals = mt_select_totals(&o.sel, &w.totals) != NULL;
 	w.fixed_width = ctx->columns != 0;
 	mt_ctx_finish(ctx);
 	ret = mt_pid_range_args("watch", argc - optind, argv + optind, false, &w.pid, &spans,
@@ -413,6 +429,9 @@ static const struct mt_opt watch_opts[] = {
 	  .arg = " N",
 	  .help = "stop after N frames (default: until q, a signal or the\n"
 		  "process's exit)" },
+	MT_SELECT_STATE_OPT,
+	MT_SELECT_FLAGS_OPT,
+	MT_SELECT_TOTALS_OPT,
 	{ .name = "until-exit",
 	  .val = 'x',
 	  .help = "the process's exit ends the watch, exit status 0\n"

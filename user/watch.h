@@ -65,6 +65,9 @@ struct mt_watch {
 	bool have_maps;
 	struct mt_watch_event ev[MT_WATCH_EVENTS];	/* the latest, oldest first */
 	unsigned int nev;
+	const struct mt_select *sel;	/* --state, --flags, --totals */
+	struct mt_totals totals;	/* this frame's, of the pages they choose */
+	bool show_totals;		/* one of them was given */
 	int pidfd;			/* readable once the process exits; -1: none */
 	bool exited;
 };

@@ -69,21 +69,7 @@ run 0 "help watch" help watch
 run 0 "--help" --help
 has "$tmp/out" "^  watch " "--help lists watch"
 
-# every option of watch's --help in the man page, in OPTIONS' style, and
-# in its synopsis; the man page's watch options all in --help
-top=$here/../..
-sed -n '/^\.B watch /,/^\.SH/p' "$top/user/memtrace.1" >"$tmp/man"
-grep -A1 '^\.TP' "$tmp/man" | grep -E '^\.BR? ' | sed 's/\\-/-/g' | grep -oE -- '--[a-z-]+' |
-	sort >"$tmp/got"
-$MEMTRACE help watch | sed -n '/^Options:/,/^  -j/{/^  -j/!p}' | grep -oE -- '--[a-z-]+' | sort >"$tmp/want"
-cmp -s "$tmp/got" "$tmp/want"
-tap_ok $? "the man page's watch entry describes --help's options ($(tr '\n' ' ' <"$tmp/want"))"
-sed -n '/^\.B memtrace watch/,/^\.br/p' "$top/user/memtrace.1" | sed 's/\\-/-/g' >"$tmp/syn"
-for o in $(cat "$tmp/want"); do
-	s=$($MEMTRACE help watch | sed -n "s/^  \(-[a-z]\), $o[ =].*/\1/p")
-	grep -qE -- "(^|[^a-z-])${s:-$o}([^a-z-]|$)" "$tmp/syn"
-	tap_ok $? "the synopsis shows watch ${s:-$o}"
-done
+# (the man page's and README's watch options: docs-tests.sh, for every command)
 
 if command -v bash >/dev/null; then
 	$MEMTRACE --bash-completion >"$tmp/completion"
@@ -265,6 +251,17 @@ srange=$(cat "$tmp/saddr")+$((8 * ps))
 run 0 "--count 3 --json: three frames, then exit 0" watch --count 3 -n 0.1 --json "$spid" "$srange"
 [ "$(grep -c '"event":"frame"' "$tmp/out")" = 1 ] && grep -q '"map":"####...."' "$tmp/out"
 tap_ok $? "--count 3 --json: a still target: one frame line (####....), the first"
+# --state, --flags, --totals: the totals of the pages they choose, each frame
+run 0 "--state present --flags w: a frame" watch --count 1 --state present --flags w "$spid" "$srange"
+has "$tmp/out" "; chosen: 4 pages: 4 present; THP 0, hugetlb 0; exclusive [0-9]*, shared [0-9]*; node" \
+	"--state present --flags w: the line says the 4 written pages are chosen"
+run 0 "--state none --tsv: a frame" watch --count 1 --state none --tsv "$spid" "$srange"
+has "$tmp/out" "^# totals pages=4 unmapped=0 none=4 zero=0 present=0 " \
+	"--state none --tsv: a # totals line of the 4 untouched pages"
+run 0 "--totals --json: a frame" watch --count 1 --totals --json "$spid" "$srange"
+has "$tmp/out" '"totals":{"pages":8,"kbytes":[0-9]*,"unmapped":0,"none":4,"zero":0,"present":4,' \
+	"--totals --json: the frame's totals of all 8 pages"
+run 2 "--state junk: refused" watch --state presnt "$spid" "$srange"
 $MEMTRACE watch -n 0.1 "$spid" "$srange" >"$tmp/out" 2>"$tmp/err" &
 wpid=$!
 until_in "$tmp/out" "frame 1:"
