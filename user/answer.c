@@ -116,6 +116,22 @@ const char *mt_size_name(uint32_t flags)
 	return "4K";
 }
 
+/* A size column ("4K", "2M", "1G") into its flag; -1 if it is none of them. */
+int mt_parse_size(const char *s, size_t len, uint32_t *flags)
+{
+	static const uint32_t sizes[] = { 0, MEMTRACE_F_SIZE_2M, MEMTRACE_F_SIZE_1G };
+
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		const char *n = mt_size_name(sizes[i]);
+
+		if (len == strlen(n) && !memcmp(s, n, len)) {
+			*flags |= sizes[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* Split at tabs; returns the number of fields (at most max). */
 static int split_tabs(const char *line, const char *f[], size_t flen[], int max)
 {
@@ -170,13 +186,7 @@ int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t err
 		return fail(err, errlen, "unknown state '%.*s'", (int)fl[2], f[2]);
 	if (mt_parse_flags(f[4], fl[4], &r->flags))
 		return fail(err, errlen, "bad flags '%.*s'", (int)fl[4], f[4]);
-	if (fl[3] == 2 && !memcmp(f[3], "4K", 2))
-		;
-	else if (fl[3] == 2 && !memcmp(f[3], "2M", 2))
-		r->flags |= MEMTRACE_F_SIZE_2M;
-	else if (fl[3] == 2 && !memcmp(f[3], "1G", 2))
-		r->flags |= MEMTRACE_F_SIZE_1G;
-	else
+	if (mt_parse_size(f[3], fl[3], &r->flags))
 		return fail(err, errlen, "bad size '%.*s'", (int)fl[3], f[3]);
 	if (mt_parse_u64(f[5], fl[5], &r->pfn) ||
 	    (fl[5] > 1 && !(f[5][0] == '0' && (f[5][1] == 'x' || f[5][1] == 'X'))))

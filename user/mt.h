@@ -82,6 +82,7 @@ int mt_state_from_name(const char *s, size_t len);
 int mt_parse_flags(const char *s, size_t len, uint32_t *flags);
 void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1]);
 const char *mt_size_name(uint32_t flags);
+int mt_parse_size(const char *s, size_t len, uint32_t *flags);
 int mt_parse_header(const char *line, struct mt_header *h, char *err, size_t errlen);
 int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t errlen);
 int mt_parse_summary(const char *line, struct mt_summary *s, char *err, size_t errlen);

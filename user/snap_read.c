@@ -98,11 +98,7 @@ static int read_record(struct ctx *c, const struct mt_jval *o, struct mt_record 
 		return bad(c, "no pages");
 	if (mt_parse_flags(flags, strlen(flags), &r->flags))
 		return bad(c, "bad flags '%s'", flags);
-	if (!strcmp(size, "2M"))
-		r->flags |= MEMTRACE_F_SIZE_2M;
-	else if (!strcmp(size, "1G"))
-		r->flags |= MEMTRACE_F_SIZE_1G;
-	else if (strcmp(size, "4K"))
+	if (mt_parse_size(size, strlen(size), &r->flags))
 		return bad(c, "bad size '%s'", size);
 	return 0;
 }

@@ -38,15 +38,21 @@ sample_demo() {
 	awk '/^== 3\// { f = 1 } f && /^$/ { exit } f' "$tmp/demo"
 }
 
+# until_line FILE PATTERN: wait (10 s at most) for a line matching PATTERN
+until_line() {
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		grep -q "$2" "$1" && return 0
+		sleep 1
+	done
+	return 1
+}
+
 # The target: 8 anonymous pages, the first 4 written. Its pid and address.
 start_target() {
 	[ -n "$tpid" ] && return 0
 	"$TARGET" "$tmp" >"$tmp/target" &
 	tpid=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[ -s "$tmp/target" ] && break
-		sleep 1
-	done
+	until_line "$tmp/target" .
 	taddr=$(head -1 "$tmp/target")
 	[ -n "$taddr" ]
 }
@@ -89,19 +95,13 @@ sample_maps_tsv() {
 sample_since() {
 	"$TARGET" "$tmp" >"$tmp/starget" &
 	spid=$!
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		[ -s "$tmp/starget" ] && break
-		sleep 1
-	done
+	until_line "$tmp/starget" .
 	r="$(head -1 "$tmp/starget")+32K"
 	echo "\$ memtrace snapshot $spid $r -o before.json"
 	mt snapshot "$spid" "$r" -o "$tmp/before.json" || return 1
 	echo "\$ kill -USR1 $spid          # the program writes pages 4-7"
 	kill -USR1 "$spid"
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		grep -q '^stage 1$' "$tmp/starget" && break
-		sleep 1
-	done
+	until_line "$tmp/starget" '^stage 1$'
 	echo "\$ memtrace query $spid $r --since before.json"
 	(cd "$tmp" && mt query "$spid" "$r" --since before.json)
 	rc=$?
