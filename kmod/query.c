@@ -52,7 +52,7 @@ int memtrace_query_start(struct memtrace_query *q,
 	q->end = end;
 	q->show_pfn = c->cap_admin && !req->no_pfn;
 	memtrace_walk_init(&q->walk, mm, start, end, req->mode, q->show_pfn,
-			   sink, arg, room);
+			   req->cached, sink, arg, room);
 	return 0;
 }
 

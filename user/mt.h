@@ -25,7 +25,8 @@
 #define MT_ERR_MAX	 256
 #define MT_LINE_MAX	 512	/* longest line accepted in an answer */
 
-extern const char *const mt_state_names[MEMTRACE_NSTATES];
+/* every state's name, CACHED's too (only in answers that ask for it) */
+extern const char *const mt_state_names[MEMTRACE_NSTATES_ALL];
 extern const char *mt_prog;
 
 /* ---- one record of an answer, and the answer's frame ---- */
@@ -47,7 +48,7 @@ struct mt_header {
 
 struct mt_summary {
 	uint64_t pages;
-	uint64_t count[MEMTRACE_NSTATES];
+	uint64_t count[MEMTRACE_NSTATES_ALL];	/* CACHED: when asked for */
 };
 
 /* Return non-zero to stop the answer (the value is handed back). */
@@ -80,7 +81,9 @@ struct mt_answer {
 
 int mt_state_from_name(const char *s, size_t len);
 int mt_parse_flags(const char *s, size_t len, uint32_t *flags);
-void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1]);
+/* MEMTRACE_FLAGS_WIDTH letters, one more (b) for a page under writeback */
+#define MT_FLAGS_BUF (MEMTRACE_FLAGS_WIDTH_CACHED + 1)
+void mt_format_flags(uint32_t flags, char out[MT_FLAGS_BUF]);
 const char *mt_size_name(uint32_t flags);
 int mt_parse_header(const char *line, struct mt_header *h, char *err, size_t errlen);
 int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t errlen);
