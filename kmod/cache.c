@@ -28,28 +28,66 @@
 #include "walk_internal.h"
 
 /*
+ * May the walk's caller see the residency of vma's file (the rule:
+ * uapi/memtrace.h, MEMTRACE_CACHED)? The checks of mincore(2)'s
+ * can_do_mincore() since Linux 5.0 (CVE-2019-5489), on the query's policy
+ * rather than on current's credentials: a privileged caller (policy->all),
+ * a file the target opened for writing (the caller may trace the target,
+ * which could write it), a file whose owner is the caller's fsuid, or
+ * shared anonymous memory (a tmpfs inode of the kernel's own mount,
+ * S_PRIVATE: MAP_SHARED|MAP_ANONYMOUS and SysV shm, whose inodes are mode
+ * 0777, so that mincore's write-permission check allows them too).
+ * file_permission(MAY_WRITE) is not asked (it needs credentials): a file
+ * the caller could open for writing but neither owns nor finds open for
+ * writing shows NONE, stricter than mincore(2).
+ */
+static bool memtrace_cache_allowed(const struct memtrace_cache_policy *policy,
+				   const struct file *file,
+				   const struct inode *inode)
+{
+	if (policy->all || (file->f_mode & FMODE_WRITE))
+		return true;
+	if (uid_valid(policy->fsuid) && uid_eq(inode->i_uid, policy->fsuid))
+		return true;
+	return IS_PRIVATE(inode) && inode->i_sb->s_magic == TMPFS_MAGIC;
+}
+
+/*
  * The VMA about to be walked: its page cache, when CACHED pages are asked
- * for and its pages with no entry have one to be found in. Not hugetlbfs
- * (its tree counts huge pages), DAX (no page cache), nor a raw PFN or I/O
- * mapping (a device's, whatever its file). tmpfs and shared anonymous
- * memory (a shmem file) are SHMEM, as their present pages are (swap
- * backed); shmem_mapping() would say it, but is exported only from 6.x on.
+ * for, the caller may see them (memtrace_cache_allowed()) and its pages
+ * with no entry have one to be found in: a file mapping whose faults
+ * (->fault) fill it from a regular file's or a block device's page cache.
+ * Not anonymous memory, hugetlbfs (its tree counts huge pages), DAX (no
+ * page cache), a raw PFN, mixed or I/O mapping (a device's, whatever its
+ * file), nor a character device or other special file. tmpfs and shared
+ * anonymous memory (a shmem file) are SHMEM, as their present pages are
+ * (swap backed); shmem_mapping() would say it, but is exported only from
+ * 6.x on.
  */
 void memtrace_cache_vma(struct memtrace_walk *w, struct vm_area_struct *vma)
 {
 	struct address_space *mapping;
+	struct inode *inode;
 
 	w->cache = NULL;
 	w->cache_vma = NULL;
-	if (!w->cached || !vma->vm_file || is_vm_hugetlb_page(vma) ||
-	    (vma->vm_flags & (VM_PFNMAP | VM_IO)) || vma_is_dax(vma))
+	if (!w->cache_policy.cached || !vma->vm_file || vma_is_anonymous(vma) ||
+	    !vma->vm_ops || !vma->vm_ops->fault || is_vm_hugetlb_page(vma) ||
+	    (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) ||
+	    vma_is_dax(vma))
 		return;
 	mapping = vma->vm_file->f_mapping;
 	if (!mapping)
 		return;
+	inode = mapping->host;
+	if (!inode || !(S_ISREG(inode->i_mode) || S_ISBLK(inode->i_mode)))
+		return;
+	if (!memtrace_cache_allowed(&w->cache_policy, vma->vm_file,
+				    file_inode(vma->vm_file)))
+		return;
 	w->cache = mapping;
 	w->cache_vma = vma;
-	w->cache_kind = mapping->host && mapping->host->i_sb->s_magic == TMPFS_MAGIC ?
+	w->cache_kind = inode->i_sb->s_magic == TMPFS_MAGIC ?
 			MEMTRACE_F_SHMEM : MEMTRACE_F_FILE;
 }
 
@@ -113,11 +151,19 @@ static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 	rcu_read_lock();
 	xas_for_each(&xas, entry, hi - 1) {
 		if (xas_retry(&xas, entry) || !memtrace_cache_is_page(entry))
-			continue;
-		/* a large folio is one multi-index entry, found at its first index */
-		nr = 1UL << xa_get_order(xas.xa, xas.xa_index);
+			goto breather;
+		/*
+		 * A large folio is one multi-index entry, found at its first
+		 * index in the range. Its order is the entry's own where
+		 * xas_get_order() is exported; else xa_get_order() looks it up
+		 * again, and may see another entry (one replaced meanwhile):
+		 * a range that ends before it starts is then skipped.
+		 */
+		nr = 1UL << memtrace_xas_get_order(&xas);
 		first = max(next, xas.xa_index);
 		last = min(round_down(xas.xa_index, nr) + nr - 1, hi - 1);
+		if (last < first)
+			goto breather;
 		flags = memtrace_cache_flags(w, &xas);
 		if (first > next)
 			ret = memtrace_add_blank(w, addr + ((next - lo) << PAGE_SHIFT),
@@ -132,6 +178,7 @@ static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 		next = last + 1;
 		if (next >= hi)
 			break;
+breather:	/* after every entry, a page or not */
 		if (need_resched()) {
 			xas_pause(&xas);
 			rcu_read_unlock();

@@ -337,13 +337,15 @@ int memtrace_walk_step(struct memtrace_walk *w)
 /*
  * Set up a walk of mm's [start, end) (page aligned, end within its
  * TASK_SIZE), taking over the caller's mm_count reference (mmgrab) to it;
- * records show pfns when show_pfn is set, and CACHED pages when cached is.
+ * records show pfns when show_pfn is set, and CACHED pages when cache_policy
+ * asks for them and allows them (NULL: none).
  * Records go to sink(arg, ...), and in pages mode into room when it has some
  * (NULL: none).
  */
 void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 			unsigned long start, unsigned long end,
-			enum memtrace_mode mode, bool show_pfn, bool cached,
+			enum memtrace_mode mode, bool show_pfn,
+			const struct memtrace_cache_policy *cache_policy,
 			memtrace_sink_t sink, void *arg,
 			struct memtrace_room *room)
 {
@@ -355,7 +357,8 @@ void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 	w->next = start;
 	w->mode = mode;
 	w->show_pfn = show_pfn;
-	w->cached = cached;
+	if (cache_policy)
+		w->cache_policy = *cache_policy;
 	w->sink = sink;
 	w->sink_arg = arg;
 	w->room = room;

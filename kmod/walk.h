@@ -11,6 +11,7 @@
 #define _MEMTRACE_WALK_H
 
 #include <linux/types.h>
+#include <linux/uidgid.h>
 #include "record.h"
 #include "uapi/memtrace.h"
 
@@ -19,6 +20,17 @@ struct file;
 struct mm_struct;
 struct vm_area_struct;
 
+/*
+ * Whose page cache a walk may show CACHED (the rule: uapi/memtrace.h,
+ * MEMTRACE_CACHED). Computed by the query stage from its caller; the walk
+ * itself never looks at credentials.
+ */
+struct memtrace_cache_policy {
+	bool cached;		/* CACHED pages asked for */
+	bool all;		/* any file's (a privileged caller) */
+	kuid_t fsuid;		/* else files of this owner (INVALID_UID: none) */
+};
+
 struct memtrace_walk {
 	struct mm_struct *mm;	/* holds an mm_count reference (mmgrab) */
 	unsigned long start;	/* page aligned */
@@ -26,7 +38,7 @@ struct memtrace_walk {
 	unsigned long next;	/* first page not yet classified */
 	enum memtrace_mode mode;
 	bool show_pfn;		/* pfns (and swap entries) in the records */
-	bool cached;		/* CACHED pages asked for (cache.c) */
+	struct memtrace_cache_policy cache_policy;	/* cache.c */
 	bool have_pending;
 	bool done;		/* every record, the last included, was taken */
 	bool one_node;		/* one NUMA node online (this step): node0 */
@@ -53,7 +65,8 @@ struct memtrace_walk {
 
 void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 			unsigned long start, unsigned long end,
-			enum memtrace_mode mode, bool show_pfn, bool cached,
+			enum memtrace_mode mode, bool show_pfn,
+			const struct memtrace_cache_policy *cache_policy,
 			memtrace_sink_t sink, void *arg,
 			struct memtrace_room *room);
 int memtrace_walk_step(struct memtrace_walk *w);

@@ -33,6 +33,24 @@
  *                       counts: no page is faulted, read, referenced or
  *                       marked accessed. A query that does not ask never
  *                       gets it (nor its counts): old clients see NONE.
+ *                       Only where the caller may know a file's residency,
+ *                       the rule of mincore(2) since Linux 5.0
+ *                       (CVE-2019-5489), judged on the querying identity
+ *                       (with netlink, never more than the socket's
+ *                       opener): a caller with CAP_SYS_ADMIN (in the
+ *                       initial user namespace) sees every mapping's; any
+ *                       other sees the page cache of a mapping whose file
+ *                       the target opened for writing, or whose inode is
+ *                       owned by the caller's fsuid, or of shared anonymous
+ *                       memory (MAP_SHARED|MAP_ANONYMOUS, SysV shm). Any
+ *                       other mapping's pages with no entry stay NONE (a
+ *                       file the caller could write but neither owns nor
+ *                       finds open for writing included: stricter than
+ *                       mincore(2)). Only mappings whose faults fill them
+ *                       from the page cache of a regular file, a block
+ *                       device or tmpfs/shmem: never anonymous memory,
+ *                       hugetlbfs, DAX, VM_PFNMAP, VM_MIXEDMAP or VM_IO
+ *                       mappings, character devices or other special files.
  *
  * Flags
  * -----

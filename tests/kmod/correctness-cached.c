@@ -11,6 +11,7 @@
  */
 #include "correctness.h"
 
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <linux/magic.h>
@@ -439,6 +440,131 @@ out:
 	munmap(res, NPG * cor_psz + (2 << 20));
 }
 
+/*
+ * Whose residency is shown (uapi/memtrace.h, MEMTRACE_CACHED: the rule of
+ * mincore(2) since 5.0): a uid-1000 process maps, read-only and shared, a
+ * file of root's (mode 0644), a file of its own, and shared anonymous
+ * memory root made before the fork; all their pages are in the page cache
+ * and none has an entry. Asking for itself, over /proc and netlink, it sees
+ * root's file none, the rest cached; root (CAP_SYS_ADMIN), asking for the
+ * same process, sees root's file cached.
+ */
+#define PPG	8
+
+static int policy_kind(const struct mt_answer *a, unsigned long n)
+{
+	int st = a->pages[0].state;
+
+	for (unsigned long i = 1; i < n; i++)
+		if (a->pages[i].state != st)
+			return -1;
+	return st;
+}
+
+static void check_policy(void)
+{
+	char rpath[] = "/tmp/memtrace-cached-root-XXXXXX";
+	char upath[] = "/tmp/memtrace-cached-user-XXXXXX";
+	char *buf = malloc(cor_psz), *shm;
+	int rfd, ufd, pipefd[2], st;
+	struct {
+		uint64_t addr[3];
+		int res;
+	} msg = { { 0 }, -1 };
+	pid_t child;
+
+	rfd = mkstemp(rpath);
+	ufd = mkstemp(upath);
+	shm = mmap(NULL, PPG * cor_psz, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(buf, 'r', cor_psz);
+	if (rfd < 0 || ufd < 0 || shm == MAP_FAILED || fchmod(rfd, 0644) ||
+	    fchmod(ufd, 0644) || fchown(ufd, 1000, 1000) || pipe(pipefd))
+		exit(2);
+	for (int i = 0; i < PPG; i++)
+		if (pwrite(rfd, buf, cor_psz, (off_t)i * cor_psz) != cor_psz ||
+		    pwrite(ufd, buf, cor_psz, (off_t)i * cor_psz) != cor_psz)
+			exit(2);
+	memset(shm, 's', PPG * cor_psz);
+	/* its pages stay in the shmem file; the entries go */
+	if (madvise(shm, PPG * cor_psz, MADV_DONTNEED))
+		exit(2);
+	free(buf);
+	close(rfd);
+	close(ufd);
+
+	child = fork();
+	if (!child) {
+		const char *paths[2] = { rpath, upath };
+		struct mt_answer a;
+		unsigned int nsum;
+		int res = 0, err;
+
+		close(pipefd[0]);
+		if (setgroups(0, NULL) || setgid(1000) || setuid(1000))
+			_exit(3);
+		prctl(PR_SET_DUMPABLE, 1);
+		for (int f = 0; f < 2; f++) {
+			int fd = open(paths[f], O_RDONLY);
+			void *m = fd < 0 ? MAP_FAILED :
+				  mmap(NULL, PPG * cor_psz, PROT_READ, MAP_SHARED, fd, 0);
+
+			if (m == MAP_FAILED)
+				_exit(4);
+			close(fd);
+			msg.addr[f] = (uintptr_t)m;
+		}
+		msg.addr[2] = (uintptr_t)shm;
+		for (int f = 0; f < 3; f++) {
+			int want = f == 0 ? MEMTRACE_NONE : MEMTRACE_CACHED;
+			uint64_t s = msg.addr[f], e = s + PPG * cor_psz;
+
+			err = mt_query(getpid(), s, e, "pages cached", &a);
+			res |= (err || policy_kind(&a, PPG) != want) << (2 * f);
+			if (!err)
+				mt_answer_free(&a);
+			err = nl_query(getpid(), s, e, true, NL_NEST, true, &a, &nsum);
+			res |= (err || policy_kind(&a, PPG) != want) << (2 * f + 1);
+			if (!err)
+				mt_answer_free(&a);
+		}
+		msg.res = res;
+		if (write(pipefd[1], &msg, sizeof(msg)) != sizeof(msg))
+			_exit(5);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &msg, sizeof(msg)) != sizeof(msg))
+		msg.res = -1;
+	close(pipefd[0]);
+	tap_ok(msg.res >= 0 && !(msg.res & 3),
+	       "cached, uid 1000: root's 0644 file mapped read-only is none (/proc, netlink; 0x%x)", msg.res);
+	tap_ok(msg.res >= 0 && !(msg.res & 12),
+	       "cached, uid 1000: its own file mapped read-only is cached (/proc, netlink)");
+	tap_ok(msg.res >= 0 && !(msg.res & 48),
+	       "cached, uid 1000: shared anonymous memory (root's, inherited) is cached (/proc, netlink)");
+	if (msg.res >= 0) {
+		struct mt_answer a;
+		int err = mt_query(child, msg.addr[0], msg.addr[0] + PPG * cor_psz,
+				   "pages cached", &a);
+		int kind = err ? -1 : policy_kind(&a, PPG);
+
+		tap_ok(kind == MEMTRACE_CACHED,
+		       "cached, root: the same mapping of root's file is cached (%s)",
+		       err ? strerror(-err) : kind < 0 ? "mixed" : mt_state_names[kind]);
+		if (!err)
+			mt_answer_free(&a);
+	} else {
+		tap_ok(0, "cached, root: the uid-1000 process did not answer");
+	}
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+	munmap(shm, PPG * cor_psz);
+	unlink(rpath);
+	unlink(upath);
+}
+
 void cor_t_cached(void)
 {
 	char path[] = "/tmp/memtrace-cached-XXXXXX";
@@ -496,4 +622,9 @@ void cor_t_cached(void)
 		}
 		tap_ok(!bad, "/proc: \"cached\" is read after the mode, once; other orders are EINVAL");
 	}
+
+	if (cor_root)
+		check_policy();
+	else
+		tap_ok(1, "# SKIP cached policy tests need root to set up users");
 }
