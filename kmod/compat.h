@@ -16,6 +16,7 @@
 #include <linux/sched/coredump.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
+#include <linux/xarray.h>
 #ifdef MEMTRACE_HAVE_LEAFOPS
 #include <linux/leafops.h>
 #endif
@@ -176,5 +177,23 @@ static inline u8 memtrace_leaf_state(pte_t pte, u64 *swp)
 #else
 #define MEMTRACE_PTE_BITS_MASK	(~(u64)0)
 #endif
+
+/*
+ * The order of the entry just loaded at xas (a page-cache walk under RCU).
+ * xas_get_order() reads it from the node the entry was found in; it came
+ * in 6.10 (and was backported, e.g. to Debian's 6.1), exported GPL-only,
+ * which Kbuild checks (MEMTRACE_HAVE_XAS_GET_ORDER). Without it,
+ * xa_get_order() looks the index up again and may find another entry
+ * than xas did (one replaced meanwhile): its caller must not trust the
+ * order to cover xas->xa_index (cache.c checks).
+ */
+static inline unsigned int memtrace_xas_get_order(struct xa_state *xas)
+{
+#ifdef MEMTRACE_HAVE_XAS_GET_ORDER
+	return xas_get_order(xas);
+#else
+	return xa_get_order(xas->xa, xas->xa_index);
+#endif
+}
 
 #endif /* _MEMTRACE_COMPAT_H */

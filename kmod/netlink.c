@@ -78,6 +78,7 @@ static const struct nla_policy memtrace_query_policy[MEMTRACE_A_MAX + 1] = {
 	[MEMTRACE_A_PACKED] = { .type = NLA_FLAG },
 	[MEMTRACE_A_NO_PFN] = { .type = NLA_FLAG },
 	[MEMTRACE_A_INDEXED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_CACHED] = { .type = NLA_FLAG },
 };
 
 /* GET_INFO takes no attributes: strict validation rejects every one. */
@@ -293,11 +294,12 @@ static int memtrace_nl_put_summary(struct sk_buff *skb,
 {
 	struct nlattr *nest = nla_nest_start(skb, MEMTRACE_A_SUMMARY);
 	const u64 *counts = memtrace_query_counts(q);
-	int i;
+	/* the states of this answer: CACHED only when asked for */
+	int i, n = q->req.cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES;
 
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = 0; i < MEMTRACE_NSTATES; i++) {
+	for (i = 0; i < n; i++) {
 		if (nla_put_u64_64bit(skb, i + 1, counts[i], MEMTRACE_A_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
@@ -387,6 +389,7 @@ static int memtrace_nl_parse(struct nlattr **attrs, struct memtrace_nl_dump *d,
 	if (attrs[MEMTRACE_A_MODE])
 		req->mode = nla_get_u8(attrs[MEMTRACE_A_MODE]);
 	req->no_pfn = nla_get_flag(attrs[MEMTRACE_A_NO_PFN]);
+	req->cached = nla_get_flag(attrs[MEMTRACE_A_CACHED]);
 	req->packing = !packed ? MEMTRACE_PACK_NONE :
 		       indexed ? MEMTRACE_PACK_INDEXED : MEMTRACE_PACK_WORDS;
 	return 0;
@@ -538,7 +541,8 @@ static int memtrace_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, MEMTRACE_A_NSTATES, MEMTRACE_NSTATES) ||
 	    nla_put_u32(msg, MEMTRACE_A_FLAGS_MASK, MEMTRACE_F_ALL) ||
 	    nla_put_u64_64bit(msg, MEMTRACE_A_TASK_SIZE, TASK_SIZE_MAX,
-			      MEMTRACE_A_PAD))
+			      MEMTRACE_A_PAD) ||
+	    nla_put_u32(msg, MEMTRACE_A_FEATURES, MEMTRACE_FEAT_CACHED))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);

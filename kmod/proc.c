@@ -138,30 +138,39 @@ static int memtrace_parse_query(char *line, struct memtrace_request *req)
 	}
 
 	req->mode = MEMTRACE_MODE_RUNS;
-	if (i < n) {
-		if (!strcmp(tok[i], "pages"))
-			req->mode = MEMTRACE_MODE_PAGES;
-		else if (strcmp(tok[i], "runs"))
-			return -EINVAL;
+	if (i < n && !strcmp(tok[i], "pages"))
+		req->mode = MEMTRACE_MODE_PAGES;
+	if (i < n && (!strcmp(tok[i], "pages") || !strcmp(tok[i], "runs")))
+		i++;
+	if (i < n && !strcmp(tok[i], "cached")) {
+		req->cached = true;
 		i++;
 	}
 	return i == n ? 0 : -EINVAL;
 }
 
-/* The flags word, MEMTRACE_FLAGS_WIDTH letters at s (no NUL). */
-static char *memtrace_put_flags(char *s, u32 f)
+/*
+ * The flags word at s (no NUL): MEMTRACE_FLAGS_WIDTH letters, or with
+ * cached, MEMTRACE_FLAGS_WIDTH_CACHED.
+ */
+static char *memtrace_put_flags(char *s, u32 f, bool cached)
 {
-	static const char letters[] = MEMTRACE_FLAG_LETTERS;
+	static const char letters[] = MEMTRACE_FLAG_LETTERS_CACHED;
 	static const char kinds[] = MEMTRACE_KIND_LETTERS;
 	unsigned int i;
 
+	BUILD_BUG_ON(sizeof(letters) != MEMTRACE_FLAGS_WIDTH_CACHED);
 	s[0] = '-';
 	for (i = 0; i < sizeof(kinds) - 1; i++)
 		if (f & (MEMTRACE_F_ANON << i))
 			s[0] = kinds[i];
 	for (i = 0; i < MEMTRACE_FLAGS_WIDTH - 1; i++)
 		s[i + 1] = f & (MEMTRACE_F_HUGETLB << i) ? letters[i] : '-';
-	return s + MEMTRACE_FLAGS_WIDTH;
+	if (!cached)
+		return s + MEMTRACE_FLAGS_WIDTH;
+	s[MEMTRACE_FLAGS_WIDTH] = f & MEMTRACE_F_WRITEBACK ?
+				  letters[MEMTRACE_FLAGS_WIDTH - 1] : '-';
+	return s + MEMTRACE_FLAGS_WIDTH_CACHED;
 }
 
 static const char *memtrace_size_name(u32 f)
@@ -214,8 +223,8 @@ static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 	struct memtrace_proc_file *pf = arg;
 	char *p = pf->buf + pf->len;
 
-	/* "0x<16>\t<20>\t<9>\t<2>\t<6>\t0x<16>\t-<10>\n": at most 87 bytes */
-	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 87);
+	/* "0x<16>\t<20>\t<9>\t<2>\t<7>\t0x<16>\t-<10>\n": at most 88 bytes */
+	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 88);
 	if (MEMTRACE_PROC_BUF - pf->len < MEMTRACE_LINE_MAX)
 		return -ENOSPC;
 	p = memtrace_put_hex(p, r->addr);
@@ -226,7 +235,7 @@ static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 	*p++ = '\t';
 	p = memtrace_put_str(p, memtrace_size_name(r->flags));
 	*p++ = '\t';
-	p = memtrace_put_flags(p, r->flags);
+	p = memtrace_put_flags(p, r->flags, pf->query.req.cached);
 	*p++ = '\t';
 	p = memtrace_put_hex(p, r->pfn);
 	*p++ = '\t';
@@ -241,14 +250,15 @@ static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 static void memtrace_proc_summary(struct memtrace_proc_file *pf)
 {
 	const u64 *counts = memtrace_query_counts(&pf->query);
+	/* the states of this answer: CACHED only when asked for */
+	int i, n = pf->query.req.cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES;
 	u64 total = 0;
-	int i;
 
-	for (i = 0; i < MEMTRACE_NSTATES; i++)
+	for (i = 0; i < n; i++)
 		total += counts[i];
 	pf->len += scnprintf(pf->buf + pf->len, MEMTRACE_PROC_BUF - pf->len,
 			     "# summary pages=%llu", total);
-	for (i = 0; i < MEMTRACE_NSTATES; i++)
+	for (i = 0; i < n; i++)
 		pf->len += scnprintf(pf->buf + pf->len,
 				     MEMTRACE_PROC_BUF - pf->len, " %s=%llu",
 				     memtrace_state_names[i], counts[i]);
@@ -270,10 +280,11 @@ static int memtrace_proc_start(struct memtrace_proc_file *pf,
 	pf->state = MEMTRACE_PROC_ACTIVE;
 	pf->off = 0;
 	pf->len = scnprintf(pf->buf, MEMTRACE_PROC_BUF,
-			    "# memtrace pid=%d start=0x%lx end=0x%lx page_size=%lu mode=%s\n"
+			    "# memtrace pid=%d start=0x%lx end=0x%lx page_size=%lu mode=%s%s\n"
 			    "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n",
 			    q->req.pid, q->start, q->end,
-			    PAGE_SIZE, memtrace_mode_names[q->req.mode]);
+			    PAGE_SIZE, memtrace_mode_names[q->req.mode],
+			    q->req.cached ? " cached" : "");
 	return 0;
 }
 

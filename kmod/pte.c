@@ -41,6 +41,9 @@ struct memtrace_ptes {
 	bool anon_fast;
 	pmd_t *pmdp;
 	pmd_t pmd;
+	/* the entry of address addr0, to find an entry's address */
+	pte_t *ptep0;
+	unsigned long addr0;
 };
 
 /* The part of an entry a keyed class of the given state is matched on. */
@@ -129,6 +132,16 @@ static noinline int memtrace_pte_class(const struct memtrace_ptes *t,
 	spinlock_t *ptl;	/* the PTE table's lock */
 	struct page *page;
 
+	if (t->w->cache && pte_none(pte)) {
+		/* CACHED asked for: a page-cache lookup (cache.c), not keyed */
+		c->flags = 0;
+		c->node = MEMTRACE_NO_NODE;
+		c->pfn = 0;
+		c->keyed = false;
+		c->state = memtrace_cache_page(t->w, t->addr0 + (ptep - t->ptep0) *
+					       PAGE_SIZE, &c->flags);
+		return 0;
+	}
 	if (!memtrace_pte_bits(t, pte, c))
 		return 0;
 	ptl = pte_lockptr(t->w->mm, &pmd);
@@ -458,16 +471,16 @@ int memtrace_pte_range(struct memtrace_walk *w, struct vm_area_struct *vma,
 		       pmd_t *pmdp, pmd_t pmd, unsigned long addr,
 		       unsigned long end)
 {
+	pte_t *ptep = pte_offset_kernel(&pmd, addr);
 	const struct memtrace_ptes t = {
 		.w = w, .vma = vma, .pmdp = pmdp, .pmd = pmd,
 		.anon_fast = w->one_node && vma_is_anonymous(vma),
+		.ptep0 = ptep, .addr0 = addr,
 	};
-	pte_t *ptep;
 	int ret;
 
 	/* since 6.5 khugepaged may free a PTE table through RCU */
 	rcu_read_lock();
-	ptep = pte_offset_kernel(&pmd, addr);
 	if (w->mode == MEMTRACE_MODE_PAGES)
 		ret = memtrace_pte_pages(&t, ptep, addr, end);
 	else

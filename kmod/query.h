@@ -28,6 +28,7 @@ struct memtrace_request {
 	bool to_task_size;	/* no end given: up to the target's TASK_SIZE */
 	enum memtrace_mode mode;
 	bool no_pfn;		/* pfns not wanted, even where allowed */
+	bool cached;		/* CACHED pages wanted */
 	enum memtrace_packing packing;
 };
 

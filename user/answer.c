@@ -18,7 +18,7 @@
 
 #include "mt.h"
 
-const char *const mt_state_names[MEMTRACE_NSTATES] = MEMTRACE_STATE_NAMES;
+const char *const mt_state_names[MEMTRACE_NSTATES_ALL] = MEMTRACE_STATE_NAMES_ALL;
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -37,7 +37,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 int mt_state_from_name(const char *s, size_t len)
 {
-	for (int i = 0; i < MEMTRACE_NSTATES; i++)
+	for (int i = 0; i < MEMTRACE_NSTATES_ALL; i++)
 		if (strlen(mt_state_names[i]) == len && !memcmp(s, mt_state_names[i], len))
 			return i;
 	return -1;
@@ -47,12 +47,12 @@ static uint32_t letter_flag(char c)
 {
 	static const uint32_t bits[] = { MEMTRACE_F_HUGETLB, MEMTRACE_F_WRITE,
 					 MEMTRACE_F_DIRTY, MEMTRACE_F_YOUNG,
-					 MEMTRACE_F_EXCL };
-	const char *p = c ? strchr(MEMTRACE_FLAG_LETTERS, c) : NULL;
+					 MEMTRACE_F_EXCL, MEMTRACE_F_WRITEBACK };
+	const char *p = c ? strchr(MEMTRACE_FLAG_LETTERS_CACHED, c) : NULL;
 
-	if (!p || (size_t)(p - MEMTRACE_FLAG_LETTERS) >= sizeof(bits) / sizeof(bits[0]))
+	if (!p || (size_t)(p - MEMTRACE_FLAG_LETTERS_CACHED) >= sizeof(bits) / sizeof(bits[0]))
 		return 0;
-	return bits[p - MEMTRACE_FLAG_LETTERS];
+	return bits[p - MEMTRACE_FLAG_LETTERS_CACHED];
 }
 
 /*
@@ -84,7 +84,8 @@ int mt_parse_flags(const char *s, size_t len, uint32_t *flags)
 		bit = letter_flag(s[i]);
 		if (!bit)
 			return -EINVAL;
-		pos = (int)(strchr(MEMTRACE_FLAG_LETTERS, s[i]) - MEMTRACE_FLAG_LETTERS);
+		pos = (int)(strchr(MEMTRACE_FLAG_LETTERS_CACHED, s[i]) -
+			    MEMTRACE_FLAG_LETTERS_CACHED);
 		if (pos <= last)
 			return -EINVAL;
 		last = pos;
@@ -94,7 +95,7 @@ int mt_parse_flags(const char *s, size_t len, uint32_t *flags)
 	return 0;
 }
 
-void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1])
+void mt_format_flags(uint32_t flags, char out[MT_FLAGS_BUF])
 {
 	const char *l = MEMTRACE_FLAG_LETTERS;
 
@@ -105,6 +106,11 @@ void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1])
 	for (int i = 0; l[i] && i + 1 < MEMTRACE_FLAGS_WIDTH; i++)
 		out[i + 1] = flags & letter_flag(l[i]) ? l[i] : '-';
 	out[MEMTRACE_FLAGS_WIDTH] = '\0';
+	/* a cached page under writeback: one letter more, as the module writes it */
+	if (flags & MEMTRACE_F_WRITEBACK) {
+		out[MEMTRACE_FLAGS_WIDTH] = MEMTRACE_FLAG_LETTERS_CACHED[MEMTRACE_FLAGS_WIDTH - 1];
+		out[MEMTRACE_FLAGS_WIDTH + 1] = '\0';
+	}
 }
 
 const char *mt_size_name(uint32_t flags)
@@ -268,6 +274,10 @@ int mt_parse_summary(const char *line, struct mt_summary *s, char *err, size_t e
 		if (!v || mt_parse_u64(v, len, &s->count[i]))
 			return fail(err, errlen, "summary: bad or missing %s", mt_state_names[i]);
 	}
+	/* only in the answer to a query with "cached" */
+	v = kv(line, mt_state_names[MEMTRACE_CACHED], &len);
+	if (v && mt_parse_u64(v, len, &s->count[MEMTRACE_CACHED]))
+		return fail(err, errlen, "summary: bad %s", mt_state_names[MEMTRACE_CACHED]);
 	return 0;
 }
 

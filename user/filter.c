@@ -51,6 +51,8 @@ static uint32_t flag_of(const char *s, size_t len)
 
 	if (l)
 		return 1U << (l - letters);
+	if (len == 1 && s[0] == 'b')	/* a cached page under writeback */
+		return MEMTRACE_F_WRITEBACK;
 	if (len == 2 && !memcmp(s, "2M", 2))
 		return MEMTRACE_F_SIZE_2M;
 	if (len == 2 && !memcmp(s, "1G", 2))

@@ -82,7 +82,7 @@ void mt_json_str(FILE *f, const char *s)
 /* One record, as query --json and snapshots write it. */
 void mt_json_record(FILE *f, const struct mt_record *r)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF];
 
 	mt_format_flags(r->flags, fl);
 	fprintf(f, "{\"addr\":\"0x%llx\",\"pages\":%llu,\"state\":\"%s\",\"size\":\"%s\","
@@ -98,5 +98,8 @@ void mt_json_summary(FILE *f, const struct mt_summary *s)
 	fprintf(f, "{\"pages\":%llu", (unsigned long long)s->pages);
 	for (int i = 0; i < MEMTRACE_NSTATES; i++)
 		fprintf(f, ",\"%s\":%llu", mt_state_names[i], (unsigned long long)s->count[i]);
+	if (s->count[MEMTRACE_CACHED])	/* only an answer that asked for it has any */
+		fprintf(f, ",\"%s\":%llu", mt_state_names[MEMTRACE_CACHED],
+			(unsigned long long)s->count[MEMTRACE_CACHED]);
 	fputc('}', f);
 }

@@ -25,7 +25,8 @@
 #define MT_ERR_MAX	 256
 #define MT_LINE_MAX	 512	/* longest line accepted in an answer */
 
-extern const char *const mt_state_names[MEMTRACE_NSTATES];
+/* every state's name, CACHED's too (only in answers that ask for it) */
+extern const char *const mt_state_names[MEMTRACE_NSTATES_ALL];
 extern const char *mt_prog;
 
 /* ---- one record of an answer, and the answer's frame ---- */
@@ -47,7 +48,7 @@ struct mt_header {
 
 struct mt_summary {
 	uint64_t pages;
-	uint64_t count[MEMTRACE_NSTATES];
+	uint64_t count[MEMTRACE_NSTATES_ALL];	/* CACHED: when asked for */
 };
 
 /* Return non-zero to stop the answer (the value is handed back). */
@@ -80,7 +81,9 @@ struct mt_answer {
 
 int mt_state_from_name(const char *s, size_t len);
 int mt_parse_flags(const char *s, size_t len, uint32_t *flags);
-void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1]);
+/* MEMTRACE_FLAGS_WIDTH letters, one more (b) for a page under writeback */
+#define MT_FLAGS_BUF (MEMTRACE_FLAGS_WIDTH_CACHED + 1)
+void mt_format_flags(uint32_t flags, char out[MT_FLAGS_BUF]);
 const char *mt_size_name(uint32_t flags);
 int mt_parse_size(const char *s, size_t len, uint32_t *flags);
 int mt_parse_header(const char *line, struct mt_header *h, char *err, size_t errlen);
@@ -102,7 +105,7 @@ struct mt_filter {
 
 struct mt_totals {
 	uint64_t pages;
-	uint64_t state[MEMTRACE_NSTATES];
+	uint64_t state[MEMTRACE_NSTATES_ALL];	/* CACHED: when asked for */
 	/* present pages only: */
 	uint64_t node[MT_TOTALS_NODES];	/* by NUMA node */
 	uint64_t node_other;		/* no node, or one past MT_TOTALS_NODES */
@@ -279,7 +282,7 @@ struct mt_diff {
 	uint64_t changed;		/* pages */
 	size_t nchanges;		/* runs of them */
 	size_t maps_added, maps_removed;
-	uint64_t moves[MEMTRACE_NSTATES][MEMTRACE_NSTATES];	/* pages, from -> to */
+	uint64_t moves[MEMTRACE_NSTATES_ALL][MEMTRACE_NSTATES_ALL];	/* pages, from -> to */
 	struct mt_totals ta, tb;	/* of [start, end) */
 };
 
@@ -312,7 +315,7 @@ struct mt_picture {
 	uint64_t addr;		/* address of the next page */
 	unsigned int col;
 	uint64_t rows;
-	uint64_t cell[MEMTRACE_NSTATES];	/* pages of each state in the cell being filled */
+	uint64_t cell[MEMTRACE_NSTATES_ALL];	/* pages of each state in the cell being filled */
 	uint64_t cell_pages;
 	bool cell_huge;
 };
@@ -325,7 +328,7 @@ void mt_picture_add(struct mt_picture *p, const struct mt_record *r);
 void mt_picture_end(struct mt_picture *p);
 void mt_picture_fit(struct mt_picture *p, unsigned int columns, uint64_t pages);
 void mt_picture_scale_note(const struct mt_picture *p);
-void mt_picture_legend(FILE *out, bool color, unsigned int columns);
+void mt_picture_legend(FILE *out, bool color, unsigned int columns, bool cached);
 /* Fill buf[0..npages) for [start, start + npages pages) from one record. */
 void mt_picture_fill(char *buf, uint64_t start, uint64_t npages,
 		     unsigned int page_size, const struct mt_record *r);

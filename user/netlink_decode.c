@@ -20,10 +20,12 @@ static int take_record(struct nl_req *r, struct mt_record *rec)
 
 	if (r->have_sum)
 		return mt_nl_proto(r, "a record after the summary");
-	if (rec->state < 0 || rec->state >= MEMTRACE_NSTATES)
+	/* CACHED and WRITEBACK only in the answer to a query that asks */
+	if (rec->state < 0 ||
+	    rec->state >= (r->q->cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES))
 		return mt_nl_proto(r, "record at 0x%llx: unknown state %d",
 			     (unsigned long long)rec->addr, rec->state);
-	if (rec->flags & ~(uint32_t)MEMTRACE_F_ALL)
+	if (rec->flags & ~(uint32_t)(r->q->cached ? MEMTRACE_F_ALL_EXT : MEMTRACE_F_ALL))
 		return mt_nl_proto(r, "record at 0x%llx: unknown flags 0x%x",
 			     (unsigned long long)rec->addr, rec->flags);
 	if (rec->pfn > MT_PM_PFN_MASK)
@@ -213,14 +215,16 @@ static int on_pageidx(struct nl_req *r, const struct nlattr *a, const struct nla
 
 static int on_summary(struct nl_req *r, struct nlattr *nest)
 {
-	struct nlattr *tb[MEMTRACE_NSTATES + 1];
+	struct nlattr *tb[MEMTRACE_NSTATES_ALL + 1];
+	/* CACHED's count only in the answer to a query that asks */
+	int n = r->q->cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES;
 
 	if (r->have_sum)
 		return mt_nl_proto(r, "two summaries");
-	if (nla_parse_nested(tb, MEMTRACE_NSTATES, nest, NULL))
+	if (nla_parse_nested(tb, n, nest, NULL))
 		return mt_nl_proto(r, "malformed summary");
 	memset(&r->sum, 0, sizeof(r->sum));
-	for (int i = 0; i < MEMTRACE_NSTATES; i++) {
+	for (int i = 0; i < n; i++) {
 		if (!get_u64(tb[i + 1], &r->sum.count[i]))
 			return mt_nl_proto(r, "summary: bad or missing %s", mt_state_names[i]);
 		r->sum.pages += r->sum.count[i];

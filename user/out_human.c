@@ -44,7 +44,7 @@ static const char *pfn_text(const struct mt_record *r, char *buf, size_t len)
 /* NODE: "-" where none */
 static void query_record(const struct mt_record *r, bool first)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], pfn[24], node[12] = "-";
+	char fl[MT_FLAGS_BUF], pfn[24], node[12] = "-";
 
 	(void)first;
 	if (r->state == MEMTRACE_UNMAPPED) {
@@ -71,7 +71,7 @@ static void query_picture(const struct mt_query_view *v)
 		mt_picture_add(&p, &v->recs[k]);
 	mt_picture_end(&p);
 	mt_picture_scale_note(&p);
-	mt_picture_legend(stdout, v->color, v->columns);
+	mt_picture_legend(stdout, v->color, v->columns, v->sum->count[MEMTRACE_CACHED] != 0);
 }
 
 static void query_summary(const struct mt_query_view *v)
@@ -82,7 +82,7 @@ static void query_summary(const struct mt_query_view *v)
 
 	printf("%llu page%s (%s):", (unsigned long long)s->pages, mt_plural(s->pages),
 	       mt_human_size(s->pages * v->page_size, buf, sizeof(buf)));
-	for (int i = 0; i < MEMTRACE_NSTATES; i++) {
+	for (int i = 0; i < MEMTRACE_NSTATES_ALL; i++) {
 		if (!s->count[i])
 			continue;
 		printf("%s %llu %s", first ? "" : ",", (unsigned long long)s->count[i],
@@ -117,7 +117,7 @@ static void verify_header(const struct mt_header *h)
 
 static void verify_disagree(const struct mt_disagreement *d, unsigned int n, bool color)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], pm[96], pfn[24];
+	char fl[MT_FLAGS_BUF], pm[96], pfn[24];
 
 	(void)n;
 	mt_format_flags(d->rec->flags, fl);

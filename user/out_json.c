@@ -59,7 +59,7 @@ static void verify_header(const struct mt_header *h)
 
 static void verify_disagree(const struct mt_disagreement *d, unsigned int n, bool color)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], pm[96];
+	char fl[MT_FLAGS_BUF], pm[96];
 
 	(void)color;
 	mt_format_flags(d->rec->flags, fl);

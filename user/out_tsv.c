@@ -18,7 +18,7 @@ static void query_header(const struct mt_header *h)
 
 static void query_record(const struct mt_record *r, bool first)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF];
 
 	(void)first;
 	mt_format_flags(r->flags, fl);
@@ -32,6 +32,9 @@ static void query_summary(const struct mt_query_view *v)
 	printf("# summary pages=%llu", (unsigned long long)v->sum->pages);
 	for (int i = 0; i < MEMTRACE_NSTATES; i++)
 		printf(" %s=%llu", mt_state_names[i], (unsigned long long)v->sum->count[i]);
+	if (v->sum->count[MEMTRACE_CACHED])	/* --cached found some */
+		printf(" %s=%llu", mt_state_names[MEMTRACE_CACHED],
+		       (unsigned long long)v->sum->count[MEMTRACE_CACHED]);
 	printf("\n");
 	if (v->totals)
 		mt_out_totals_tsv("totals", v->totals);
@@ -53,7 +56,7 @@ static void verify_header(const struct mt_header *h)
 
 static void verify_disagree(const struct mt_disagreement *d, unsigned int n, bool color)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF];
 
 	(void)n;
 	(void)color;

@@ -187,6 +187,7 @@ struct query_opts {
 	bool each;
 	struct mt_select sel;
 	const char *since;	/* --since FILE */
+	bool cached;		/* --cached */
 };
 
 static int query_opt(void *state, int val, const char *arg)
@@ -197,6 +198,7 @@ static int query_opt(void *state, int val, const char *arg)
 	case 'r': o->mode = MEMTRACE_MODE_RUNS; return 0;
 	case 'P': o->mode = MEMTRACE_MODE_PAGES; return 0;
 	case 'e': o->each = true; return 0;
+	case 'C': o->cached = true; return 0;
 	case 'i': o->picture = 1; return 0;
 	case 'I': o->picture = 0; return 0;
 	case MT_OPT_SINCE: o->since = arg; return 0;
@@ -264,7 +266,8 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 	ctx->out->query_open(o.each);
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct mt_query q = { .pid = pid, .all = spans[i].all, .start = spans[i].start,
-				      .end = spans[i].end, .mode = o.mode };
+				      .end = spans[i].end, .mode = o.mode,
+				      .cached = o.cached };
 
 		if (i)
 			ctx->out->query_sep();
@@ -281,6 +284,7 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 static const struct mt_opt query_opts[] = {
 	{ .name = "runs", .shrt = 'r', .val = 'r', .help = "merge equal adjacent pages (default)" },
 	{ .name = "pages", .shrt = 'P', .val = 'P', .help = "one record per page" },
+	{ .name = "cached", .val = 'C', .help = "file pages with no entry but in the page cache: cached" },
 	{ .name = "each",
 	  .shrt = 'e',
 	  .val = 'e',

@@ -27,6 +27,7 @@ struct mt_query {
 	bool all;		/* RANGE "all": start/end unused */
 	uint64_t start, end;	/* [start, end), rounded by the module */
 	int mode;		/* enum memtrace_mode */
+	bool cached;		/* ask for CACHED pages (MEMTRACE_FEAT_CACHED) */
 };
 
 struct mt_error {
@@ -42,6 +43,7 @@ struct mt_info {
 	unsigned int nstates;
 	uint32_t flags_mask;
 	uint64_t task_size;
+	uint32_t features;	/* enum memtrace_feature; 0 from a module without */
 	int family_id;		/* the generic netlink family's id */
 };
 

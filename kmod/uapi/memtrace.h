@@ -21,6 +21,36 @@
  *   MEMTRACE_MIGRATION  a migration entry (the page is being moved)
  *   MEMTRACE_OTHER      any other non-present entry (uffd-wp marker,
  *                       device-private entry, hwpoison, ...)
+ *   MEMTRACE_CACHED     only in an answer that asks for it (netlink:
+ *                       MEMTRACE_A_CACHED; /proc/memtrace: the word
+ *                       "cached"), in place of NONE: no page-table entry,
+ *                       but the file (or tmpfs/shmem) page that a fault
+ *                       there would map is in the page cache. What
+ *                       mincore(2) calls resident is PRESENT + CACHED (but
+ *                       for a tmpfs page swapped out and still in the swap
+ *                       cache, which stays NONE). Found by a lookup of the
+ *                       file's page-cache tree under RCU, as cachestat(2)
+ *                       counts: no page is faulted, read, referenced or
+ *                       marked accessed. A query that does not ask never
+ *                       gets it (nor its counts): old clients see NONE.
+ *                       Only where the caller may know a file's residency,
+ *                       the rule of mincore(2) since Linux 5.0
+ *                       (CVE-2019-5489), judged on the querying identity
+ *                       (with netlink, never more than the socket's
+ *                       opener): a caller with CAP_SYS_ADMIN (in the
+ *                       initial user namespace) sees every mapping's; any
+ *                       other sees the page cache of a mapping whose file
+ *                       the target opened for writing, or whose inode is
+ *                       owned by the caller's fsuid, or of shared anonymous
+ *                       memory (MAP_SHARED|MAP_ANONYMOUS, SysV shm). Any
+ *                       other mapping's pages with no entry stay NONE (a
+ *                       file the caller could write but neither owns nor
+ *                       finds open for writing included: stricter than
+ *                       mincore(2)). Only mappings whose faults fill them
+ *                       from the page cache of a regular file, a block
+ *                       device or tmpfs/shmem: never anonymous memory,
+ *                       hugetlbfs, DAX, VM_PFNMAP, VM_MIXEDMAP or VM_IO
+ *                       mappings, character devices or other special files.
  *
  * Flags
  * -----
@@ -44,6 +74,17 @@
  *   HUGETLB              the page belongs to a hugetlbfs mapping
  *   SIZE_2M / SIZE_1G    mapped by a PMD / PUD entry (THP or hugetlb);
  *                        neither: mapped by a 4K PTE
+ * Set on CACHED pages: FILE or SHMEM (tmpfs, shared anonymous memory), and
+ *   DIRTY                the page cache's dirty tag is set (the folio is
+ *                        dirty and not yet written back), as cachestat(2)
+ *                        counts nr_dirty; tmpfs/shmem keeps no such tag
+ *   WRITEBACK            the folio is being written back (the writeback
+ *                        tag, cachestat(2)'s nr_writeback)
+ * A swap entry whose page is still in the swap cache is not told apart:
+ * no kernel from 5.10 to 7.3 exports a swap-cache lookup to modules
+ * (swapper_spaces, lookup_swap_cache(), swap_cache_get_folio(),
+ * filemap_get_incore_folio()), so GET_INFO never announces
+ * MEMTRACE_FEAT_SWAPCACHE.
  *
  * Frame value ("pfn")
  * -------------------
@@ -65,9 +106,10 @@
  * Write one query line, then read the answer from the same open file (a
  * query written later replaces it: one open file serves many queries):
  *
- *   QUERY := PID WS RANGE [WS MODE] [WS] [NEWLINE]
+ *   QUERY := PID WS RANGE [WS MODE] [WS "cached"] [WS] [NEWLINE]
  *   RANGE := START WS END | START WS "+" LENGTH | "all"
  *   MODE  := "runs" | "pages"                      (default: runs)
+ *   "cached": report MEMTRACE_CACHED pages (MEMTRACE_FEAT_CACHED)
  *   PID, START, END, LENGTH: decimal, or hex with a 0x prefix
  *
  * START is rounded down and END up to page boundaries; "all" is [0, the
@@ -93,6 +135,12 @@
  * kind (a anon, f file, s shmem, p pfnmap), h hugetlb, w write, d dirty,
  * y young, x exclusive. size is 4K, 2M or 1G. pfn is hex.
  *
+ * A query with "cached" is answered the same way but for three things: the
+ * first header line ends in " cached", the flags word has one letter more
+ * (MEMTRACE_FLAGS_WIDTH_CACHED: b for WRITEBACK, last), and the summary
+ * ends in " cached=N". A CACHED record's size is 4K, its pfn 0x0 and its
+ * node -1.
+ *
  * A file answers only the queries written to it: read(2) of a file without a
  * query of its own fails with ENODATA. From a shell, use one open file:
  *   exec 3<>/proc/memtrace; echo "$$ all" >&3; cat <&3
@@ -105,7 +153,10 @@
  *
  *   MEMTRACE_CMD_GET_INFO (doit)  request: no attributes
  *                                 reply: VERSION, PAGE_SIZE, NSTATES,
- *                                 FLAGS_MASK, TASK_SIZE
+ *                                 FLAGS_MASK, TASK_SIZE, FEATURES (u32,
+ *                                 enum memtrace_feature: what a query
+ *                                 may ask for besides; a module without
+ *                                 it has none of them)
  *   MEMTRACE_CMD_QUERY (dump)     request: PID (required), START (default
  *                                 0), END (default: the target's
  *                                 TASK_SIZE), MODE (default runs),
@@ -114,7 +165,10 @@
  *                                 see below), NO_PFN (flag: every pfn
  *                                 0, as for a caller without
  *                                 CAP_SYS_ADMIN; a residency query
- *                                 saves 8 bytes a page)
+ *                                 saves 8 bytes a page), CACHED (flag:
+ *                                 report MEMTRACE_CACHED pages; only
+ *                                 when GET_INFO's FEATURES has
+ *                                 MEMTRACE_FEAT_CACHED, else EINVAL)
  *                                 replies: each message repeats PID, START,
  *                                 END, MODE of the answer and carries
  *                                 MEMTRACE_A_RECORD nests in address
@@ -131,7 +185,8 @@
  * A record nest holds MEMTRACE_R_ADDR (u64), MEMTRACE_R_PAGES (u64),
  * MEMTRACE_R_STATE (u8), MEMTRACE_R_FLAGS (u32), MEMTRACE_R_PFN (u64),
  * MEMTRACE_R_NODE (s32). A summary nest holds one u64 per state,
- * attribute number = state + 1.
+ * attribute number = state + 1: MEMTRACE_NSTATES of them, and one more
+ * (MEMTRACE_CACHED + 1) in the answer to a query with CACHED.
  *
  * Packed answers
  * --------------
@@ -179,12 +234,22 @@ enum memtrace_state {
 	MEMTRACE_SWAP,
 	MEMTRACE_MIGRATION,
 	MEMTRACE_OTHER,
-	MEMTRACE_NSTATES
+	MEMTRACE_CACHED,	/* only when asked for: see above */
+	MEMTRACE_NSTATES_ALL
 };
+
+/*
+ * The states of an answer that asks for nothing more, and what GET_INFO's
+ * NSTATES says (a client checks it against its own).
+ */
+#define MEMTRACE_NSTATES MEMTRACE_CACHED
 
 /* Names as printed by /proc/memtrace and the client, indexed by state. */
 #define MEMTRACE_STATE_NAMES \
 	{ "unmapped", "none", "zero", "present", "swap", "migration", "other" }
+#define MEMTRACE_STATE_NAMES_ALL					\
+	{ "unmapped", "none", "zero", "present", "swap", "migration", "other", \
+	  "cached" }
 
 enum memtrace_flag {
 	MEMTRACE_F_ANON    = 1U << 0,
@@ -198,12 +263,16 @@ enum memtrace_flag {
 	MEMTRACE_F_EXCL    = 1U << 8,
 	MEMTRACE_F_SIZE_2M = 1U << 9,
 	MEMTRACE_F_SIZE_1G = 1U << 10,
+	MEMTRACE_F_WRITEBACK = 1U << 11,	/* CACHED pages only */
 };
 
 #define MEMTRACE_F_KIND_MASK \
 	(MEMTRACE_F_ANON | MEMTRACE_F_FILE | MEMTRACE_F_SHMEM | MEMTRACE_F_PFNMAP)
 #define MEMTRACE_F_SIZE_MASK (MEMTRACE_F_SIZE_2M | MEMTRACE_F_SIZE_1G)
+/* The flags of an answer that asks for nothing more (GET_INFO's FLAGS_MASK) */
 #define MEMTRACE_F_ALL	     ((MEMTRACE_F_SIZE_1G << 1) - 1)
+/* Every flag, CACHED pages' included */
+#define MEMTRACE_F_ALL_EXT   ((MEMTRACE_F_WRITEBACK << 1) - 1)
 
 /*
  * The flags word: position 0 is the kind (MEMTRACE_KIND_LETTERS: a anon,
@@ -213,6 +282,9 @@ enum memtrace_flag {
 #define MEMTRACE_KIND_LETTERS "afsp"
 #define MEMTRACE_FLAG_LETTERS "hwdyx"
 #define MEMTRACE_FLAGS_WIDTH  6
+/* With "cached": one letter more, b (WRITEBACK), after x */
+#define MEMTRACE_FLAG_LETTERS_CACHED "hwdyxb"
+#define MEMTRACE_FLAGS_WIDTH_CACHED  7
 
 #define MEMTRACE_NO_NODE (-1)
 
@@ -225,6 +297,16 @@ enum memtrace_mode {
 /* Swap values in the pfn field, encoded like /proc/PID/pagemap. */
 #define MEMTRACE_SWAP_TYPE_BITS	  5
 #define MEMTRACE_SWAP_TYPE_MASK	  ((1ULL << MEMTRACE_SWAP_TYPE_BITS) - 1)
+
+/*
+ * What a query may ask for besides the answer every module gives (GET_INFO's
+ * MEMTRACE_A_FEATURES).
+ */
+enum memtrace_feature {
+	MEMTRACE_FEAT_CACHED	= 1U << 0,	/* MEMTRACE_CACHED, WRITEBACK */
+	/* a SWAP page still in the swap cache: never, see above */
+	MEMTRACE_FEAT_SWAPCACHE	= 1U << 1,
+};
 
 /* Generic netlink */
 #define MEMTRACE_GENL_NAME    "memtrace"
@@ -260,6 +342,8 @@ enum memtrace_attr {
 	MEMTRACE_A_NO_PFN,	/* flag: leave pfns out (0, no PFNVEC) */
 	MEMTRACE_A_INDEXED,	/* flag: pages as PAGEIDX, not PAGEVEC */
 	MEMTRACE_A_PAGEIDX,	/* binary: struct memtrace_pageidx, __u8[], __u32[] */
+	MEMTRACE_A_CACHED,	/* flag: report MEMTRACE_CACHED pages */
+	MEMTRACE_A_FEATURES,	/* u32: enum memtrace_feature (GET_INFO) */
 	__MEMTRACE_A_MAX
 };
 

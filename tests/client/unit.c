@@ -194,7 +194,7 @@ static void test_answer(void)
 	struct collect c;
 	struct mt_record r;
 	uint32_t f;
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], err[MT_ERR_MAX];
+	char fl[MT_FLAGS_BUF], err[MT_ERR_MAX];
 	const char *good = HDR
 		"0x10000\t4\tpresent\t4K\ta-wdyx\t0x1234\t0\n"
 		"0x14000\t4\tzero\t4K\ta-----\t0x10\t-1\n"
@@ -278,6 +278,12 @@ static void test_answer(void)
 	tap_expect(!mt_parse_flags(fl, strlen(fl), &f) &&
 	   f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB | MEMTRACE_F_DIRTY | MEMTRACE_F_EXCL),
 	   "flags round trip");
+	mt_format_flags(MEMTRACE_F_FILE | MEMTRACE_F_DIRTY | MEMTRACE_F_WRITEBACK, fl);
+	tap_expect(!strcmp(fl, "f--d--b") && !mt_parse_flags(fl, strlen(fl), &f) &&
+	   f == (MEMTRACE_F_FILE | MEMTRACE_F_DIRTY | MEMTRACE_F_WRITEBACK),
+	   "flags: a cached page under writeback, 7 letters, round trip: %s", fl);
+	tap_expect(mt_state_from_name("cached", 6) == MEMTRACE_CACHED &&
+	   !strcmp(mt_state_names[MEMTRACE_CACHED], "cached"), "state: cached");
 	tap_expect(!strcmp(mt_size_name(MEMTRACE_F_SIZE_1G), "1G") && !strcmp(mt_size_name(0), "4K"),
 	   "size names");
 	tap_expect(mt_state_from_name("migration", 9) == MEMTRACE_MIGRATION &&
@@ -462,7 +468,7 @@ static void test_picture(void)
 	   "picture chars");
 	out = NULL;
 	f = open_memstream(&out, &n);
-	mt_picture_legend(f, false, 80);
+	mt_picture_legend(f, false, 80, false);
 	fclose(f);
 	tap_expect(strstr(out, "'#' present") && strstr(out, "' ' unmapped") && !strchr(out, '\033'),
 	   "legend without color");
@@ -492,12 +498,19 @@ static void test_picture(void)
 		free(out);
 		out = NULL;
 		f = open_memstream(&out, &n);
-		mt_picture_legend(f, false, 40);
+		mt_picture_legend(f, false, 40, false);
 		fclose(f);
 		tap_expect(strlen(out) > 40 && !strstr(out, "\n\n"), "legend wrapped");
+		tap_expect(!strstr(out, "cached"), "legend: no cached without --cached");
 		for (char *l = out; *l; l += strcspn(l, "\n") + 1)
 			if (strcspn(l, "\n") > 40)
 				tap_expect(false, "legend line over 40 columns: %.60s", l);
+		free(out);
+		out = NULL;
+		f = open_memstream(&out, &n);
+		mt_picture_legend(f, false, 80, true);
+		fclose(f);
+		tap_expect(strstr(out, "'c' cached") != NULL, "legend: 'c' cached with --cached");
 		free(out);
 	}
 }

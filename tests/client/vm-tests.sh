@@ -107,6 +107,23 @@ has "$tmp/out" "^# summary pages=" "query [stack] summary"
 run 0 "query --json all" query --json $sp all
 grep -q '"summary":{"pages":' "$tmp/out"
 tap_ok $? "query --json has the summary"
+# ---- --cached: the file pages of the sleeping busybox with no entry, in the page cache ----
+# (the initramfs keeps every file page in the page cache: present + cached = its pages)
+bb=$(awk '$6 ~ /busybox$/ { print $6; exit }' /proc/$sp/maps)
+for tr in proc netlink; do
+	run 0 "query --cached --pages --tsv, $tr" --transport=$tr query --cached --pages --tsv $sp "$bb"
+	cp "$tmp/out" "$tmp/cached.$tr"
+	# kind f, or s where the root file system is tmpfs (the lab VM's initramfs)
+	awk -F'\t' '$3 == "cached" && $5 ~ /^[fs]/ { c++ } $3 == "cached" && $5 !~ /^[fs]/ { bad++ }
+		/^# summary/ { for (i = 2; i <= NF; i++) if ($i ~ /^cached=/) s = substr($i, 8) }
+		END { exit !(c > 0 && !bad && s == c) }' FS='\t| ' "$tmp/out"
+	tap_ok $? "query --cached, $tr: cached file pages (kind f or s), as many as the summary's cached="
+	run 0 "query --pages --tsv without --cached, $tr" --transport=$tr query --pages --tsv $sp "$bb"
+	! grep -q cached "$tmp/out"
+	tap_ok $? "without --cached, $tr: no cached page, no cached= in the summary"
+done
+cmp -s "$tmp/cached.proc" "$tmp/cached.netlink"
+tap_ok $? "query --cached: proc and netlink give the same answer"
 run 0 "maps another process" maps $sp
 has "$tmp/out" "smaps Rss" "maps shows smaps Rss"
 run 0 "maps --tsv" maps --tsv $sp

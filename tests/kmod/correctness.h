@@ -4,7 +4,8 @@
  * helpers (a mapping, a query, the expected states) and main();
  * correctness-states.c: regions in known states (anon, shared, file, fork and
  * COW, THP); correctness-query.c: the whole address space, bad input,
- * isolation, a target that exits midway, permissions.
+ * isolation, a target that exits midway, permissions; correctness-cached.c:
+ * CACHED pages (file and shmem pages in the page cache with no entry).
  */
 #ifndef MEMTRACE_CORRECTNESS_H
 #define MEMTRACE_CORRECTNESS_H
@@ -47,6 +48,9 @@ void cor_t_populate_shared_holes(void);
 void cor_t_file(void);
 void cor_t_fork_cow(void);
 void cor_t_thp(void);
+
+/* correctness-cached.c */
+void cor_t_cached(void);
 
 /* correctness-query.c */
 void cor_t_whole(void);

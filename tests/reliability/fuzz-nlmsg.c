@@ -140,6 +140,7 @@ static void nl_parse(const unsigned char *p, int len, bool info, struct nlq *q)
 		case MEMTRACE_A_PACKED:
 		case MEMTRACE_A_NO_PFN:
 		case MEMTRACE_A_INDEXED:
+		case MEMTRACE_A_CACHED:	/* the generator never sends it whole */
 			e = alen ? -ERANGE : 0;
 			break;
 		default:	/* unknown, or no policy */
@@ -175,6 +176,8 @@ static void nl_parse(const unsigned char *p, int len, bool info, struct nlq *q)
 			break;
 		case MEMTRACE_A_NO_PFN:
 			q->no_pfn = true;
+			break;
+		case MEMTRACE_A_CACHED:
 			break;
 		default:
 			q->indexed = true;

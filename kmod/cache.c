@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Cached pages: when a query asks for them, a page of a file or shmem VMA
+ * with no page-table entry is CACHED rather than NONE when the file page a
+ * fault there would map is in the page cache. It is looked up the way
+ * cachestat(2) (mm/filemap.c) counts pages: the file's page-cache tree
+ * (mapping->i_pages) read under RCU with the exported XArray functions, its
+ * dirty and writeback tags read at the entry. No page is faulted, read,
+ * referenced (not even for the lookup) or marked accessed, and no lock is
+ * taken. An entry that is a value (a tmpfs page swapped out, a shadow entry
+ * of an evicted page) is no page: NONE.
+ *
+ * Where a whole PTE table or more is missing (walk.c: a none PMD, PUD, P4D
+ * or PGD), the range is looked up in one pass over the tree
+ * (xas_for_each(), which skips what is not cached); in a PTE table, each
+ * none entry is looked up on its own (pte.c: xas_load(), a descent of the
+ * tree). Either costs at most a descent per page of the range.
+ */
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/xarray.h>
+
+#include "walk_internal.h"
+
+/*
+ * May the walk's caller see the residency of vma's file (the rule:
+ * uapi/memtrace.h, MEMTRACE_CACHED)? The checks of mincore(2)'s
+ * can_do_mincore() since Linux 5.0 (CVE-2019-5489), on the query's policy
+ * rather than on current's credentials: a privileged caller (policy->all),
+ * a file the target opened for writing (the caller may trace the target,
+ * which could write it), a file whose owner is the caller's fsuid, or
+ * shared anonymous memory (a tmpfs inode of the kernel's own mount,
+ * S_PRIVATE: MAP_SHARED|MAP_ANONYMOUS and SysV shm, whose inodes are mode
+ * 0777, so that mincore's write-permission check allows them too).
+ * file_permission(MAY_WRITE) is not asked (it needs credentials): a file
+ * the caller could open for writing but neither owns nor finds open for
+ * writing shows NONE, stricter than mincore(2).
+ */
+static bool memtrace_cache_allowed(const struct memtrace_cache_policy *policy,
+				   const struct file *file,
+				   const struct inode *inode)
+{
+	if (policy->all || (file->f_mode & FMODE_WRITE))
+		return true;
+	if (uid_valid(policy->fsuid) && uid_eq(inode->i_uid, policy->fsuid))
+		return true;
+	return IS_PRIVATE(inode) && inode->i_sb->s_magic == TMPFS_MAGIC;
+}
+
+/*
+ * The VMA about to be walked: its page cache, when CACHED pages are asked
+ * for, the caller may see them (memtrace_cache_allowed()) and its pages
+ * with no entry have one to be found in: a file mapping whose faults
+ * (->fault) fill it from a regular file's or a block device's page cache.
+ * Not anonymous memory, hugetlbfs (its tree counts huge pages), DAX (no
+ * page cache), a raw PFN, mixed or I/O mapping (a device's, whatever its
+ * file), nor a character device or other special file. tmpfs and shared
+ * anonymous memory (a shmem file) are SHMEM, as their present pages are
+ * (swap backed); shmem_mapping() would say it, but is exported only from
+ * 6.x on.
+ */
+void memtrace_cache_vma(struct memtrace_walk *w, struct vm_area_struct *vma)
+{
+	struct address_space *mapping;
+	struct inode *inode;
+
+	w->cache = NULL;
+	w->cache_vma = NULL;
+	if (!w->cache_policy.cached || !vma->vm_file || vma_is_anonymous(vma) ||
+	    !vma->vm_ops || !vma->vm_ops->fault || is_vm_hugetlb_page(vma) ||
+	    (vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) ||
+	    vma_is_dax(vma))
+		return;
+	mapping = vma->vm_file->f_mapping;
+	if (!mapping)
+		return;
+	inode = mapping->host;
+	if (!inode || !(S_ISREG(inode->i_mode) || S_ISBLK(inode->i_mode)))
+		return;
+	if (!memtrace_cache_allowed(&w->cache_policy, vma->vm_file,
+				    file_inode(vma->vm_file)))
+		return;
+	w->cache = mapping;
+	w->cache_vma = vma;
+	w->cache_kind = inode->i_sb->s_magic == TMPFS_MAGIC ?
+			MEMTRACE_F_SHMEM : MEMTRACE_F_FILE;
+}
+
+/* The flags of the cached page at xas (its entry just loaded). */
+static u32 memtrace_cache_flags(const struct memtrace_walk *w,
+				const struct xa_state *xas)
+{
+	u32 flags = w->cache_kind;
+
+	if (xas_get_mark(xas, PAGECACHE_TAG_DIRTY))
+		flags |= MEMTRACE_F_DIRTY;
+	if (xas_get_mark(xas, PAGECACHE_TAG_WRITEBACK))
+		flags |= MEMTRACE_F_WRITEBACK;
+	return flags;
+}
+
+/* Is a page-cache entry a page (a folio), not a value or a reserved slot? */
+static bool memtrace_cache_is_page(const void *entry)
+{
+	return entry && !xa_is_value(entry) && !xa_is_zero(entry);
+}
+
+/*
+ * The page at addr of the VMA w->cache_vma, which has no page-table entry:
+ * CACHED (and *flags) or NONE. The caller holds rcu_read_lock() (pte.c
+ * reads a PTE table under it) and has w->cache set.
+ */
+u8 memtrace_cache_page(const struct memtrace_walk *w, unsigned long addr,
+		       u32 *flags)
+{
+	XA_STATE(xas, &w->cache->i_pages, linear_page_index(w->cache_vma, addr));
+	void *entry;
+
+	for (;;) {
+		entry = xas_load(&xas);
+		if (!xa_is_retry(entry))
+			break;
+		xas_reset(&xas);	/* a node being freed: from the top */
+	}
+	if (!memtrace_cache_is_page(entry))
+		return MEMTRACE_NONE;
+	*flags = memtrace_cache_flags(w, &xas);
+	return MEMTRACE_CACHED;
+}
+
+/*
+ * The cached pages of [lo, hi) (page indexes of the file, hi > lo) from
+ * addr on: CACHED pieces of equal flags, the rest NONE. Walks the tree once,
+ * in pieces between which it may reschedule (xas_pause()).
+ */
+static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
+				pgoff_t lo, pgoff_t hi)
+{
+	XA_STATE(xas, &w->cache->i_pages, lo);
+	pgoff_t next = lo, first, last;
+	unsigned long nr;
+	void *entry;
+	u32 flags;
+	int ret = 0;
+
+	rcu_read_lock();
+	xas_for_each(&xas, entry, hi - 1) {
+		if (xas_retry(&xas, entry) || !memtrace_cache_is_page(entry))
+			goto breather;
+		/*
+		 * A large folio is one multi-index entry, found at its first
+		 * index in the range. Its order is the entry's own where
+		 * xas_get_order() is exported; else xa_get_order() looks it up
+		 * again, and may see another entry (one replaced meanwhile):
+		 * a range that ends before it starts is then skipped.
+		 */
+		nr = 1UL << memtrace_xas_get_order(&xas);
+		first = max(next, xas.xa_index);
+		last = min(round_down(xas.xa_index, nr) + nr - 1, hi - 1);
+		if (last < first)
+			goto breather;
+		flags = memtrace_cache_flags(w, &xas);
+		if (first > next)
+			ret = memtrace_add_blank(w, addr + ((next - lo) << PAGE_SHIFT),
+						 addr + ((first - lo) << PAGE_SHIFT),
+						 MEMTRACE_NONE);
+		if (!ret)
+			ret = memtrace_add(w, addr + ((first - lo) << PAGE_SHIFT),
+					   last - first + 1, MEMTRACE_CACHED, flags,
+					   0, false, MEMTRACE_NO_NODE);
+		if (ret)
+			break;
+		next = last + 1;
+		if (next >= hi)
+			break;
+breather:	/* after every entry, a page or not */
+		if (need_resched()) {
+			xas_pause(&xas);
+			rcu_read_unlock();
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			cond_resched();
+			rcu_read_lock();
+		}
+	}
+	rcu_read_unlock();
+	if (!ret && next < hi)
+		ret = memtrace_add_blank(w, addr + ((next - lo) << PAGE_SHIFT),
+					 addr + ((hi - lo) << PAGE_SHIFT),
+					 MEMTRACE_NONE);
+	return ret;
+}
+
+/*
+ * [addr, end) of the VMA being walked has no page-table entry (no PTE table
+ * or more): NONE, or where asked for, its pages in the page cache CACHED.
+ */
+int memtrace_add_none(struct memtrace_walk *w, unsigned long addr,
+		      unsigned long end)
+{
+	pgoff_t lo;
+
+	if (!w->cache || !READ_ONCE(w->cache->nrpages))
+		return memtrace_add_blank(w, addr, end, MEMTRACE_NONE);
+	lo = linear_page_index(w->cache_vma, addr);
+	return memtrace_cache_range(w, addr, lo,
+				    lo + ((end - addr) >> PAGE_SHIFT));
+}
