@@ -135,14 +135,22 @@ u8 memtrace_cache_page(const struct memtrace_walk *w, unsigned long addr,
 
 /*
  * The cached pages of [lo, hi) (page indexes of the file, hi > lo) from
- * addr on: CACHED pieces of equal flags, the rest NONE. Walks the tree once,
- * in pieces between which it may reschedule (xas_pause()).
+ * addr on: CACHED pieces of equal flags, the rest NONE. Walks the tree once
+ * under RCU, one entry at a time, and after each entry (a page or not):
+ * - a fatal signal ends the walk (-EINTR);
+ * - a writer waiting for mmap_lock makes it yield (MEMTRACE_WALK_YIELD) once
+ *   it has made progress: what is behind the entry is NONE, recorded, and
+ *   the walk goes on from the entry after the writer (w->next), reading the
+ *   page tables again, as the walk does between page tables;
+ * - else it reschedules when asked (xas_pause(), RCU dropped).
+ * A none PUD is up to 2^18 entries of a fully cached file, merged into one
+ * run: without this, a writer would wait for all of them.
  */
 static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 				pgoff_t lo, pgoff_t hi)
 {
 	XA_STATE(xas, &w->cache->i_pages, lo);
-	pgoff_t next = lo, first, last;
+	pgoff_t next = lo, first, last, stop;
 	unsigned long nr;
 	void *entry;
 	u32 flags;
@@ -179,16 +187,31 @@ static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 		if (next >= hi)
 			break;
 breather:	/* after every entry, a page or not */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		stop = max(next, xas.xa_index);
+		if (stop > lo && mmap_lock_is_contended(w->mm)) {
+			ret = MEMTRACE_WALK_YIELD;
+			break;
+		}
 		if (need_resched()) {
 			xas_pause(&xas);
 			rcu_read_unlock();
-			if (fatal_signal_pending(current))
-				return -EINTR;
 			cond_resched();
 			rcu_read_lock();
 		}
 	}
 	rcu_read_unlock();
+	if (ret == MEMTRACE_WALK_YIELD) {
+		/* [next, stop) has no page: say so, then let the writer in */
+		if (next < stop)
+			ret = memtrace_add_blank(w, addr + ((next - lo) << PAGE_SHIFT),
+						 addr + ((stop - lo) << PAGE_SHIFT),
+						 MEMTRACE_NONE) ?: MEMTRACE_WALK_YIELD;
+		return ret;
+	}
 	if (!ret && next < hi)
 		ret = memtrace_add_blank(w, addr + ((next - lo) << PAGE_SHIFT),
 					 addr + ((hi - lo) << PAGE_SHIFT),
@@ -203,11 +226,13 @@ breather:	/* after every entry, a page or not */
 int memtrace_add_none(struct memtrace_walk *w, unsigned long addr,
 		      unsigned long end)
 {
-	pgoff_t lo;
+	pgoff_t lo, hi;
 
 	if (!w->cache || !READ_ONCE(w->cache->nrpages))
 		return memtrace_add_blank(w, addr, end, MEMTRACE_NONE);
 	lo = linear_page_index(w->cache_vma, addr);
-	return memtrace_cache_range(w, addr, lo,
-				    lo + ((end - addr) >> PAGE_SHIFT));
+	hi = lo + ((end - addr) >> PAGE_SHIFT);
+	if (unlikely(hi <= lo))	/* mmap(2) refuses an offset that wraps */
+		return memtrace_add_blank(w, addr, end, MEMTRACE_NONE);
+	return memtrace_cache_range(w, addr, lo, hi);
 }

@@ -36,7 +36,12 @@
 
 #define MEMTRACE_PROC_BUF	(8 * 1024)	/* a kmalloc slab size */
 #define MEMTRACE_LINE_MAX	160	/* one record line, with room to spare */
-#define MEMTRACE_SUMMARY_MAX	256
+/*
+ * The summary line at its longest: "# summary pages=" and 20 digits, then
+ * " name=" and 20 digits for each of the 8 states (47 letters of names),
+ * "\n": 36 + 8 * 22 + 47 + 1 = 260.
+ */
+#define MEMTRACE_SUMMARY_MAX	260
 
 /*
  * Everyone may open /proc/memtrace for reading and writing: a query is judged

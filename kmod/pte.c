@@ -114,9 +114,11 @@ static bool memtrace_pte_bits(const struct memtrace_ptes *t, pte_t pte,
 }
 
 /*
- * A PTE's class. When it needs the struct page, the entry is read again
- * under the PTE table's lock and classified from that value: the page it maps
- * cannot be unmapped, so neither freed nor reused, while the lock is held.
+ * A PTE's class. A none entry of a VMA whose page cache is asked for
+ * (t->w->cache) is looked up there (cache.c), with no lock. When it needs
+ * the struct page, the entry is read again under the PTE table's lock and
+ * classified from that value: the page it maps cannot be unmapped, so
+ * neither freed nor reused, while the lock is held.
  * The lock is taken the way pte_offset_map_lock() takes it (pte_lockptr() of
  * the PMD value read, then pmd_same()); that function is not exported from
  * 6.5 on. -EAGAIN: the PMD changed (the table was freed or replaced); the

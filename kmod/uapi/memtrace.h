@@ -31,7 +31,9 @@
  *                       cache, which stays NONE). Found by a lookup of the
  *                       file's page-cache tree under RCU, as cachestat(2)
  *                       counts: no page is faulted, read, referenced or
- *                       marked accessed. A query that does not ask never
+ *                       marked accessed. Pages of a large folio past
+ *                       the end of the file are CACHED too, as mincore(2)
+ *                       says. A query that does not ask never
  *                       gets it (nor its counts): old clients see NONE.
  *                       Only where the caller may know a file's residency,
  *                       the rule of mincore(2) since Linux 5.0
@@ -156,7 +158,10 @@
  *                                 FLAGS_MASK, TASK_SIZE, FEATURES (u32,
  *                                 enum memtrace_feature: what a query
  *                                 may ask for besides; a module without
- *                                 it has none of them)
+ *                                 it has none of them). A later
+ *                                 version may add attributes to this
+ *                                 reply: a client ignores those it
+ *                                 does not know.
  *   MEMTRACE_CMD_QUERY (dump)     request: PID (required), START (default
  *                                 0), END (default: the target's
  *                                 TASK_SIZE), MODE (default runs),

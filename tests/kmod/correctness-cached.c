@@ -11,6 +11,9 @@
  */
 #include "correctness.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -565,6 +568,161 @@ static void check_policy(void)
 	unlink(upath);
 }
 
+/*
+ * A long walk of the page cache lets mmap_lock writers in. A memfd of
+ * pages all in the page cache is mapped, untouched, alone in a 1 GiB
+ * aligned slot: its whole range is one none PUD, looked up in one pass over
+ * the tree (cache.c), one run of CACHED pages, so no page table or full
+ * sink breaks the walk. A thread of ours meanwhile calls mprotect(2) (it
+ * takes mmap_lock for writing) in a loop, and every call's start and end
+ * are kept. Both threads run on one CPU: the writer then runs inside a walk
+ * when the walk reschedules (a tick said so), which does not depend on how
+ * the machine runs its CPUs side by side (QEMU's TCG runs them in turns of
+ * up to 100 ms, longer than a walk). A call that starts in the middle half of a query (inside the
+ * walk, which is nearly all of it) cannot end there if the walk never
+ * yields; if it yields, it ends in an entry or so. The check: of the calls
+ * that start there, at least half end there too. Judged on 2 such calls or
+ * more: else SKIP (the writer did not run inside the walks, as on a
+ * machine so quick that a walk of 512 MiB takes a few ms).
+ */
+#define YIELD_QUERIES	16
+#define YIELD_CALLS	(1 << 16)
+
+struct yield_writer {
+	char *page;
+	volatile int stop;
+	uint64_t (*call)[2];	/* start, end (ns) */
+	unsigned int n;
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void *yield_writer(void *arg)
+{
+	struct yield_writer *y = arg;
+
+	while (!y->stop && y->n < YIELD_CALLS) {
+		uint64_t t = now_ns();
+
+		if (mprotect(y->page, cor_psz, y->n % 2 ? PROT_READ : PROT_READ | PROT_WRITE))
+			break;
+		y->call[y->n][0] = t;
+		y->call[y->n][1] = now_ns();
+		y->n++;
+	}
+	return NULL;
+}
+
+/* A /proc query of [p, p + len) with "cached", timed (text read, not parsed) */
+static char *yield_query(const char *p, uint64_t len, uint64_t *t0, uint64_t *t1, int *err)
+{
+	char line[128], *text;
+
+	snprintf(line, sizeof(line), "%d 0x%" PRIxPTR " 0x%" PRIxPTR " runs cached\n", getpid(),
+		 (uintptr_t)p, (uintptr_t)p + (uintptr_t)len);
+	*t0 = now_ns();
+	text = proc_text(line, err);
+	*t1 = now_ns();
+	return text;
+}
+
+static void check_yield(void)
+{
+	static struct yield_writer y;
+	static uint64_t q[YIELD_QUERIES][2];
+	uint64_t gib = 1ull << 30, len, t0, t1;
+	unsigned int started = 0, ended = 0, bad = 0;
+	char *res = MAP_FAILED, *p, want[64];
+	cpu_set_t one, all;
+	pthread_t th;
+	int fd = -1, err;
+
+	for (len = 64ull << 20;; len *= 2) {
+		if (fd >= 0) {
+			munmap(res, 2 * gib);
+			close(fd);
+		}
+		fd = memfd_create("memtrace-yield", 0);
+		if (fd < 0 || fallocate(fd, 0, 0, (off_t)len)) {
+			tap_ok(0, "yield: a memfd of %" PRIu64 " MiB: %s", len >> 20, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return;
+		}
+		res = mmap(NULL, 2 * gib, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		p = (char *)(((uintptr_t)res + gib - 1) & ~(uintptr_t)(gib - 1));
+		if (res == MAP_FAILED ||
+		    mmap(p, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 0) != p)
+			exit(2);
+		free(yield_query(p, len, &t0, &t1, &err));
+		if (err || t1 - t0 >= 16000000 || len == (512ull << 20))
+			break;
+	}
+	if (err) {
+		tap_ok(0, "yield: a query of %" PRIu64 " MiB of page cache: %s", len >> 20,
+		       strerror(-err));
+		goto out;
+	}
+	y.page = cor_map(cor_psz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS);
+	y.call = calloc(YIELD_CALLS, sizeof(*y.call));
+	y.stop = 0;
+	y.n = 0;
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	if (sched_getaffinity(0, sizeof(all), &all) || sched_setaffinity(0, sizeof(one), &one) ||
+	    !y.call || pthread_create(&th, NULL, yield_writer, &y)) {
+		tap_ok(0, "yield: the writer thread, on CPU 0: %s", strerror(errno));
+		goto out;
+	}
+	snprintf(want, sizeof(want), " cached=%" PRIu64 "\n", len / cor_psz);
+	for (int i = 0; i < YIELD_QUERIES; i++) {
+		char *text = yield_query(p, len, &q[i][0], &q[i][1], &err);
+		const char *r = text ? strstr(text, "\n0x") : NULL;
+
+		/* one record (one CACHED run), and the summary counts them all */
+		if (err || !r || strstr(r + 1, "\n0x") || !strstr(r, "\tcached\t") ||
+		    !strstr(text, want)) {
+			if (bad++ < 2)
+				tap_diag("yield: answer %.200s", text ? text : strerror(-err));
+		}
+		free(text);
+	}
+	y.stop = 1;
+	pthread_join(th, NULL);
+	sched_setaffinity(0, sizeof(all), &all);
+	for (int i = 0; i < YIELD_QUERIES; i++) {
+		uint64_t quarter = (q[i][1] - q[i][0]) / 4;
+		uint64_t lo = q[i][0] + quarter, hi = q[i][1] - quarter;
+
+		for (unsigned int c = 0; c < y.n; c++) {
+			if (y.call[c][0] < lo || y.call[c][0] >= hi)
+				continue;
+			started++;
+			ended += y.call[c][1] < hi;
+		}
+	}
+	tap_ok(!bad, "yield: %d queries of %" PRIu64 " MiB of page cache, one CACHED run each, "
+	       "with mprotect(2) in a loop beside them", YIELD_QUERIES, len >> 20);
+	if (started < 2)
+		tap_ok(1, "# SKIP yield: %u mprotect(2) calls started inside a walk (%" PRIu64
+		       " us), too few to judge", started, (q[0][1] - q[0][0]) / 1000);
+	else
+		tap_ok(ended * 2 >= started,
+		       "yield: mmap_lock writers get in during a cached walk: of %u mprotect(2) "
+		       "calls started in the middle of a query, %u ended there", started, ended);
+	munmap(y.page, cor_psz);
+	free(y.call);
+out:
+	munmap(res, 2 * gib);
+	close(fd);
+}
+
 void cor_t_cached(void)
 {
 	char path[] = "/tmp/memtrace-cached-XXXXXX";
@@ -622,6 +780,8 @@ void cor_t_cached(void)
 		}
 		tap_ok(!bad, "/proc: \"cached\" is read after the mode, once; other orders are EINVAL");
 	}
+
+	check_yield();
 
 	if (cor_root)
 		check_policy();
