@@ -20,6 +20,7 @@
 #include "compat.h"
 #include "netlink.h"
 #include "query.h"
+#include "top.h"
 
 /* Pfns a packed page vector holds until it is closed: 16 KiB */
 #define MEMTRACE_NL_PFNS	2048
@@ -63,9 +64,17 @@ enum memtrace_nl_why {
 	MEMTRACE_WHY_INDEXED,
 };
 
+/* A TOP dump: the processes, and the last one counted until it is sent. */
+struct memtrace_nl_top {
+	struct memtrace_top top;
+	bool have;		/* top.proc counted, not sent yet */
+	bool end;		/* every process counted */
+};
+
 /* What a dump keeps in netlink_callback::ctx. */
 struct memtrace_nl_ctx {
-	struct memtrace_nl_dump *dump;
+	struct memtrace_nl_dump *dump;	/* QUERY */
+	struct memtrace_nl_top *top;	/* TOP */
 };
 
 static struct genl_family memtrace_genl_family;
@@ -78,6 +87,10 @@ static const struct nla_policy memtrace_query_policy[MEMTRACE_A_MAX + 1] = {
 	[MEMTRACE_A_PACKED] = { .type = NLA_FLAG },
 	[MEMTRACE_A_NO_PFN] = { .type = NLA_FLAG },
 	[MEMTRACE_A_INDEXED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_CACHED] = { .type = NLA_FLAG },
+};
+
+static const struct nla_policy memtrace_top_policy[MEMTRACE_A_MAX + 1] = {
 	[MEMTRACE_A_CACHED] = { .type = NLA_FLAG },
 };
 
@@ -524,6 +537,100 @@ static int memtrace_nl_query_done(struct netlink_callback *cb)
 	return 0;
 }
 
+/*
+ * TOP: every process the sender may query, counted one after the other
+ * (top.c), a message each. A process is counted with no message being
+ * filled and no lock held but the walk's own; one counted that does not
+ * fit waits in the dump's state for the next buffer, never counted twice.
+ */
+static int memtrace_nl_top_start(struct netlink_callback *cb)
+{
+	struct nlattr **attrs = memtrace_nl_dump_attrs(cb);
+	struct memtrace_caller caller;
+	struct memtrace_nl_top *d;
+
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	memtrace_nl_caller(cb, &caller);
+	memtrace_top_start(&d->top, &caller,
+			   nla_get_flag(attrs[MEMTRACE_A_CACHED]));
+	memtrace_nl_ctx(cb)->top = d;
+	return 0;
+}
+
+static int memtrace_nl_put_proc(struct sk_buff *skb,
+				struct netlink_callback *cb,
+				const struct memtrace_top *t)
+{
+	const struct memtrace_top_proc *p = &t->proc;
+	int i, n = t->cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES;
+	struct nlattr *proc, *sum;
+	void *hdr;
+
+	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			  &memtrace_genl_family, NLM_F_MULTI, MEMTRACE_CMD_TOP);
+	if (!hdr)
+		return -EMSGSIZE;
+	proc = nla_nest_start(skb, MEMTRACE_A_PROC);
+	if (!proc)
+		goto cancel;
+	if (nla_put_u32(skb, MEMTRACE_P_PID, p->pid) ||
+	    nla_put_string(skb, MEMTRACE_P_COMM, p->comm) ||
+	    nla_put_u64_64bit(skb, MEMTRACE_P_THP, p->thp, MEMTRACE_P_PAD))
+		goto cancel;
+	sum = nla_nest_start(skb, MEMTRACE_P_SUMMARY);
+	if (!sum)
+		goto cancel;
+	for (i = 0; i < n; i++)
+		if (nla_put_u64_64bit(skb, i + 1, p->counts[i], MEMTRACE_A_PAD))
+			goto cancel;
+	nla_nest_end(skb, sum);
+	nla_nest_end(skb, proc);
+	genlmsg_end(skb, hdr);
+	return 0;
+cancel:
+	genlmsg_cancel(skb, hdr);
+	return -EMSGSIZE;
+}
+
+static int memtrace_nl_top_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct memtrace_nl_top *d = memtrace_nl_ctx(cb)->top;
+	bool put = false;
+	int ret;
+
+	while (!d->end) {
+		if (!d->have) {
+			ret = memtrace_top_next(&d->top);
+			if (ret < 0)
+				return ret;
+			if (!ret) {
+				d->end = true;
+				break;
+			}
+			d->have = true;
+		}
+		if (memtrace_nl_put_proc(skb, cb, &d->top))
+			return put ? skb->len : -EMSGSIZE;
+		d->have = false;
+		put = true;
+	}
+	/* 0: NLMSG_DONE, in this buffer when it fits, else the next */
+	return 0;
+}
+
+static int memtrace_nl_top_done(struct netlink_callback *cb)
+{
+	struct memtrace_nl_top *d = memtrace_nl_ctx(cb)->top;
+
+	if (d) {
+		memtrace_top_release(&d->top);
+		kfree(d);
+	}
+	return 0;
+}
+
 static int memtrace_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 {
 	struct sk_buff *msg;
@@ -542,7 +649,8 @@ static int memtrace_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, MEMTRACE_A_FLAGS_MASK, MEMTRACE_F_ALL) ||
 	    nla_put_u64_64bit(msg, MEMTRACE_A_TASK_SIZE, TASK_SIZE_MAX,
 			      MEMTRACE_A_PAD) ||
-	    nla_put_u32(msg, MEMTRACE_A_FEATURES, MEMTRACE_FEAT_CACHED))
+	    nla_put_u32(msg, MEMTRACE_A_FEATURES,
+			MEMTRACE_FEAT_CACHED | MEMTRACE_FEAT_TOP))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -564,6 +672,14 @@ static const struct genl_ops memtrace_genl_ops[] = {
 		.dumpit = memtrace_nl_query_dump,
 		.done = memtrace_nl_query_done,
 		.policy = memtrace_query_policy,
+		.maxattr = MEMTRACE_A_MAX,
+	},
+	{
+		.cmd = MEMTRACE_CMD_TOP,
+		.start = memtrace_nl_top_start,
+		.dumpit = memtrace_nl_top_dump,
+		.done = memtrace_nl_top_done,
+		.policy = memtrace_top_policy,
 		.maxattr = MEMTRACE_A_MAX,
 	},
 };

@@ -18,9 +18,9 @@
  * more than the opener). The walk adds the files the target opened for
  * writing and shared anonymous memory.
  */
-static void memtrace_query_cache_policy(struct memtrace_cache_policy *p,
-					const struct memtrace_request *req,
-					const struct memtrace_caller *c)
+void memtrace_query_cache_policy(struct memtrace_cache_policy *p,
+				 const struct memtrace_request *req,
+				 const struct memtrace_caller *c)
 {
 	p->cached = req->cached;
 	p->all = c->cap_admin;

@@ -47,6 +47,9 @@ int memtrace_query_start(struct memtrace_query *q,
 			 memtrace_sink_t sink, void *arg,
 			 struct memtrace_room *room);
 void memtrace_query_release(struct memtrace_query *q);
+void memtrace_query_cache_policy(struct memtrace_cache_policy *p,
+				 const struct memtrace_request *req,
+				 const struct memtrace_caller *c);
 
 /* Make progress: records reach the sink until it is full or all are out. */
 static inline int memtrace_query_step(struct memtrace_query *q)

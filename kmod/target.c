@@ -79,7 +79,6 @@ struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct pid *pid;
-	int err;
 
 	if (nr <= 0)
 		return ERR_PTR(-ESRCH);
@@ -92,18 +91,29 @@ struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 	put_pid(pid);
 	if (!task)
 		return ERR_PTR(-ESRCH);
+	mm = memtrace_target_task(task, c);
+	put_task_struct(task);
+	return mm;
+}
+
+/*
+ * The same for a task the caller holds a reference to: its mm with an
+ * mm_count reference, or ERR_PTR(-ESRCH, -EACCES or -EINTR).
+ */
+struct mm_struct *memtrace_target_task(struct task_struct *task,
+				       const struct memtrace_caller *c)
+{
+	struct mm_struct *mm;
+	int err;
 
 	err = down_read_killable(&task->signal->exec_update_lock);
-	if (err) {
-		put_task_struct(task);
+	if (err)
 		return ERR_PTR(-EINTR);
-	}
 	mm = get_task_mm(task);	/* NULL for kernel threads and exited tasks */
 	err = mm ? memtrace_may_access(task, mm, c) : -ESRCH;
 	if (!err)
 		mmgrab(mm);	/* keep the mm_struct, not the address space */
 	up_read(&task->signal->exec_update_lock);
-	put_task_struct(task);
 	if (mm)
 		mmput_async(mm);	/* it may have exited meanwhile */
 	return err ? ERR_PTR(err) : mm;

@@ -11,6 +11,7 @@
 struct cred;
 struct mm_struct;
 struct pid_namespace;
+struct task_struct;
 
 /*
  * The identity a query is judged with, taken once: for /proc/memtrace the
@@ -34,5 +35,7 @@ struct memtrace_caller {
 };
 
 struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c);
+struct mm_struct *memtrace_target_task(struct task_struct *task,
+				       const struct memtrace_caller *c);
 
 #endif /* _MEMTRACE_TARGET_H */

@@ -180,6 +180,22 @@
  *                                 order; the last one carries
  *                                 MEMTRACE_A_SUMMARY
  *
+ *   MEMTRACE_CMD_TOP (dump)       (MEMTRACE_FEAT_TOP) request: CACHED
+ *                                 (flag, as for QUERY: only with
+ *                                 MEMTRACE_FEAT_CACHED) and nothing else
+ *                                 replies: MEMTRACE_A_PROC nests, one per
+ *                                 process the sender may query (as QUERY
+ *                                 judges it), in pid order, each with
+ *                                 PID, COMM, SUMMARY (of its whole user
+ *                                 address space, [0, TASK_SIZE): NONE is
+ *                                 what its VMAs reserve and never
+ *                                 touched) and THP. Processes the sender
+ *                                 may not query, kernel threads and
+ *                                 processes that exit meanwhile are left
+ *                                 out, never an error. Each process is
+ *                                 counted on its own, at its own moment:
+ *                                 the dump is no snapshot of the system.
+ *
  * Attributes are validated strictly: an unknown or unexpected attribute or a
  * wrong length is EINVAL, a MODE above MEMTRACE_MODE_MAX is ERANGE, each with
  * an extended ACK message saying which. QUERY errors are
@@ -311,6 +327,8 @@ enum memtrace_feature {
 	MEMTRACE_FEAT_CACHED	= 1U << 0,	/* MEMTRACE_CACHED, WRITEBACK */
 	/* a SWAP page still in the swap cache: never, see above */
 	MEMTRACE_FEAT_SWAPCACHE	= 1U << 1,
+	/* 1U << 2, 1U << 3: reserved */
+	MEMTRACE_FEAT_TOP	= 1U << 4,	/* MEMTRACE_CMD_TOP */
 };
 
 /* Generic netlink */
@@ -321,6 +339,8 @@ enum memtrace_cmd {
 	MEMTRACE_CMD_UNSPEC,
 	MEMTRACE_CMD_GET_INFO,
 	MEMTRACE_CMD_QUERY,
+	/* 3: reserved */
+	MEMTRACE_CMD_TOP = 4,
 	__MEMTRACE_CMD_MAX
 };
 
@@ -349,6 +369,8 @@ enum memtrace_attr {
 	MEMTRACE_A_PAGEIDX,	/* binary: struct memtrace_pageidx, __u8[], __u32[] */
 	MEMTRACE_A_CACHED,	/* flag: report MEMTRACE_CACHED pages */
 	MEMTRACE_A_FEATURES,	/* u32: enum memtrace_feature (GET_INFO) */
+	/* 22 to 24: reserved */
+	MEMTRACE_A_PROC = 25,	/* nest: enum memtrace_proc_attr (TOP) */
 	__MEMTRACE_A_MAX
 };
 
@@ -367,6 +389,19 @@ enum memtrace_record_attr {
 };
 
 #define MEMTRACE_R_MAX (__MEMTRACE_R_MAX - 1)
+
+/* What MEMTRACE_CMD_TOP tells of one process (a MEMTRACE_A_PROC nest). */
+enum memtrace_proc_attr {
+	MEMTRACE_P_UNSPEC,
+	MEMTRACE_P_PID,		/* u32: in the sender's pid namespace */
+	MEMTRACE_P_COMM,	/* string: its command name (TASK_COMM_LEN) */
+	MEMTRACE_P_SUMMARY,	/* nest: as MEMTRACE_A_SUMMARY, of [0, TASK_SIZE) */
+	MEMTRACE_P_THP,		/* u64: PRESENT pages mapped by a PMD/PUD (not hugetlb) */
+	MEMTRACE_P_PAD,
+	__MEMTRACE_P_MAX
+};
+
+#define MEMTRACE_P_MAX (__MEMTRACE_P_MAX - 1)
 
 /*
  * The word of a packed run or page: state in bits 0-3, flags in bits 4-15,
