@@ -70,13 +70,17 @@ void cor_expect(const struct mt_answer *a, unsigned long n, const char *pattern,
 	tap_ok(bad == 0, "%s: states are %s", what, pattern);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	cor_psz = sysconf(_SC_PAGESIZE);
 	cor_root = geteuid() == 0;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (access("/proc/memtrace", F_OK)) {
 		tap_ok(0, "/proc/memtrace exists (is the module loaded?)");
+		return tap_done();
+	}
+	if (argc > 1 && !strcmp(argv[1], "top")) {	/* that part alone */
+		cor_t_top();
 		return tap_done();
 	}
 	cor_t_anon();
@@ -90,5 +94,6 @@ int main(void)
 	cor_t_isolation();
 	cor_t_exit_midway();
 	cor_t_unprivileged();
+	cor_t_top();
 	return tap_done();
 }

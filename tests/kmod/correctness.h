@@ -5,7 +5,8 @@
  * correctness-states.c: regions in known states (anon, shared, file, fork and
  * COW, THP); correctness-query.c: the whole address space, bad input,
  * isolation, a target that exits midway, permissions; correctness-cached.c:
- * CACHED pages (file and shmem pages in the page cache with no entry).
+ * CACHED pages (file and shmem pages in the page cache with no entry);
+ * correctness-top.c: MEMTRACE_CMD_TOP (every process, counted).
  */
 #ifndef MEMTRACE_CORRECTNESS_H
 #define MEMTRACE_CORRECTNESS_H
@@ -51,6 +52,9 @@ void cor_t_thp(void);
 
 /* correctness-cached.c */
 void cor_t_cached(void);
+
+/* correctness-top.c */
+void cor_t_top(void);
 
 /* correctness-query.c */
 void cor_t_whole(void);

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MEMTRACE_CMD_TOP: every process the caller may query, counted over its
+ * whole address space. A process's counts equal a QUERY of its whole space
+ * taken while it holds still, and move by exactly what it does (pages
+ * touched, read, left alone); processes of another user are left out for an
+ * unprivileged caller and told to root; processes exiting during the dump
+ * never make it fail; a socket closed half-way through a dump lets go of it.
+ */
+#include "correctness.h"
+#include <sys/socket.h>
+
+#include "nlraw.h"
+
+#define TOP_PAGES 64	/* the child's region */
+#define TOP_TOUCH 16	/* written */
+#define TOP_READ  8	/* read: the zero page */
+
+struct top_proc {
+	uint32_t pid;
+	char comm[16];
+	uint64_t counts[MEMTRACE_NSTATES_ALL];
+	unsigned int ncounts;
+	uint64_t thp;
+	bool have_thp;
+};
+
+struct top_dump {
+	struct top_proc *p;
+	size_t n, cap;
+	unsigned int bad;	/* malformed messages */
+	uint32_t last;		/* the last pid: pids come in order */
+	unsigned int out_of_order;
+};
+
+static int top_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct top_dump *d = arg;
+	struct nlattr *a, *b, *c;
+	int rem, rem2, rem3;
+
+	nlr_for_each_attr(a, (char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
+			  nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN, rem) {
+		struct top_proc p = { 0 };
+		bool have_pid = false;
+
+		if (nlr_type(a) != MEMTRACE_A_PROC) {
+			d->bad++;
+			continue;
+		}
+		nlr_for_each_attr(b, nlr_data(a), nlr_len(a), rem2) {
+			switch (nlr_type(b)) {
+			case MEMTRACE_P_PID:
+				have_pid = nlr_len(b) == 4;
+				memcpy(&p.pid, nlr_data(b), 4);
+				break;
+			case MEMTRACE_P_COMM:
+				snprintf(p.comm, sizeof(p.comm), "%.*s", nlr_len(b),
+					 (char *)nlr_data(b));
+				break;
+			case MEMTRACE_P_THP:
+				p.have_thp = nlr_len(b) == 8;
+				memcpy(&p.thp, nlr_data(b), 8);
+				break;
+			case MEMTRACE_P_SUMMARY:
+				nlr_for_each_attr(c, nlr_data(b), nlr_len(b), rem3) {
+					int t = nlr_type(c);
+
+					if (t < 1 || t > MEMTRACE_NSTATES_ALL || nlr_len(c) != 8)
+						continue;
+					memcpy(&p.counts[t - 1], nlr_data(c), 8);
+					p.ncounts++;
+				}
+				break;
+			}
+		}
+		if (!have_pid || !p.have_thp || p.ncounts < MEMTRACE_NSTATES) {
+			d->bad++;
+			continue;
+		}
+		if (p.pid <= d->last)
+			d->out_of_order++;
+		d->last = p.pid;
+		if (d->n == d->cap) {
+			d->cap = d->cap ? 2 * d->cap : 256;
+			d->p = realloc(d->p, d->cap * sizeof(*d->p));
+			if (!d->p)
+				exit(2);
+		}
+		d->p[d->n++] = p;
+	}
+	return 0;
+}
+
+/* One TOP dump into d (rcvbuf: the receive buffer, 0 for nlr's): 0 or -errno. */
+static int top_dump(struct top_dump *d, bool cached, struct nlr_result *r)
+{
+	static struct nlr s;
+	static struct nlb b;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	memset(r, 0, sizeof(*r));
+	err = nlr_open(&s);
+	if (err)
+		return err;
+	nlb_start(&b, &s, MEMTRACE_CMD_TOP, NLM_F_DUMP);
+	if (cached)
+		nlb_attr(&b, MEMTRACE_A_CACHED, NULL, 0);
+	err = nlr_send(&s, &b);
+	if (!err)
+		err = nlr_wait(&s, b.seq, r, top_msg, d);
+	if (!err)
+		err = r->error;
+	nlr_close(&s);
+	if (!err && (d->bad || d->out_of_order))
+		err = -EBADMSG;
+	return err;
+}
+
+static const struct top_proc *top_find(const struct top_dump *d, pid_t pid)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->p[i].pid == (uint32_t)pid)
+			return &d->p[i];
+	return NULL;
+}
+
+/*
+ * The summary of a QUERY of pid's whole space ("all", runs mode, through
+ * /proc/memtrace), and its THP pages: present runs of 2M or 1G not hugetlb.
+ */
+static int query_all(pid_t pid, bool cached, uint64_t *counts, uint64_t *thp)
+{
+	char line[64], *text = NULL, *p;
+	size_t len = 0, cap = 0;
+	int fd, n, err = 0;
+	ssize_t got;
+
+	memset(counts, 0, MEMTRACE_NSTATES_ALL * sizeof(*counts));
+	*thp = 0;
+	fd = open("/proc/memtrace", O_RDWR);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(line, sizeof(line), "%d all runs%s\n", pid, cached ? " cached" : "");
+	if (write(fd, line, n) != n) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	for (;;) {
+		if (cap - len < 65536) {
+			cap = cap ? 2 * cap : 1 << 20;
+			text = realloc(text, cap + 1);
+			if (!text)
+				exit(2);
+		}
+		got = read(fd, text + len, cap - len);
+		if (got < 0) {
+			err = -errno;
+			break;
+		}
+		if (!got)
+			break;
+		len += got;
+	}
+	close(fd);
+	if (err) {
+		free(text);
+		return err;
+	}
+	text[len] = 0;
+	err = -EBADMSG;
+	for (p = text; *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : p + strlen(p)) {
+		unsigned long long addr, pages;
+		char state[16], size[8], flags[16];
+
+		if (!strncmp(p, "# summary ", 10)) {
+			for (int s = 0; s < MEMTRACE_NSTATES_ALL; s++) {
+				char key[32];
+				const char *at;
+
+				snprintf(key, sizeof(key), " %s=", mt_state_names[s]);
+				at = strstr(p, key);
+				if (at)
+					counts[s] = strtoull(at + strlen(key), NULL, 10);
+			}
+			err = 0;
+			continue;
+		}
+		if (*p == '#')
+			continue;
+		if (sscanf(p, "%llx %llu %15s %7s %15s", &addr, &pages, state, size, flags) != 5)
+			continue;
+		if (!strcmp(state, "present") && strcmp(size, "4K") && flags[1] != 'h')
+			*thp += pages;
+	}
+	free(text);
+	return err;
+}
+
+static bool same_counts(const uint64_t *a, const uint64_t *b, int n, const char *what)
+{
+	bool same = true;
+
+	for (int s = 0; s < n; s++) {
+		if (a[s] != b[s]) {
+			tap_diag("%s: %s %" PRIu64 " != %" PRIu64, what, mt_state_names[s],
+				 a[s], b[s]);
+			same = false;
+		}
+	}
+	return same;
+}
+
+/* A child holding still on a pipe; steps written to it move it on. */
+struct top_child {
+	pid_t pid;
+	int cmd, ack;
+};
+
+static void top_child_wait(struct top_child *c)
+{
+	char x;
+
+	if (read(c->ack, &x, 1) != 1)
+		exit(2);
+}
+
+static void top_child_step(struct top_child *c, char step)
+{
+	if (write(c->cmd, &step, 1) != 1)
+		exit(2);
+	top_child_wait(c);
+}
+
+/*
+ * The child: maps TOP_PAGES pages (and a 4M THP-able region, touched), then
+ * on 't' writes TOP_TOUCH of them and reads TOP_READ more; on 'q' exits.
+ */
+static void top_child(struct top_child *c, uid_t uid)
+{
+	int cmd[2], ack[2];
+
+	if (pipe(cmd) || pipe(ack))
+		exit(2);
+	c->pid = fork();
+	if (!c->pid) {
+		volatile char *p;
+		char x = 0, *h;
+		size_t hl = 4 << 20;
+
+		close(cmd[1]);
+		close(ack[0]);
+		if (uid && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+			_exit(3);
+		prctl(PR_SET_DUMPABLE, 1);
+		p = cor_map(TOP_PAGES * cor_psz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS);
+		h = mmap(NULL, 2 * hl, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (h != MAP_FAILED) {
+			h = (char *)(((uintptr_t)h + hl / 2 - 1) & ~(hl / 2 - 1));
+			madvise(h, hl, MADV_HUGEPAGE);
+			memset(h, 1, hl);
+		}
+		for (;;) {
+			if (write(ack[1], &x, 1) != 1 || read(cmd[0], &x, 1) != 1 || x == 'q')
+				_exit(0);
+			if (x == 't') {
+				for (int i = 0; i < TOP_TOUCH; i++)
+					p[i * cor_psz] = 1;
+				for (int i = TOP_TOUCH; i < TOP_TOUCH + TOP_READ; i++)
+					x += p[i * cor_psz];
+			}
+		}
+	}
+	close(cmd[0]);
+	close(ack[1]);
+	c->cmd = cmd[1];
+	c->ack = ack[0];
+	if (c->pid < 0)
+		exit(2);
+	top_child_wait(c);
+}
+
+static void top_child_end(struct top_child *c)
+{
+	char q = 'q';
+	int st;
+
+	if (write(c->cmd, &q, 1) != 1)
+		kill(c->pid, SIGKILL);
+	waitpid(c->pid, &st, 0);
+	close(c->cmd);
+	close(c->ack);
+}
+
+/* The counts of a process that holds still, and what a known step adds. */
+static void t_counts(bool cached)
+{
+	int n = cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES;
+	uint64_t q1[MEMTRACE_NSTATES_ALL], q2[MEMTRACE_NSTATES_ALL], thp1, thp2;
+	const char *how = cached ? "top cached" : "top";
+	struct top_dump d1, d2;
+	const struct top_proc *p1, *p2;
+	struct nlr_result r;
+	struct top_child c;
+	int err;
+
+	top_child(&c, 0);
+	err = query_all(c.pid, cached, q1, &thp1);
+	err = err ?: top_dump(&d1, cached, &r);
+	if (!tap_ok(!err, "%s: QUERY and TOP answer (%s)", how, strerror(-err)))
+		goto out;
+	p1 = top_find(&d1, c.pid);
+	if (tap_ok(p1 != NULL, "%s: the child (%d) is listed, among %zu", how, c.pid, d1.n)) {
+		tap_ok(same_counts(p1->counts, q1, n, how) && p1->ncounts == (unsigned int)n,
+		       "%s: its counts are its whole-space QUERY's (present %" PRIu64
+		       ", none %" PRIu64 ", %u states)", how, q1[MEMTRACE_PRESENT],
+		       q1[MEMTRACE_NONE], p1->ncounts);
+		tap_ok(p1->thp == thp1, "%s: THP %" PRIu64 " pages, the QUERY's %" PRIu64,
+		       how, p1->thp, thp1);
+		tap_ok(!strcmp(p1->comm, "correctness"), "%s: comm '%s'", how, p1->comm);
+	}
+	top_child_step(&c, 't');
+	err = top_dump(&d2, cached, &r);
+	err = err ?: query_all(c.pid, cached, q2, &thp2);
+	if (!tap_ok(!err, "%s: after the step: TOP and QUERY answer", how))
+		goto free1;
+	p2 = top_find(&d2, c.pid);
+	if (p1 && tap_ok(p2 != NULL, "%s: the child is listed again", how)) {
+		uint64_t want[MEMTRACE_NSTATES_ALL];
+
+		memcpy(want, p1->counts, sizeof(want));
+		want[MEMTRACE_PRESENT] += TOP_TOUCH;
+		want[MEMTRACE_ZERO] += TOP_READ;
+		want[MEMTRACE_NONE] -= TOP_TOUCH + TOP_READ;
+		tap_ok(same_counts(p2->counts, want, n, how),
+		       "%s: %d written pages moved from none to present, %d read to zero, "
+		       "nothing else", how, TOP_TOUCH, TOP_READ);
+		tap_ok(same_counts(p2->counts, q2, n, how) && p2->thp == thp2,
+		       "%s: and equal its whole-space QUERY's again", how);
+	}
+	free(d2.p);
+free1:
+	free(d1.p);
+out:
+	top_child_end(&c);
+}
+
+/* Another user's process: left out for an unprivileged caller, told to root. */
+static void t_policy(void)
+{
+	struct top_child c;
+	struct top_dump d;
+	struct nlr_result r;
+	int pipefd[2], st, err;
+	pid_t caller;
+	struct {
+		int err;
+		int sees_child, sees_self, sees_init;
+	} res[2];
+
+	top_child(&c, 1000);
+	err = top_dump(&d, false, &r);
+	tap_ok(!err && top_find(&d, c.pid) && top_find(&d, 1),
+	       "top policy: root sees uid 1000's process and init");
+	free(d.p);
+	for (int u = 0; u < 2; u++) {
+		uid_t uid = u ? 1001 : 1000;
+
+		if (pipe(pipefd))
+			exit(2);
+		caller = fork();
+		if (!caller) {
+			close(pipefd[0]);
+			if (setgroups(0, NULL) || setgid(uid) || setuid(uid))
+				_exit(3);
+			prctl(PR_SET_DUMPABLE, 1);
+			res[u].err = top_dump(&d, false, &r);
+			res[u].sees_child = top_find(&d, c.pid) != NULL;
+			res[u].sees_self = top_find(&d, getpid()) != NULL;
+			res[u].sees_init = top_find(&d, 1) != NULL;
+			if (write(pipefd[1], &res[u], sizeof(res[u])) != sizeof(res[u]))
+				_exit(4);
+			_exit(0);
+		}
+		close(pipefd[1]);
+		memset(&res[u], 0, sizeof(res[u]));
+		res[u].err = -EPIPE;
+		if (read(pipefd[0], &res[u], sizeof(res[u])) != sizeof(res[u]))
+			res[u].err = -EPIPE;
+		close(pipefd[0]);
+		waitpid(caller, &st, 0);
+	}
+	tap_ok(!res[0].err && res[0].sees_child && res[0].sees_self && !res[0].sees_init,
+	       "top policy: uid 1000 sees its own process and itself, not init (%s)",
+	       strerror(-res[0].err));
+	tap_ok(!res[1].err && !res[1].sees_child && res[1].sees_self && !res[1].sees_init,
+	       "top policy: uid 1001 sees itself, neither uid 1000's process nor init (%s)",
+	       strerror(-res[1].err));
+	top_child_end(&c);
+}
+
+/* Children forked and exiting in a loop while dumps run: none fails. */
+static void t_churn(void)
+{
+	unsigned int fails = 0, dumps = 0, empty = 0;
+	int st, err = 0;
+	pid_t spawner = fork();
+
+	if (!spawner) {
+		for (;;) {
+			for (int i = 0; i < 200; i++) {
+				pid_t k = fork();
+
+				if (!k) {
+					volatile char *m = malloc(1 << 16);
+
+					if (m)
+						m[0] = 1;
+					_exit(0);
+				}
+			}
+			while (waitpid(-1, NULL, 0) > 0)
+				;
+		}
+	}
+	for (dumps = 0; dumps < 30; dumps++) {
+		struct top_dump d;
+		struct nlr_result r;
+
+		err = top_dump(&d, true, &r);
+		if (err) {
+			if (fails++ < 3)
+				tap_diag("dump %u: %s (%s)", dumps, strerror(-err), r.msg);
+		}
+		if (!top_find(&d, getpid()))
+			empty++;
+		free(d.p);
+	}
+	kill(spawner, SIGKILL);
+	waitpid(spawner, &st, 0);
+	tap_ok(!fails && !empty,
+	       "top churn: %u dumps while 200 children at a time fork and exit: %u failed, "
+	       "%u without us", dumps, fails, empty);
+}
+
+/* Does the datagram in s->buf (n bytes) end the dump (NLMSG_DONE or ERROR)? */
+static bool top_last(const struct nlr *s, ssize_t n)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)s->buf;
+	int len = (int)n;
+
+	for (; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len))
+		if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+			return true;
+	return false;
+}
+
+/*
+ * Dumps left half-way: the socket closed after their first buffer, with
+ * 300 more processes than usual, so that a buffer cannot hold them all.
+ * What the dump held (tasks, mms, credentials) must be let go of: the
+ * module unloads at the end of the suite, and kmemleak (debug kernel)
+ * reports what was not freed.
+ */
+static void t_closed(void)
+{
+	unsigned int bad = 0, partial = 0;
+	pid_t kids[300];
+	int i, st;
+
+	for (i = 0; i < 300; i++) {
+		kids[i] = fork();
+		if (!kids[i]) {
+			pause();
+			_exit(0);
+		}
+	}
+	for (i = 0; i < 100; i++) {
+		struct nlr s;
+		struct nlb *b = malloc(sizeof(*b));
+		int small = 4096, err;
+		ssize_t n;
+
+		err = nlr_open(&s);
+		if (err || !b)
+			exit(2);
+		setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		nlb_start(b, &s, MEMTRACE_CMD_TOP, NLM_F_DUMP);
+		if (i & 1)
+			nlb_attr(b, MEMTRACE_A_CACHED, NULL, 0);
+		err = nlr_send(&s, b);
+		n = err ? -1 : nlr_recv(&s, 5000);
+		if (n <= 0 || ((struct nlmsghdr *)s.buf)->nlmsg_type == NLMSG_ERROR)
+			bad++;
+		else if (!top_last(&s, n))
+			partial++;
+		nlr_close(&s);
+		free(b);
+	}
+	for (i = 0; i < 300; i++) {
+		kill(kids[i], SIGKILL);
+		waitpid(kids[i], &st, 0);
+	}
+	tap_ok(!bad && partial == 100,
+	       "top closed: 100 dumps closed after their first buffer (%u were part of one, "
+	       "%u failed)", partial, bad);
+}
+
+/* Bad input: an attribute TOP does not take. */
+static void t_bad(void)
+{
+	static struct nlr s;
+	static struct nlb b;
+	struct nlr_result r = { 0 };
+	int err = nlr_open(&s);
+
+	if (err)
+		exit(2);
+	nlb_start(&b, &s, MEMTRACE_CMD_TOP, NLM_F_DUMP);
+	nlb_u32(&b, MEMTRACE_A_PID, 1);
+	err = nlr_send(&s, &b);
+	if (!err)
+		err = nlr_wait(&s, b.seq, &r, NULL, NULL);
+	nlr_close(&s);
+	tap_ok(!err && r.error == -EINVAL && r.msg[0] && !r.nmsgs,
+	       "top bad input: MEMTRACE_A_PID is refused, EINVAL, '%s'", r.msg);
+}
+
+void cor_t_top(void)
+{
+	if (!cor_root) {
+		tap_ok(1, "# SKIP top tests need root to set up users");
+		return;
+	}
+	t_counts(false);
+	t_counts(true);
+	t_policy();
+	t_churn();
+	t_closed();
+	t_bad();
+}
