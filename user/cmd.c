@@ -16,7 +16,7 @@
 #include "transport.h"
 
 const struct mt_command *const mt_commands[] = {
-	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_watch, &mt_cmd_snapshot, &mt_cmd_diff,
+	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_watch, &mt_cmd_top, &mt_cmd_snapshot, &mt_cmd_diff,
 	&mt_cmd_verify, &mt_cmd_maps, &mt_cmd_map, &mt_cmd_info, NULL
 };
 

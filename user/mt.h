@@ -386,7 +386,7 @@ extern const struct mt_opt mt_common_opts[];
 extern const struct mt_opt mt_main_opts[];	/* main's own, before the command */
 extern const struct mt_command mt_cmd_demo, mt_cmd_query, mt_cmd_verify, mt_cmd_maps,
 			       mt_cmd_map, mt_cmd_info, mt_cmd_snapshot, mt_cmd_diff;
-extern const struct mt_command mt_cmd_watch;
+extern const struct mt_command mt_cmd_watch, mt_cmd_top;
 
 const struct mt_command *mt_command_find(const char *name);
 void mt_getopt_tables(const struct mt_opt *const lists[], struct option *lo, size_t nlo,

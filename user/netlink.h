@@ -37,6 +37,10 @@ struct nl_req {
 	struct mt_summary sum;	/* as the module sent it */
 	struct mt_summary tally;	/* counted from the records */
 	uint64_t next;		/* address the next record must start at */
+
+	/* TOP */
+	mt_proc_cb proc_cb;
+	long last_pid;		/* pids come in order */
 };
 
 /* The session's netlink state (struct mt_session.nl), from the first use to its close. */

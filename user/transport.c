@@ -112,6 +112,21 @@ int mt_transport_info(struct mt_session *s, struct mt_info *info, struct mt_erro
 #endif
 }
 
+#ifndef MT_HAVE_NETLINK
+int mt_top(struct mt_session *s, bool cached, mt_proc_cb cb, void *arg, struct mt_error *err)
+{
+	(void)s;
+	(void)cached;
+	(void)cb;
+	(void)arg;
+	err->err = -EOPNOTSUPP;
+	snprintf(err->msg, sizeof(err->msg),
+		 "this memtrace is built without the netlink transport (libnl-genl-3), "
+		 "which top needs");
+	return err->err;
+}
+#endif
+
 void mt_session_close(struct mt_session *s)
 {
 #ifdef MT_HAVE_NETLINK

@@ -78,6 +78,25 @@ extern const struct mt_transport_ops mt_transport_netlink;
 void mt_netlink_close(struct mt_session *s);
 #endif
 
+/* One process of a TOP dump (MEMTRACE_CMD_TOP): its pages over its whole space. */
+struct mt_proc {
+	long pid;
+	char comm[32];
+	uint64_t counts[MEMTRACE_NSTATES_ALL];	/* pages of each state */
+	bool have_cached;			/* counts[MEMTRACE_CACHED] was sent */
+	uint64_t thp;				/* PRESENT pages of PMD/PUD entries */
+};
+
+typedef int (*mt_proc_cb)(const struct mt_proc *p, void *arg);
+
+/*
+ * TOP over netlink (there is no /proc/memtrace form): every process the
+ * caller may query, to cb in pid order; cached asks for CACHED counts (the
+ * module must have MEMTRACE_FEAT_CACHED). 0, or -errno with err set
+ * (-EOPNOTSUPP: no netlink transport, or a module without MEMTRACE_FEAT_TOP).
+ */
+int mt_top(struct mt_session *s, bool cached, mt_proc_cb cb, void *arg, struct mt_error *err);
+
 /* NULL: unknown name. *available false: known, but not built in. */
 const struct mt_transport_ops *mt_transport_get(const char *name, bool *available);
 /* The transport tp stands for: auto's choice, made once; tp itself otherwise. */

@@ -464,6 +464,104 @@ static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb
 	return 0;
 }
 
+/* A TOP message: one MEMTRACE_A_PROC nest, or more. */
+static int on_top(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nl_req *r = arg;
+	struct genlmsghdr *g;
+	struct nlattr *a;
+	int rem;
+
+	if (!genlmsg_valid_hdr(nlh, 0))
+		return mt_nl_proto(r, "TOP: short message");
+	g = nlmsg_data(nlh);
+	if (g->cmd != MEMTRACE_CMD_TOP)
+		return mt_nl_proto(r, "TOP: answered with command %u", g->cmd);
+	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem) {
+		struct nlattr *tb[MEMTRACE_P_MAX + 1], *sb[MEMTRACE_NSTATES_ALL + 1];
+		struct mt_proc p = { .pid = 0 };
+		uint32_t pid;
+		int ret;
+
+		if (nla_type(a) != MEMTRACE_A_PROC)
+			return mt_nl_proto(r, "TOP: unexpected attribute %d", nla_type(a));
+		if (nla_parse_nested(tb, MEMTRACE_P_MAX, a, NULL) ||
+		    !get_u32(tb[MEMTRACE_P_PID], &pid) || !get_u64(tb[MEMTRACE_P_THP], &p.thp) ||
+		    !tb[MEMTRACE_P_COMM] || !tb[MEMTRACE_P_SUMMARY] ||
+		    nla_parse_nested(sb, MEMTRACE_NSTATES_ALL, tb[MEMTRACE_P_SUMMARY], NULL))
+			return mt_nl_proto(r, "TOP: malformed process");
+		p.pid = pid;
+		if (p.pid <= r->last_pid)
+			return mt_nl_proto(r, "TOP: pid %ld after %ld", p.pid, r->last_pid);
+		r->last_pid = p.pid;
+		snprintf(p.comm, sizeof(p.comm), "%.*s",
+			 (int)strnlen(nla_data(tb[MEMTRACE_P_COMM]),
+				      (size_t)nla_len(tb[MEMTRACE_P_COMM])),
+			 (char *)nla_data(tb[MEMTRACE_P_COMM]));
+		for (int i = 0; i < MEMTRACE_NSTATES; i++)
+			if (!get_u64(sb[i + 1], &p.counts[i]))
+				return mt_nl_proto(r, "TOP: pid %ld: no %s count", p.pid,
+						   mt_state_names[i]);
+		p.have_cached = sb[MEMTRACE_CACHED + 1] != NULL;
+		if (p.have_cached && !get_u64(sb[MEMTRACE_CACHED + 1], &p.counts[MEMTRACE_CACHED]))
+			return mt_nl_proto(r, "TOP: pid %ld: bad cached count", p.pid);
+		ret = r->proc_cb(&p, r->arg);
+		if (ret) {
+			r->cb_ret = ret;
+			r->pending = false;
+			return NL_STOP;
+		}
+	}
+	return NL_OK;
+}
+
+int mt_top(struct mt_session *s, bool cached, mt_proc_cb cb, void *arg, struct mt_error *err)
+{
+	struct nl_req *r;
+	struct nl_msg *msg;
+	int ret;
+
+	ret = nl_open(s, err);
+	if (ret)
+		return ret;
+	if (!(s->nl->info.features & MEMTRACE_FEAT_TOP) ||
+	    (cached && !(s->nl->info.features & MEMTRACE_FEAT_CACHED))) {
+		err->err = -EOPNOTSUPP;
+		snprintf(err->msg, sizeof(err->msg),
+			 "the module (version %s) cannot list processes: GET_INFO has no "
+			 "MEMTRACE_FEAT_TOP%s (load a newer module)", s->nl->info.version,
+			 cached ? " or MEMTRACE_FEAT_CACHED" : "");
+		return -EOPNOTSUPP;
+	}
+	r = &s->nl->req;
+	memset(r, 0, sizeof(*r));
+	r->proc_cb = cb;
+	r->arg = arg;
+	r->err = err;
+	msg = request(s->nl, MEMTRACE_CMD_TOP, NLM_F_DUMP);
+	if (!msg || (cached && nla_put_flag(msg, MEMTRACE_A_CACHED))) {
+		nlmsg_free(msg);
+		err->err = -ENOMEM;
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -ENOMEM;
+	}
+	ret = transact(s->nl, msg, r, on_top, err);
+	if (ret)
+		return ret;
+	if (r->cb_ret) {
+		nl_drop(s->nl);
+		return r->cb_ret;
+	}
+	if (r->error) {
+		err->err = r->error;
+		snprintf(err->msg, sizeof(err->msg), NL_WHAT " TOP: %s", strerror(-r->error));
+		snprintf(err->kmsg, sizeof(err->kmsg), "%s", r->kmsg);
+		return r->error;
+	}
+	return 0;
+}
+
 const struct mt_transport_ops mt_transport_netlink = {
 	.name = "netlink",
 	.probe = nl_probe,

@@ -7,6 +7,7 @@
 #ifndef MT_WATCH_H
 #define MT_WATCH_H
 
+#include <signal.h>
 #include <time.h>
 
 #include "mt.h"
@@ -83,6 +84,24 @@ void mt_watch_exited(const struct mt_ctx *ctx, struct mt_watch *w);
 /* watch_loop.c: the frames, the terminal, the signals */
 int mt_watch_loop(const struct mt_ctx *ctx, struct mt_watch *w);
 bool mt_watch_gone(const struct mt_watch *w);
+
+/*
+ * watch_loop.c's terminal, shared with top: the alternate screen, keys (q
+ * quits, space: now), the window's size, Ctrl-Z, and signals that restore
+ * the terminal before they end the process.
+ */
+enum { MT_WAIT_TICK, MT_WAIT_NOW, MT_WAIT_QUIT, MT_WAIT_SIGNAL, MT_WAIT_EXIT, MT_WAIT_RESIZE };
+#define MT_TERM_BY_SIGNAL 128	/* a loop ended by a signal: mt_term_end() raises it */
+
+void mt_term_signals(bool screen, sigset_t *wait);
+void mt_term_buffer(void);
+void mt_term_enter(void);
+void mt_term_leave(void);
+void mt_term_size(unsigned int *columns, unsigned int *rows);
+void mt_term_draw(const char *buf, size_t len, unsigned int rows, unsigned int columns);
+int mt_term_wait(const struct timespec *deadline, const sigset_t *mask, bool screen, int pidfd);
+void mt_term_advance(struct timespec *next, long long step);
+int mt_term_end(int ret);
 
 /* out_watch.c: one printer per format for the lines; the screen */
 struct mt_watch_printer {

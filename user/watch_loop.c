@@ -30,9 +30,7 @@ static struct termios saved_tio;
 static bool tio_saved, on_screen, stdin_done;
 static char frame_buf[1 << 16];
 
-enum { WAIT_TICK, WAIT_NOW, WAIT_QUIT, WAIT_SIGNAL, WAIT_EXIT };
-
-#define BY_SIGNAL 128	/* frames() ended by a signal: raise it again once restored */
+#define BY_SIGNAL MT_TERM_BY_SIGNAL
 
 static void on_signal(int sig)
 {
@@ -57,7 +55,7 @@ static void handle(int sig, sigset_t *block)
 }
 
 /* The handlers; the signals blocked but in ppoll (*wait: the mask there). */
-static void signals_init(const struct mt_watch *w, sigset_t *wait)
+void mt_term_signals(bool screen, sigset_t *wait)
 {
 	sigset_t block;
 
@@ -65,14 +63,14 @@ static void signals_init(const struct mt_watch *w, sigset_t *wait)
 	handle(SIGINT, &block);
 	handle(SIGTERM, &block);
 	handle(SIGHUP, &block);
-	if (w->screen) {
+	if (screen) {
 		handle(SIGWINCH, &block);
 		handle(SIGTSTP, &block);
 	}
 	sigprocmask(SIG_BLOCK, &block, wait);
 }
 
-static void screen_leave(void)
+void mt_term_leave(void)
 {
 	if (on_screen) {
 		fputs("\033[?25h\033[?1049l", stdout);	/* the cursor; the main screen */
@@ -86,13 +84,13 @@ static void screen_leave(void)
 }
 
 /* The alternate screen, the cursor hidden, keys read one by one, unechoed. */
-static void screen_enter(void)
+void mt_term_enter(void)
 {
 	static bool registered;
 	struct termios t;
 
 	if (!registered)
-		registered = !atexit(screen_leave);
+		registered = !atexit(mt_term_leave);
 	if (!stdin_done && isatty(STDIN_FILENO) && !tcgetattr(STDIN_FILENO, &saved_tio)) {
 		t = saved_tio;
 		t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);
@@ -105,27 +103,33 @@ static void screen_enter(void)
 	on_screen = true;
 }
 
-/* The window's size (--width keeps the columns), and the cells that fit it. */
-static void window_size(struct mt_watch *w)
+/* The window's size: columns (unless NULL) and rows, left as they are if unknown */
+void mt_term_size(unsigned int *columns, unsigned int *rows)
 {
 	struct winsize ws;
 
 	if (!ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col && ws.ws_row) {
-		if (!w->fixed_width)
-			w->columns = ws.ws_col;
-		w->rows = ws.ws_row;
+		if (columns)
+			*columns = ws.ws_col;
+		*rows = ws.ws_row;
 	}
+}
+
+/* The window's size (--width keeps the columns), and the cells that fit it. */
+static void window_size(struct mt_watch *w)
+{
+	mt_term_size(w->fixed_width ? NULL : &w->columns, &w->rows);
 	if (w->pages)
 		mt_watch_fit(w);
 }
 
 /* Ctrl-Z: the terminal as it was while stopped, the screen again on fg */
-static void suspend(struct mt_watch *w)
+static void suspend(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigset_t s;
 
-	screen_leave();
+	mt_term_leave();
 	signal(SIGTSTP, SIG_DFL);
 	sigemptyset(&s);
 	sigaddset(&s, SIGTSTP);
@@ -134,8 +138,7 @@ static void suspend(struct mt_watch *w)
 	sigprocmask(SIG_BLOCK, &s, NULL);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTSTP, &sa, NULL);
-	screen_enter();
-	window_size(w);
+	mt_term_enter();
 }
 
 /* A line of the screen, cut to cols columns (escapes take none), cleared to its end */
@@ -161,29 +164,37 @@ static void put_cut(const char *s, size_t n, unsigned int cols)
 		fputs("\033[K", stdout);
 }
 
-/* The frame over the last, from the top: no blank screen in between */
+/* The lines of buf over the last screen, from the top: no blank screen in between */
+void mt_term_draw(const char *buf, size_t len, unsigned int rows, unsigned int columns)
+{
+	const char *p, *end;
+	unsigned int row = 0;
+
+	fputs("\033[H", stdout);
+	for (p = buf, end = buf + len; p < end && row < rows; row++) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		fputs(row ? "\r\n" : "", stdout);	/* none after the last: no scroll */
+		put_cut(p, n, columns);
+		p += n + (nl ? 1 : 0);
+	}
+	fputs("\033[J", stdout);
+	fflush(stdout);
+}
+
+/* The frame over the last */
 static void draw(const struct mt_watch *w)
 {
-	char *buf = NULL, *p, *end;
+	char *buf = NULL;
 	size_t len = 0;
-	unsigned int row = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return;
 	mt_watch_screen(w, f);
 	fclose(f);
-	fputs("\033[H", stdout);
-	for (p = buf, end = buf + len; p < end && row < w->rows; row++) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		fputs(row ? "\r\n" : "", stdout);	/* none after the last: no scroll */
-		put_cut(p, n, w->columns);
-		p += n + (nl ? 1 : 0);
-	}
-	fputs("\033[J", stdout);
-	fflush(stdout);
+	mt_term_draw(buf, len, w->rows, w->columns);
 	free(buf);
 }
 
@@ -219,8 +230,8 @@ static int read_key(void)
 		return -1;
 	}
 	if (n == 1 && (c == 'q' || c == 'Q'))
-		return WAIT_QUIT;
-	return n == 1 && c == ' ' ? WAIT_NOW : -1;
+		return MT_WAIT_QUIT;
+	return n == 1 && c == ' ' ? MT_WAIT_NOW : -1;
 }
 
 /* ns from a to b */
@@ -229,9 +240,12 @@ static long long ns_until(const struct timespec *a, const struct timespec *b)
 	return (b->tv_sec - a->tv_sec) * 1000000000LL + (b->tv_nsec - a->tv_nsec);
 }
 
-/* What ends the wait: the deadline (NULL: none), a key, a signal, the exit. */
-static int wait_for(struct mt_watch *w, const struct timespec *deadline,
-		    const sigset_t *mask)
+/*
+ * What ends the wait: the deadline (NULL: none), a key (screen), a signal,
+ * pidfd readable (-1: none), or the window resized or the screen back from
+ * Ctrl-Z (MT_WAIT_RESIZE).
+ */
+int mt_term_wait(const struct timespec *deadline, const sigset_t *mask, bool screen, int pidfd)
 {
 	for (;;) {
 		struct pollfd pfd[2];
@@ -241,14 +255,13 @@ static int wait_for(struct mt_watch *w, const struct timespec *deadline,
 		int r;
 
 		if (got_signal)
-			return WAIT_SIGNAL;
+			return MT_WAIT_SIGNAL;
 		if (got_tstp || got_winch) {
 			if (got_tstp)
-				suspend(w);
+				suspend();
 			got_tstp = 0;
 			got_winch = 0;
-			window_size(w);
-			return WAIT_NOW;
+			return MT_WAIT_RESIZE;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (deadline) {	/* past it: a look all the same, at signals, keys, the exit */
@@ -256,17 +269,17 @@ static int wait_for(struct mt_watch *w, const struct timespec *deadline,
 			ns = ns > 0 ? ns : 0;
 			left = (struct timespec){ ns / 1000000000LL, ns % 1000000000LL };
 		}
-		if (w->pidfd >= 0 && !w->exited) {
+		if (pidfd >= 0) {
 			pid = n;
-			pfd[n++] = (struct pollfd){ .fd = w->pidfd, .events = POLLIN };
+			pfd[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 		}
-		if (w->screen && !stdin_done && tio_saved) {
+		if (screen && !stdin_done && tio_saved) {
 			key = n;
 			pfd[n++] = (struct pollfd){ .fd = STDIN_FILENO, .events = POLLIN };
 		}
 		r = ppoll(pfd, n, deadline ? &left : NULL, mask);
 		if (r == 0 && deadline)
-			return WAIT_TICK;
+			return MT_WAIT_TICK;
 		if (r <= 0)
 			continue;	/* a signal (or an error: seen again at the next turn) */
 		if (key < n && pfd[key].revents) {
@@ -275,8 +288,20 @@ static int wait_for(struct mt_watch *w, const struct timespec *deadline,
 				return r;
 		}
 		if (pid < n && pfd[pid].revents)
-			return WAIT_EXIT;
+			return MT_WAIT_EXIT;
 	}
+}
+
+/* watch's wait: the window's size followed */
+static int wait_for(struct mt_watch *w, const struct timespec *deadline,
+		    const sigset_t *mask)
+{
+	int r = mt_term_wait(deadline, mask, w->screen, w->exited ? -1 : w->pidfd);
+
+	if (r != MT_WAIT_RESIZE)
+		return r;
+	window_size(w);
+	return MT_WAIT_NOW;
 }
 
 /* A signal that came while blocked (during a query it made fail), or 0 */
@@ -306,7 +331,7 @@ static void reraise(int sig)
 }
 
 /* The next deadline, step ns on; never in the past (a slow frame owes nothing) */
-static void advance(struct timespec *next, long long step)
+void mt_term_advance(struct timespec *next, long long step)
 {
 	struct timespec now;
 
@@ -354,18 +379,18 @@ static int frame(const struct mt_ctx *ctx, struct mt_watch *w, const struct time
  */
 static int target_exited(const struct mt_ctx *ctx, struct mt_watch *w, const sigset_t *mask)
 {
-	int r = WAIT_NOW;
+	int r = MT_WAIT_NOW;
 
 	mt_watch_exited(ctx, w);
 	if (w->screen && !w->until_exit) {
-		while (r != WAIT_QUIT && r != WAIT_SIGNAL) {
+		while (r != MT_WAIT_QUIT && r != MT_WAIT_SIGNAL) {
 			draw(w);
 			r = wait_for(w, NULL, mask);
 		}
-		if (r == WAIT_SIGNAL)
+		if (r == MT_WAIT_SIGNAL)
 			return BY_SIGNAL;
 	}
-	screen_leave();
+	mt_term_leave();
 	if (w->until_exit)
 		return MT_EXIT_OK;
 	mt_err("process %ld exited", w->pid);
@@ -377,7 +402,7 @@ static int frames(const struct mt_ctx *ctx, struct mt_watch *w, const sigset_t *
 {
 	struct timespec t0, next;
 	long long step = (long long)(w->interval * 1e9 + 0.5);
-	int ret, r = WAIT_TICK;
+	int ret, r = MT_WAIT_TICK;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	next = t0;
@@ -387,14 +412,37 @@ static int frames(const struct mt_ctx *ctx, struct mt_watch *w, const sigset_t *
 			return target_exited(ctx, w, mask);
 		if (ret || (w->count && w->frame >= w->count))
 			return ret;
-		if (r == WAIT_TICK)
-			advance(&next, step);
+		if (r == MT_WAIT_TICK)
+			mt_term_advance(&next, step);
 		r = wait_for(w, &next, mask);
-		if (r == WAIT_QUIT || r == WAIT_SIGNAL)
-			return r == WAIT_QUIT ? MT_EXIT_OK : BY_SIGNAL;
-		if (r == WAIT_EXIT)
+		if (r == MT_WAIT_QUIT || r == MT_WAIT_SIGNAL)
+			return r == MT_WAIT_QUIT ? MT_EXIT_OK : BY_SIGNAL;
+		if (r == MT_WAIT_EXIT)
 			return target_exited(ctx, w, mask);
 	}
+}
+
+/* Frames drawn whole, a screen at a time */
+void mt_term_buffer(void)
+{
+	setvbuf(stdout, frame_buf, _IOFBF, sizeof(frame_buf));
+}
+
+/*
+ * The end of a loop that ended with ret: the terminal back; a signal that
+ * ended it (BY_SIGNAL, or one pending that made the last frame fail) raised
+ * again, as it would have ended the process (if it returns: BY_SIGNAL).
+ */
+int mt_term_end(int ret)
+{
+	mt_term_leave();
+	if (ret == MT_EXIT_FAIL && !got_signal)
+		got_signal = pending_signal();
+	if (ret == MT_EXIT_FAIL && got_signal)
+		ret = BY_SIGNAL;	/* the signal stopped the query, not an error */
+	if (ret == BY_SIGNAL)
+		reraise(got_signal);
+	return ret;
 }
 
 int mt_watch_loop(const struct mt_ctx *ctx, struct mt_watch *w)
@@ -403,10 +451,10 @@ int mt_watch_loop(const struct mt_ctx *ctx, struct mt_watch *w)
 	int ret;
 
 	w->pidfd = pidfd_of(w->pid);
-	signals_init(w, &mask);
+	mt_term_signals(w->screen, &mask);
 	if (w->screen) {
-		setvbuf(stdout, frame_buf, _IOFBF, sizeof(frame_buf));
-		screen_enter();
+		mt_term_buffer();
+		mt_term_enter();
 		window_size(w);
 	} else {
 		setvbuf(stdout, NULL, _IOLBF, 0);	/* a line as it comes: logs, tail -f */
@@ -414,17 +462,11 @@ int mt_watch_loop(const struct mt_ctx *ctx, struct mt_watch *w)
 	if (w->pages)
 		mt_watch_fit(w);
 	ret = frames(ctx, w, &mask);
-	screen_leave();
 	if (w->pidfd >= 0)
 		close(w->pidfd);
-	if (ret == MT_EXIT_FAIL && !got_signal)
-		got_signal = pending_signal();
-	if (ret == MT_EXIT_FAIL && got_signal)
-		ret = BY_SIGNAL;	/* the signal stopped the query, not an error */
-	if (ret == BY_SIGNAL) {
-		reraise(got_signal);
+	ret = mt_term_end(ret);
+	if (ret == BY_SIGNAL)
 		return MT_EXIT_FAIL;
-	}
 	if (ret == MT_EXIT_FAIL && ctx->ses->err.msg[0])
 		mt_transport_print_error(&ctx->ses->err);
 	return ret;
