@@ -150,6 +150,8 @@ void bench_report(void)
 	printf("\n\"its mappings only\": one query per VMA of /proc/PID/maps, summed "
 	       "(the maps file is read outside the timing).\n\n");
 
+	bench_report_top();
+
 	printf("### Kernel memory during one query\n\n"
 	       "Sampled from /proc/meminfo every few messages/reads while a query of the "
 	       "every-other-page region in pages mode streams (the worst case: one record "
@@ -229,6 +231,12 @@ void bench_report(void)
 		       "%ld kB whatever the region size (bound by design: one 8 KiB buffer + "
 		       "state per /proc file; one dump state, 16 KiB of pfns for a packed pages-mode answer, and socket buffers <= rcvbuf for netlink)\n",
 		       worst < 1024 ? "MET   " : "CHECK ", worst);
+	}
+	if (bench_top.dump.ran && bench_top.rollup.ran) {
+		snprintf(bench_proc_tail, sizeof(bench_proc_tail), "%.3f vs %.3f ms",
+			 bench_top.dump.med, bench_top.rollup.med);
+		target("every process: one TOP dump / every smaps_rollup",
+		       bench_top.dump.med / bench_top.rollup.med, 1.0, bench_proc_tail);
 	}
 	printf("\n=== end markdown\n");
 }

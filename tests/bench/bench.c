@@ -42,7 +42,7 @@ const char *const bench_state_names[S_N] = {
 };
 
 int bench_repeats = 7;
-static bool smoke;
+static bool smoke, top_only;
 bool bench_have_scan;
 char bench_label[80] = "?", bench_accel[32] = "tcg", bench_date[32] = "?";
 
@@ -297,6 +297,8 @@ int main(int argc, char **argv)
 			smoke = true;
 			sizes = "4M";
 			bench_repeats = 1;
+		} else if (!strcmp(argv[i], "--top")) {
+			top_only = true;	/* the "every process" section alone */
 		} else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
 			sizes = argv[++i];
 		} else if (!strcmp(argv[i], "--repeat") && i + 1 < argc) {
@@ -308,7 +310,7 @@ int main(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--date") && i + 1 < argc) {
 			snprintf(bench_date, sizeof(bench_date), "%s", argv[++i]);
 		} else {
-			fprintf(stderr, "usage: bench [--smoke] [--sizes 64M,1G] [--repeat N] "
+			fprintf(stderr, "usage: bench [--smoke] [--top] [--sizes 64M,1G] [--repeat N] "
 				"[--label K] [--accel A] [--date D]\n");
 			return 2;
 		}
@@ -365,14 +367,21 @@ int main(int argc, char **argv)
 		printf("# bench --smoke: kernel %s, PAGEMAP_SCAN %s\n", bench_label,
 		       bench_have_scan ? "yes" : "no (before 6.7)");
 
-	for (int z = 0; z < bench_nsizes; z++)
+	for (int z = 0; z < bench_nsizes && !top_only; z++)
 		run_size(&bench_sres[z]);
-	run_as();
+	if (!top_only)
+		run_as();
+	bench_run_top();
 	kill(bench_child, SIGKILL);
 	waitpid(bench_child, NULL, 0);
 
-	if (!smoke)
+	if (top_only) {
+		printf("=== begin markdown\n");
+		bench_report_top();
+		printf("=== end markdown\n");
+	} else if (!smoke) {
 		bench_report();
+	}
 	ret = tap_done();
 	tap_diag("bench: %d of %d checks failed", tap_failed, tap_n);
 	return ret;

@@ -4,7 +4,8 @@
  * timing, the runs per size and for the whole address space, main();
  * bench-methods.c: the methods timed (memtrace over netlink and /proc,
  * pagemap, mincore, PAGEMAP_SCAN); bench-run.c: the regions, kernel memory
- * during a query, the small process; bench-report.c: the markdown report.
+ * during a query, the small process; bench-top.c: every process, one TOP
+ * dump against every smaps_rollup; bench-report.c: the markdown report.
  */
 #ifndef MEMTRACE_BENCH_H
 #define MEMTRACE_BENCH_H
@@ -97,6 +98,12 @@ struct as_results {
 	int64_t pm_maps_backed;
 };
 
+struct top_results {
+	bool cli;			/* /lab/memtrace was there */
+	struct result dump, cli_r, rollup;	/* backed: processes (cli_r: exit status) */
+	uint64_t present_kb, zero_kb, none_kb;
+};
+
 /* bench.c */
 extern const char *const bench_method_names[M_N];
 extern const char *const bench_state_names[S_N];
@@ -131,6 +138,11 @@ void bench_km_start(void);
 extern pid_t bench_child;
 void bench_child_start(void);
 int bench_child_vmas(struct vma *v, int max);
+
+/* bench-top.c */
+extern struct top_results bench_top;
+void bench_run_top(void);
+void bench_report_top(void);
 
 /* bench-report.c */
 extern struct size_results *bench_sres;

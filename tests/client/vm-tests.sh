@@ -164,6 +164,40 @@ has "$tmp/out" "^page size: *4096" "info: page size"
 run 0 "info --json" info --json
 has "$tmp/out" '"nstates":7,' "info --json: 7 states"
 
+# ---- top: every process, one netlink dump (whatever TRANSPORT says) ----
+kill -STOP $sp
+"$MEMTRACE" query --tsv $sp all >"$tmp/q" 2>"$tmp/err"
+"$MEMTRACE" top --tsv >"$tmp/out" 2>"$tmp/err"
+tap_ok $? "top --tsv (exit 0)"
+head -1 "$tmp/out" | grep -q "^# pid	comm	present_kb	zero_kb	swap_kb	cached_kb	none_kb	thp_kb$"
+tap_ok $? "top --tsv: its header"
+# its kB are the whole-space query's pages x 4 (the process is stopped)
+awk -v pid=$sp 'FNR == NR && /^# summary/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); q[kv[1]] = kv[2] * 4 } next }
+	FNR != NR && $1 == pid { n++; ok = $2 == "sleep" && $3 == q["present"] && $4 == q["zero"] &&
+		$5 == q["swap"] && $7 == q["none"] }
+	END { exit !(n == 1 && ok) }' FS=' ' "$tmp/q" FS='	' "$tmp/out"
+tap_ok $? "top --tsv: sleep's line, its present, zero, swap and none kB those of 'query all'"
+"$MEMTRACE" top --json >"$tmp/out" 2>"$tmp/err"
+tap_ok $? "top --json (exit 0)"
+grep -q "{\"pid\":$sp,\"comm\":\"sleep\",\"present_kb\":[0-9]*,\"zero_kb\":[0-9]*,\"swap_kb\":[0-9]*,\"cached_kb\":[0-9]*,\"none_kb\":[0-9]*,\"thp_kb\":[0-9]*" "$tmp/out"
+tap_ok $? "top --json: sleep's object"
+"$MEMTRACE" top --sort pid --tsv >"$tmp/out" 2>"$tmp/err" &&
+	awk '!/^#/ { if (seen && $1 <= last) bad = 1; last = $1; seen = 1 } END { exit bad || !seen }' "$tmp/out"
+tap_ok $? "top --sort pid: pids ascending"
+"$MEMTRACE" top --sort present --tsv >"$tmp/out" 2>"$tmp/err" &&
+	awk '!/^#/ { if (seen && $3 > last) bad = 1; last = $3; seen = 1 } END { exit bad || !seen }' "$tmp/out"
+tap_ok $? "top --sort present (the default): present descending"
+"$MEMTRACE" top --count 2 --interval 0.1 >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 0 ] && [ "$(grep -c '^    PID COMM' "$tmp/out")" -eq 2 ] && grep -q "^ *$sp sleep " "$tmp/out"
+tap_ok $? "top off a terminal, --count 2: two tables, sleep in them"
+"$MEMTRACE" --transport=proc top >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "top needs the generic netlink transport" "$tmp/err"
+tap_ok $? "top --transport=proc: exit 1, netlink is needed"
+"$MEMTRACE" top --sort rss >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 2 ]
+tap_ok $? "top --sort rss: usage, exit 2"
+kill -CONT $sp
+
 # ---- error paths ----
 MEMTRACE_PROC=/nonexistent "$MEMTRACE" query $sp all >"$tmp/out" 2>"$tmp/err"
 [ $? -eq 1 ]
@@ -205,8 +239,12 @@ if [ -x "$RUNAS" ] && id lab >/dev/null 2>&1; then
 	"$RUNAS" 1000 1000 "$MEMTRACE" $topt verify $lp all >"$tmp/out" 2>"$tmp/err"
 	[ $? -eq 0 ]
 	tap_ok $? "unprivileged verify of its own user's process"
+	"$RUNAS" 1000 1000 "$MEMTRACE" top --tsv --sort pid >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 0 ] && awk -v lp=$lp -v op=$op -v sp=$sp '$1 == lp { l = 1 } $1 == op || $1 == sp || $1 == 1 { bad = 1 }
+		END { exit !l || bad }' "$tmp/out"
+	tap_ok $? "unprivileged top: its own user's process, not another user's nor root's"
 else
-	for t in 1 2 3 4 5 6 7; do tap_lack "unprivileged test $t" "no runas helper or no user lab"; done
+	for t in 1 2 3 4 5 6 7 8; do tap_lack "unprivileged test $t" "no runas helper or no user lab"; done
 fi
 
 tap_done
