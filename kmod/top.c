@@ -41,7 +41,11 @@
 /* Pids looked at under RCU before letting go of it (threads, not leaders) */
 #define MEMTRACE_TOP_PIDS	256
 
-/* Counts the huge pages of each run; the walker counts the states. */
+/*
+ * Counts the THP pages of each run (present, mapped by a PMD or PUD, of a
+ * page with a struct page: not hugetlb, not a raw PFN mapping); the walker
+ * counts the states.
+ */
 static int memtrace_top_sink(void *arg, const struct memtrace_record *r)
 {
 	struct memtrace_top *t = arg;
@@ -50,7 +54,7 @@ static int memtrace_top_sink(void *arg, const struct memtrace_record *r)
 		return -ENOSPC;	/* offered again at the next step */
 	t->budget--;
 	if (r->state == MEMTRACE_PRESENT && (r->flags & MEMTRACE_F_SIZE_MASK) &&
-	    !(r->flags & MEMTRACE_F_HUGETLB))
+	    !(r->flags & (MEMTRACE_F_HUGETLB | MEMTRACE_F_PFNMAP)))
 		t->proc.thp += r->pages;
 	return 0;
 }

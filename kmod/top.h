@@ -17,7 +17,7 @@ struct memtrace_top_proc {
 	pid_t pid;		/* in the caller's pid namespace */
 	char comm[TASK_COMM_LEN];
 	u64 counts[MEMTRACE_NSTATES_ALL];
-	u64 thp;		/* PRESENT pages of PMD/PUD entries, not hugetlb */
+	u64 thp;		/* PRESENT pages of PMD/PUD entries: THP */
 };
 
 struct memtrace_top {

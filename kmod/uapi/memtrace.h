@@ -396,7 +396,8 @@ enum memtrace_proc_attr {
 	MEMTRACE_P_PID,		/* u32: in the sender's pid namespace */
 	MEMTRACE_P_COMM,	/* string: its command name (TASK_COMM_LEN) */
 	MEMTRACE_P_SUMMARY,	/* nest: as MEMTRACE_A_SUMMARY, of [0, TASK_SIZE) */
-	MEMTRACE_P_THP,		/* u64: PRESENT pages mapped by a PMD/PUD (not hugetlb) */
+	/* u64: PRESENT pages mapped by a PMD/PUD entry, neither HUGETLB nor PFNMAP */
+	MEMTRACE_P_THP,
 	MEMTRACE_P_PAD,
 	__MEMTRACE_P_MAX
 };
