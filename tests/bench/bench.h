@@ -100,7 +100,8 @@ struct as_results {
 
 struct top_results {
 	bool cli;			/* /lab/memtrace was there */
-	struct result dump, cli_r, rollup;	/* backed: processes (cli_r: exit status) */
+	/* backed: processes (cli_r: exit status); startup: memtrace --version */
+	struct result dump, cli_r, startup, rollup;
 	uint64_t present_kb, zero_kb, none_kb;
 };
 
