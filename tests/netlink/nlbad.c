@@ -264,6 +264,24 @@ int main(void)
 	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_GET_INFO, NLM_F_DUMP);
 	expect("GET_INFO as a dump (it is not)", -EOPNOTSUPP, MSG_OPTIONAL);
 
+	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_TOP, NLM_F_ACK);
+	expect("TOP without NLM_F_DUMP (it is a dump)", -EOPNOTSUPP, MSG_OPTIONAL);
+
+	nlb_start(&nlbad_req, &nlbad_sk, 3, NLM_F_DUMP);
+	expect("command 3 (reserved)", -EOPNOTSUPP, MSG_OPTIONAL);
+
+	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_TOP, NLM_F_DUMP);
+	nlb_u64(&nlbad_req, MEMTRACE_A_START, 0);
+	expect("TOP with START (it takes only CACHED)", -EINVAL, MSG_REQUIRED);
+
+	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_TOP, NLM_F_DUMP);
+	nlb_u32(&nlbad_req, MEMTRACE_A_CACHED, 1);
+	expect("TOP with a CACHED flag of 4 bytes", -EINVAL, MSG_REQUIRED);
+
+	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_TOP, NLM_F_DUMP);
+	nlb_u32(&nlbad_req, MEMTRACE_A_PROC, 1);
+	expect("TOP with PROC (an answer's attribute)", -EINVAL, MSG_REQUIRED);
+
 	/* ---- QUERY's own checks: the errors of /proc/memtrace's write(2) ---- */
 	nlbad_query(me);
 	nlb_u64(&nlbad_req, MEMTRACE_A_START, 0x2000);

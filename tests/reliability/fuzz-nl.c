@@ -58,7 +58,8 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 			break;
 		case MEMTRACE_A_FEATURES:
 			memcpy(&u32, d, 4);
-			if (a->nla_len != NLA_HDRLEN + 4 || u32 != MEMTRACE_FEAT_CACHED) {
+			if (a->nla_len != NLA_HDRLEN + 4 ||
+			    u32 != (MEMTRACE_FEAT_CACHED | MEMTRACE_FEAT_TOP)) {
 				snprintf(why, wl, "FEATURES length %u = 0x%x", a->nla_len, u32);
 				return false;
 			}
@@ -129,6 +130,24 @@ static bool nl_dump_form(const struct nlmsghdr *h, const struct nl_want *w, char
 				 t, w->packed ? "PACKED" : "not packed",
 				 w->indexed ? " INDEXED" : "", w->admin ? "" : " without pfns",
 				 pages ? "pages" : "runs");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A TOP dump's message: MEMTRACE_A_PROC nests and nothing else. */
+static bool nl_top_form(const struct nlmsghdr *h, char *why, size_t wl)
+{
+	const char *p = (const char *)NLMSG_DATA(h) + GENL_HDRLEN;
+	const struct nlattr *a;
+	int rem = (int)h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+
+	for (a = (const struct nlattr *)p;
+	     rem >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN && a->nla_len <= rem;
+	     rem -= NLA_ALIGN(a->nla_len), p += NLA_ALIGN(a->nla_len), a = (const void *)p) {
+		if ((a->nla_type & NLA_TYPE_MASK) != MEMTRACE_A_PROC) {
+			snprintf(why, wl, "TOP dump: attribute %u", a->nla_type & NLA_TYPE_MASK);
 			return false;
 		}
 	}
@@ -289,7 +308,7 @@ static void nl_collect(struct nlr *s, uint32_t seq, bool expect_reply, bool ack_
 					if (w->strict)
 						fz_ns.strict_err++;
 					fz_ns.errno_seen[-e < 140 ? -e : 0]++;
-				} else if (!c.summary) {
+				} else if (!c.summary && !w->top_ok) {
 					nl_fail("NLMSG_DONE without a summary", msg, mlen);
 					return;
 				} else {
@@ -299,6 +318,15 @@ static void nl_collect(struct nlr *s, uint32_t seq, bool expect_reply, bool ack_
 				}
 				if (!ping)
 					return;
+				continue;
+			}
+			if ((h->nlmsg_flags & NLM_F_MULTI) && w->top_ok) {
+				/* a TOP dump: PROC nests only */
+				if (!nl_top_form(h, why, sizeof(why))) {
+					nl_fail(why, msg, mlen);
+					return;
+				}
+				in_dump = true;
 				continue;
 			}
 			if (h->nlmsg_flags & NLM_F_MULTI) {

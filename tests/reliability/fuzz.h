@@ -68,6 +68,7 @@ struct nl_want {
 	uint64_t start, end;	/* page aligned, as the dump must repeat them */
 	int mode;
 	bool packed, indexed, admin;	/* and in this format */
+	bool top_ok;		/* a TOP dump may come (PROC nests, no summary) */
 };
 
 /* fuzz.c */
