@@ -275,10 +275,6 @@ int main(void)
 	expect("TOP with START (it takes only CACHED)", -EINVAL, MSG_REQUIRED);
 
 	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_TOP, NLM_F_DUMP);
-	nlb_u32(&nlbad_req, MEMTRACE_A_CACHED, 1);
-	expect("TOP with a CACHED flag of 4 bytes", -EINVAL, MSG_REQUIRED);
-
-	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_TOP, NLM_F_DUMP);
 	nlb_u32(&nlbad_req, MEMTRACE_A_PROC, 1);
 	expect("TOP with PROC (an answer's attribute)", -EINVAL, MSG_REQUIRED);
 
