@@ -52,6 +52,9 @@ void cor_t_thp(void);
 /* correctness-cached.c */
 void cor_t_cached(void);
 
+/* correctness-folio.c */
+void cor_t_folio(void);
+
 /* correctness-query.c */
 void cor_t_whole(void);
 void cor_t_bad_input(void);
