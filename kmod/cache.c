@@ -32,24 +32,50 @@
  * uapi/memtrace.h, MEMTRACE_CACHED)? The checks of mincore(2)'s
  * can_do_mincore() since Linux 5.0 (CVE-2019-5489), on the query's policy
  * rather than on current's credentials: a privileged caller (policy->all),
- * a file the target opened for writing (the caller may trace the target,
- * which could write it), a file whose owner is the caller's fsuid, or
- * shared anonymous memory (a tmpfs inode of the kernel's own mount,
- * S_PRIVATE: MAP_SHARED|MAP_ANONYMOUS and SysV shm, whose inodes are mode
- * 0777, so that mincore's write-permission check allows them too).
- * file_permission(MAY_WRITE) is not asked (it needs credentials): a file
- * the caller could open for writing but neither owns nor finds open for
- * writing shows NONE, stricter than mincore(2).
+ * a file whose owner is the caller's fsuid, or shared anonymous memory (a
+ * tmpfs inode of the kernel's own mount, S_PRIVATE: MAP_SHARED|MAP_ANONYMOUS
+ * and SysV shm, whose inodes are mode 0777, so that mincore's
+ * write-permission check allows them too). file_permission(MAY_WRITE) is
+ * not asked (it needs credentials), and a file the target opened for
+ * writing does not count: the caller may read the target's page tables
+ * (PTRACE_MODE_READ, which Yama and other modules do not restrict), not
+ * act as it, and kernel-made shmem files (GEM buffers) are always open for
+ * writing. A file the caller could write but does not own shows NONE,
+ * stricter than mincore(2).
  */
 static bool memtrace_cache_allowed(const struct memtrace_cache_policy *policy,
-				   const struct file *file,
 				   const struct inode *inode)
 {
-	if (policy->all || (file->f_mode & FMODE_WRITE))
+	if (policy->all)
 		return true;
 	if (uid_valid(policy->fsuid) && uid_eq(inode->i_uid, policy->fsuid))
 		return true;
 	return IS_PRIVATE(inode) && inode->i_sb->s_magic == TMPFS_MAGIC;
+}
+
+/*
+ * Files whose inodes are S_IFREG but not files: secret memory (5.14+; not
+ * even its residency should show), KVM guest memory (6.8+, mmap-able on
+ * 7.x), and from 6.15 every anonymous inode (dma-buf and drivers' own).
+ * Each magic is tested where the headers define it.
+ */
+static bool memtrace_cache_special(const struct inode *inode)
+{
+	unsigned long magic = inode->i_sb->s_magic;
+
+#ifdef SECRETMEM_MAGIC
+	if (magic == SECRETMEM_MAGIC)
+		return true;
+#endif
+#ifdef GUEST_MEMFD_MAGIC
+	if (magic == GUEST_MEMFD_MAGIC)
+		return true;
+#endif
+#ifdef DMA_BUF_MAGIC
+	if (magic == DMA_BUF_MAGIC)
+		return true;
+#endif
+	return magic == ANON_INODE_FS_MAGIC;
 }
 
 /*
@@ -82,8 +108,8 @@ void memtrace_cache_vma(struct memtrace_walk *w, struct vm_area_struct *vma)
 	inode = mapping->host;
 	if (!inode || !(S_ISREG(inode->i_mode) || S_ISBLK(inode->i_mode)))
 		return;
-	if (!memtrace_cache_allowed(&w->cache_policy, vma->vm_file,
-				    file_inode(vma->vm_file)))
+	if (memtrace_cache_special(inode) ||
+	    !memtrace_cache_allowed(&w->cache_policy, file_inode(vma->vm_file)))
 		return;
 	w->cache = mapping;
 	w->cache_vma = vma;
@@ -104,10 +130,15 @@ static u32 memtrace_cache_flags(const struct memtrace_walk *w,
 	return flags;
 }
 
-/* Is a page-cache entry a page (a folio), not a value or a reserved slot? */
+/*
+ * Is a page-cache entry a page (a folio), not a value (shadow, swapped-out
+ * shmem), nor an internal entry (a reserved slot, or a sibling that kernels
+ * without "XArray: Do not return sibling entries from xa_load()" may hand
+ * back in a race)?
+ */
 static bool memtrace_cache_is_page(const void *entry)
 {
-	return entry && !xa_is_value(entry) && !xa_is_zero(entry);
+	return entry && !xa_is_value(entry) && !xa_is_internal(entry);
 }
 
 /*
@@ -130,6 +161,8 @@ u8 memtrace_cache_page(const struct memtrace_walk *w, unsigned long addr,
 	if (!memtrace_cache_is_page(entry))
 		return MEMTRACE_NONE;
 	*flags = memtrace_cache_flags(w, &xas);
+	if (w->folio)
+		*flags |= MEMTRACE_REC_ORDER(memtrace_xas_get_order(&xas));
 	return MEMTRACE_CACHED;
 }
 
@@ -150,7 +183,8 @@ static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 				pgoff_t lo, pgoff_t hi)
 {
 	XA_STATE(xas, &w->cache->i_pages, lo);
-	pgoff_t next = lo, first, last, stop;
+	pgoff_t next = lo, first, last, stop, resume;
+	unsigned int order;
 	unsigned long nr;
 	void *entry;
 	u32 flags;
@@ -158,7 +192,15 @@ static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 
 	rcu_read_lock();
 	xas_for_each(&xas, entry, hi - 1) {
-		if (xas_retry(&xas, entry) || !memtrace_cache_is_page(entry))
+		resume = xas.xa_index;
+		if (xas_retry(&xas, entry)) {
+			/* a reserved slot is no page; a retry entry is read again */
+			if (xa_is_zero(entry))
+				resume++;
+			goto breather;
+		}
+		resume++;
+		if (!memtrace_cache_is_page(entry))
 			goto breather;
 		/*
 		 * A large folio is one multi-index entry, found at its first
@@ -167,12 +209,15 @@ static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 		 * again, and may see another entry (one replaced meanwhile):
 		 * a range that ends before it starts is then skipped.
 		 */
-		nr = 1UL << memtrace_xas_get_order(&xas);
+		order = memtrace_xas_get_order(&xas);
+		nr = 1UL << order;
 		first = max(next, xas.xa_index);
 		last = min(round_down(xas.xa_index, nr) + nr - 1, hi - 1);
 		if (last < first)
 			goto breather;
 		flags = memtrace_cache_flags(w, &xas);
+		if (w->folio)
+			flags |= MEMTRACE_REC_ORDER(order);
 		if (first > next)
 			ret = memtrace_add_blank(w, addr + ((next - lo) << PAGE_SHIFT),
 						 addr + ((first - lo) << PAGE_SHIFT),
@@ -197,10 +242,16 @@ breather:	/* after every entry, a page or not */
 			break;
 		}
 		if (need_resched()) {
-			xas_pause(&xas);
+			/*
+			 * Not xas_pause(): an entry found in the middle of a
+			 * large folio (lo there) keeps xa_index at lo, and
+			 * xas_pause() adds the whole folio to it, skipping
+			 * pages. Go on from the first page not yet read.
+			 */
 			rcu_read_unlock();
 			cond_resched();
 			rcu_read_lock();
+			xas_set(&xas, max(next, resume));
 		}
 	}
 	rcu_read_unlock();

@@ -185,7 +185,9 @@ static inline u8 memtrace_leaf_state(pte_t pte, u64 *swp)
  * which Kbuild checks (MEMTRACE_HAVE_XAS_GET_ORDER). Without it,
  * xa_get_order() looks the index up again and may find another entry
  * than xas did (one replaced meanwhile): its caller must not trust the
- * order to cover xas->xa_index (cache.c checks).
+ * order to cover xas->xa_index (cache.c checks), and a larger entry found
+ * (a folio collapsed meanwhile) counts its pages with the first entry's
+ * flags: an answer of a moment later, not a wrong one.
  */
 static inline unsigned int memtrace_xas_get_order(struct xa_state *xas)
 {
@@ -193,6 +195,20 @@ static inline unsigned int memtrace_xas_get_order(struct xa_state *xas)
 	return xas_get_order(xas);
 #else
 	return xa_get_order(xas->xa, xas->xa_index);
+#endif
+}
+
+/*
+ * The order of the folio (compound page) page belongs to. The caller holds
+ * the lock of an entry mapping it, so it is neither freed nor split. Folios
+ * came in 5.16 with page_folio() (a macro); before, the compound head's.
+ */
+static inline unsigned int memtrace_page_order(struct page *page)
+{
+#ifdef page_folio
+	return folio_order(page_folio(page));
+#else
+	return compound_order(compound_head(page));
 #endif
 }
 

@@ -104,6 +104,9 @@ static int memtrace_leaf_piece(struct memtrace_walk *w,
 			       const struct memtrace_leaf *l, unsigned long addr,
 			       unsigned long end, u32 flags)
 {
+	/* a huge entry maps a folio of its own size; a raw frame has none */
+	if (w->folio && !(flags & MEMTRACE_F_PFNMAP))
+		flags |= MEMTRACE_REC_ORDER(ilog2(l->size >> PAGE_SHIFT));
 	return memtrace_add(w, addr, (end - addr) >> PAGE_SHIFT, l->state, flags,
 			    l->head_pfn + ((addr & (l->size - 1)) >> PAGE_SHIFT),
 			    true, l->node);

@@ -62,6 +62,7 @@ enum memtrace_nl_why {
 	MEMTRACE_WHY_NO_PID,
 	MEMTRACE_WHY_PID_RANGE,
 	MEMTRACE_WHY_INDEXED,
+	MEMTRACE_WHY_FOLIO,
 };
 
 /* A TOP dump: the processes, and the last one counted until it is sent. */
@@ -88,6 +89,7 @@ static const struct nla_policy memtrace_query_policy[MEMTRACE_A_MAX + 1] = {
 	[MEMTRACE_A_NO_PFN] = { .type = NLA_FLAG },
 	[MEMTRACE_A_INDEXED] = { .type = NLA_FLAG },
 	[MEMTRACE_A_CACHED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_FOLIO] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy memtrace_top_policy[MEMTRACE_A_MAX + 1] = {
@@ -125,9 +127,11 @@ static int memtrace_nl_sink(void *arg, const struct memtrace_record *r)
 	if (nla_put_u64_64bit(skb, MEMTRACE_R_ADDR, r->addr, MEMTRACE_R_PAD) ||
 	    nla_put_u64_64bit(skb, MEMTRACE_R_PAGES, r->pages, MEMTRACE_R_PAD) ||
 	    nla_put_u8(skb, MEMTRACE_R_STATE, r->state) ||
-	    nla_put_u32(skb, MEMTRACE_R_FLAGS, r->flags) ||
+	    nla_put_u32(skb, MEMTRACE_R_FLAGS, MEMTRACE_REC_FLAGS(r->flags)) ||
 	    nla_put_u64_64bit(skb, MEMTRACE_R_PFN, r->pfn, MEMTRACE_R_PAD) ||
-	    nla_put_s32(skb, MEMTRACE_R_NODE, r->node)) {
+	    nla_put_s32(skb, MEMTRACE_R_NODE, r->node) ||
+	    (d->query.req.folio &&
+	     nla_put_u8(skb, MEMTRACE_R_FOLIO, MEMTRACE_REC_ORDER_OF(r->flags)))) {
 		nla_nest_cancel(skb, nest);
 		return -ENOSPC;
 	}
@@ -336,6 +340,11 @@ static void memtrace_nl_explain(struct netlink_ext_ack *extack, int why, int err
 		NL_SET_ERR_MSG(extack, "MEMTRACE_A_INDEXED needs MEMTRACE_A_PACKED");
 		return;
 	}
+	if (why == MEMTRACE_WHY_FOLIO) {
+		NL_SET_ERR_MSG(extack,
+			       "MEMTRACE_A_FOLIO is answered in record nests: not with MEMTRACE_A_PACKED");
+		return;
+	}
 	switch (err) {
 	case -ESRCH:
 		NL_SET_ERR_MSG(extack,
@@ -390,6 +399,11 @@ static int memtrace_nl_parse(struct nlattr **attrs, struct memtrace_nl_dump *d,
 	}
 	if (indexed && !packed) {
 		d->why = MEMTRACE_WHY_INDEXED;
+		return -EINVAL;
+	}
+	req->folio = nla_get_flag(attrs[MEMTRACE_A_FOLIO]);
+	if (req->folio && packed) {
+		d->why = MEMTRACE_WHY_FOLIO;
 		return -EINVAL;
 	}
 	req->pid = pid;
@@ -650,7 +664,8 @@ static int memtrace_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, MEMTRACE_A_TASK_SIZE, TASK_SIZE_MAX,
 			      MEMTRACE_A_PAD) ||
 	    nla_put_u32(msg, MEMTRACE_A_FEATURES,
-			MEMTRACE_FEAT_CACHED | MEMTRACE_FEAT_TOP))
+			MEMTRACE_FEAT_CACHED | MEMTRACE_FEAT_FOLIO |
+			MEMTRACE_FEAT_TOP))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);

@@ -95,7 +95,7 @@ static int memtrace_parse_u64(const char *s, u64 *v)
 
 static int memtrace_parse_query(char *line, struct memtrace_request *req)
 {
-	char *tok[5];
+	char *tok[6];	/* PID START END MODE cached folio */
 	int n = 0, i, err;
 	u64 v, len;
 	char *p;
@@ -149,6 +149,10 @@ static int memtrace_parse_query(char *line, struct memtrace_request *req)
 		i++;
 	if (i < n && !strcmp(tok[i], "cached")) {
 		req->cached = true;
+		i++;
+	}
+	if (i < n && !strcmp(tok[i], "folio")) {
+		req->folio = true;
 		i++;
 	}
 	return i == n ? 0 : -EINVAL;
@@ -223,13 +227,23 @@ static char *memtrace_put_str(char *p, const char *s)
 	return p;
 }
 
+/* The size of a folio of that order: "4K", "64K", "2M", "32M", "1G", "64G" */
+static char *memtrace_put_folio(char *p, unsigned int order)
+{
+	unsigned int shift = PAGE_SHIFT + order;
+
+	p = memtrace_put_dec(p, 1ULL << (shift % 10));
+	*p++ = "BKMGTPE"[min(shift / 10, 6U)];
+	return p;
+}
+
 static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 {
 	struct memtrace_proc_file *pf = arg;
 	char *p = pf->buf + pf->len;
 
-	/* "0x<16>\t<20>\t<9>\t<2>\t<7>\t0x<16>\t-<10>\n": at most 88 bytes */
-	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 88);
+	/* "0x<16>\t<20>\t<9>\t<2>\t<7>\t0x<16>\t-<10>\t<5>\n": at most 94 bytes */
+	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 94);
 	if (MEMTRACE_PROC_BUF - pf->len < MEMTRACE_LINE_MAX)
 		return -ENOSPC;
 	p = memtrace_put_hex(p, r->addr);
@@ -247,6 +261,14 @@ static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 	if (r->node < 0)
 		*p++ = '-';
 	p = memtrace_put_dec(p, r->node < 0 ? -(s64)r->node : r->node);
+	if (pf->query.req.folio) {
+		*p++ = '\t';
+		if ((r->state == MEMTRACE_PRESENT || r->state == MEMTRACE_ZERO ||
+		     r->state == MEMTRACE_CACHED) && !(r->flags & MEMTRACE_F_PFNMAP))
+			p = memtrace_put_folio(p, MEMTRACE_REC_ORDER_OF(r->flags));
+		else
+			*p++ = '-';	/* no folio */
+	}
 	*p++ = '\n';
 	pf->len = p - pf->buf;
 	return 0;
@@ -285,11 +307,13 @@ static int memtrace_proc_start(struct memtrace_proc_file *pf,
 	pf->state = MEMTRACE_PROC_ACTIVE;
 	pf->off = 0;
 	pf->len = scnprintf(pf->buf, MEMTRACE_PROC_BUF,
-			    "# memtrace pid=%d start=0x%lx end=0x%lx page_size=%lu mode=%s%s\n"
-			    "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n",
+			    "# memtrace pid=%d start=0x%lx end=0x%lx page_size=%lu mode=%s%s%s\n"
+			    "# addr\tpages\tstate\tsize\tflags\tpfn\tnode%s\n",
 			    q->req.pid, q->start, q->end,
 			    PAGE_SIZE, memtrace_mode_names[q->req.mode],
-			    q->req.cached ? " cached" : "");
+			    q->req.cached ? " cached" : "",
+			    q->req.folio ? " folio" : "",
+			    q->req.folio ? "\tfolio" : "");
 	return 0;
 }
 

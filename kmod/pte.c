@@ -158,8 +158,21 @@ static noinline int memtrace_pte_class(const struct memtrace_ptes *t,
 		c->flags |= memtrace_frame_flags(page, &c->node);
 		if (memtrace_page_mapped_once(page))
 			c->flags |= MEMTRACE_F_EXCL;
+		if (t->w->folio)
+			c->flags |= MEMTRACE_REC_ORDER(memtrace_page_order(page));
 	}
 	spin_unlock(ptl);
+	if (t->w->cache && pte_none(pte)) {
+		/*
+		 * Zapped since the first read (MADV_DONTNEED, reclaim): looked
+		 * up as above, and not keyed, lest a NONE class keyed here
+		 * take the table's other none entries past the page cache.
+		 */
+		c->keyed = false;
+		c->state = memtrace_cache_page(t->w, t->addr0 + (ptep - t->ptep0) *
+					       PAGE_SIZE, &c->flags);
+		return 0;
+	}
 	if (is_vm_hugetlb_page(t->vma) && c->state == MEMTRACE_PRESENT)
 		c->flags |= MEMTRACE_F_HUGETLB;
 	return 0;
@@ -367,11 +380,14 @@ memtrace_pages_miss(const struct memtrace_ptes *t, struct memtrace_cursor *cur,
 		word = which ? s1->word : s0->word;
 		c.state = which ? s1->state : s0->state;
 		c.pfn = c.state == MEMTRACE_NONE ? 0 : pte_pfn(pte);
+		c.flags = MEMTRACE_PW_FLAGS(word);
+		c.node = MEMTRACE_PW_NODE(word);
 	} else {
 		ret = memtrace_pte_class(t, ptep, pte, &c);
 		if (ret)
 			return ret;	/* -EAGAIN: what was taken is taken */
-		word = MEMTRACE_PW(c.state, c.flags, c.node);
+		/* (a folio order is never in a word: no room with FOLIO) */
+		word = MEMTRACE_PW(c.state, MEMTRACE_REC_FLAGS(c.flags), c.node);
 		which = c.keyed ? *lru1 : -1;
 		if (which == 1)
 			memtrace_slot_set(w, s1, &c, word);
@@ -398,8 +414,7 @@ memtrace_pages_miss(const struct memtrace_ptes *t, struct memtrace_cursor *cur,
 	}
 	/* the slow way: the walk must be current for it */
 	memtrace_cursor_sync(w, cur, addr);
-	ret = memtrace_add(w, addr, 1, c.state, MEMTRACE_PW_FLAGS(word), c.pfn,
-			   false, MEMTRACE_PW_NODE(word));
+	ret = memtrace_add(w, addr, 1, c.state, c.flags, c.pfn, false, c.node);
 	if (ret)
 		return ret;
 	memtrace_cursor_load(w, cur, bytes, addr + PAGE_SIZE);
@@ -476,7 +491,8 @@ int memtrace_pte_range(struct memtrace_walk *w, struct vm_area_struct *vma,
 	pte_t *ptep = pte_offset_kernel(&pmd, addr);
 	const struct memtrace_ptes t = {
 		.w = w, .vma = vma, .pmdp = pmdp, .pmd = pmd,
-		.anon_fast = w->one_node && vma_is_anonymous(vma),
+		/* a folio's order is in its struct page: no fast path then */
+		.anon_fast = w->one_node && vma_is_anonymous(vma) && !w->folio,
 		.ptep0 = ptep, .addr0 = addr,
 	};
 	int ret;

@@ -15,8 +15,7 @@
  * Whose page cache c may see CACHED (uapi/memtrace.h, MEMTRACE_CACHED): a
  * caller with CAP_SYS_ADMIN any file's, else the files its fsuid owns
  * (with a netlink socket, only when its opener's fsuid is the same: never
- * more than the opener). The walk adds the files the target opened for
- * writing and shared anonymous memory.
+ * more than the opener). The walk adds shared anonymous memory.
  */
 void memtrace_query_cache_policy(struct memtrace_cache_policy *p,
 				 const struct memtrace_request *req,
@@ -74,6 +73,7 @@ int memtrace_query_start(struct memtrace_query *q,
 	memtrace_query_cache_policy(&policy, req, c);
 	memtrace_walk_init(&q->walk, mm, start, end, req->mode, q->show_pfn,
 			   &policy, sink, arg, room);
+	q->walk.folio = req->folio;
 	return 0;
 }
 

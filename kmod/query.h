@@ -29,6 +29,7 @@ struct memtrace_request {
 	enum memtrace_mode mode;
 	bool no_pfn;		/* pfns not wanted, even where allowed */
 	bool cached;		/* CACHED pages wanted */
+	bool folio;		/* folio orders wanted */
 	enum memtrace_packing packing;
 };
 

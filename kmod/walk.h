@@ -38,6 +38,7 @@ struct memtrace_walk {
 	unsigned long next;	/* first page not yet classified */
 	enum memtrace_mode mode;
 	bool show_pfn;		/* pfns (and swap entries) in the records */
+	bool folio;		/* folio orders in the records' flags (record.h) */
 	struct memtrace_cache_policy cache_policy;	/* cache.c */
 	bool have_pending;
 	bool done;		/* every record, the last included, was taken */

@@ -82,14 +82,23 @@ void mt_json_str(FILE *f, const char *s)
 /* One record, as query --json and snapshots write it. */
 void mt_json_record(FILE *f, const struct mt_record *r)
 {
-	char fl[MT_FLAGS_BUF];
+	char fl[MT_FLAGS_BUF], folio[16];
 
 	mt_format_flags(r->flags, fl);
 	fprintf(f, "{\"addr\":\"0x%llx\",\"pages\":%llu,\"state\":\"%s\",\"size\":\"%s\","
-		"\"flags\":\"%s\",\"pfn\":\"0x%llx\",\"node\":%d}",
+		"\"flags\":\"%s\",\"pfn\":\"0x%llx\",\"node\":%d",
 		(unsigned long long)r->addr, (unsigned long long)r->pages,
 		mt_state_names[r->state], mt_size_name(r->flags), fl,
 		(unsigned long long)r->pfn, r->node);
+	if (r->folio) {
+		const char *name = mt_folio_text(r, folio);
+
+		if (*name == '-')
+			fputs(",\"folio\":null", f);
+		else
+			fprintf(f, ",\"folio\":\"%s\"", name);
+	}
+	fputc('}', f);
 }
 
 /* A summary: {"pages":N,"unmapped":N,...} */

@@ -37,6 +37,8 @@ struct mt_record {
 	uint32_t flags;		/* enum memtrace_flag */
 	uint64_t pfn;
 	int node;
+	/* bytes of its pages' folio when asked (--folio); 1: asked, it has none; else 0 */
+	uint64_t folio;
 };
 
 struct mt_header {
@@ -44,7 +46,14 @@ struct mt_header {
 	uint64_t start, end;
 	unsigned int page_size;
 	int mode;		/* enum memtrace_mode */
+	bool folio;		/* records carry folio sizes */
 };
+
+int mt_parse_folio(const char *s, size_t len, uint64_t *bytes);
+const char *mt_folio_name(uint64_t bytes, char buf[16]);
+struct mt_record;
+/* FOLIO: its size where the page has one (present, zero, cached), else "-" */
+const char *mt_folio_text(const struct mt_record *r, char buf[16]);
 
 struct mt_summary {
 	uint64_t pages;
@@ -372,6 +381,7 @@ struct mt_command {
 #define MT_OPT_FLAGS	  1004
 #define MT_OPT_TOTALS	  1005
 #define MT_OPT_SINCE	  1006
+#define MT_OPT_FOLIO	  1007
 #define MT_OPT_OUTPUT	  'o'
 #define MT_OPT_VERSION	  'V'
 #define MT_OPT_COMPLETION 1100

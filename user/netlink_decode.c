@@ -86,6 +86,14 @@ static int on_record(struct nl_req *r, struct nlattr *nest)
 	rec.state = state;
 	rec.flags = flags;
 	rec.node = (int32_t)nla_get_u32(tb[MEMTRACE_R_NODE]);
+	rec.folio = 0;
+	if (r->q->folio) {
+		uint8_t order;
+
+		if (!get_u8(tb[MEMTRACE_R_FOLIO], &order) || order > 30)
+			return mt_nl_proto(r, "record with a missing or malformed folio order");
+		rec.folio = (uint64_t)r->hdr.page_size << order;
+	}
 	return take_record(r, &rec);
 }
 
@@ -103,7 +111,7 @@ static int on_runs(struct nl_req *r, const struct nlattr *a)
 	const char *p = nla_data(a);
 	size_t len = (size_t)nla_len(a);
 	struct memtrace_run run;
-	struct mt_record rec;
+	struct mt_record rec = { 0 };
 	int ret;
 
 	if (len % sizeof(run))
@@ -238,7 +246,7 @@ int mt_nl_on_query(struct nl_msg *msg, void *arg)
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct nlattr *tb[MEMTRACE_A_MAX + 1];
 	struct nl_req *r = arg;
-	struct mt_header h = { .page_size = r->page_size };
+	struct mt_header h = { .page_size = r->page_size, .folio = r->q->folio };
 	struct genlmsghdr *g;
 	struct nlattr *a;
 	uint32_t pid;

@@ -23,9 +23,8 @@ static void span_label(const struct mt_map *m, size_t i, size_t n)
 
 static void query_header(const struct mt_header *h)
 {
-	(void)h;
-	printf("%-18s %10s  %-9s %-4s %-6s %-12s %s\n", "ADDRESS", "PAGES",
-	       "STATE", "SIZE", "FLAGS", "PFN", "NODE");
+	printf("%-18s %10s  %-9s %-4s %-6s %-12s %-4s%s\n", "ADDRESS", "PAGES",
+	       "STATE", "SIZE", "FLAGS", "PFN", "NODE", h->folio ? " FOLIO" : "");
 }
 
 /*
@@ -44,7 +43,7 @@ static const char *pfn_text(const struct mt_record *r, char *buf, size_t len)
 /* NODE: "-" where none */
 static void query_record(const struct mt_record *r, bool first)
 {
-	char fl[MT_FLAGS_BUF], pfn[24], node[12] = "-";
+	char fl[MT_FLAGS_BUF], pfn[24], node[12] = "-", folio[16];
 
 	(void)first;
 	if (r->state == MEMTRACE_UNMAPPED) {
@@ -55,9 +54,15 @@ static void query_record(const struct mt_record *r, bool first)
 	mt_format_flags(r->flags, fl);
 	if (r->node >= 0)
 		snprintf(node, sizeof(node), "%d", r->node);
-	printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %s\n", (unsigned long long)r->addr,
+	if (!r->folio) {
+		printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %s\n", (unsigned long long)r->addr,
+		       (unsigned long long)r->pages, mt_state_names[r->state],
+		       mt_size_name(r->flags), fl, pfn_text(r, pfn, sizeof(pfn)), node);
+		return;
+	}
+	printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %-4s %s\n", (unsigned long long)r->addr,
 	       (unsigned long long)r->pages, mt_state_names[r->state], mt_size_name(r->flags),
-	       fl, pfn_text(r, pfn, sizeof(pfn)), node);
+	       fl, pfn_text(r, pfn, sizeof(pfn)), node, mt_folio_text(r, folio));
 }
 
 static void query_picture(const struct mt_query_view *v)

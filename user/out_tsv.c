@@ -10,21 +10,24 @@
 
 static void query_header(const struct mt_header *h)
 {
-	printf("# memtrace pid=%ld start=0x%llx end=0x%llx page_size=%u mode=%s\n"
-	       "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n", h->pid,
+	printf("# memtrace pid=%ld start=0x%llx end=0x%llx page_size=%u mode=%s%s\n"
+	       "# addr\tpages\tstate\tsize\tflags\tpfn\tnode%s\n", h->pid,
 	       (unsigned long long)h->start, (unsigned long long)h->end, h->page_size,
-	       mt_mode_names[h->mode]);
+	       mt_mode_names[h->mode], h->folio ? " folio" : "", h->folio ? "\tfolio" : "");
 }
 
 static void query_record(const struct mt_record *r, bool first)
 {
-	char fl[MT_FLAGS_BUF];
+	char fl[MT_FLAGS_BUF], folio[16];
 
 	(void)first;
 	mt_format_flags(r->flags, fl);
-	printf("0x%llx\t%llu\t%s\t%s\t%s\t0x%llx\t%d\n", (unsigned long long)r->addr,
+	printf("0x%llx\t%llu\t%s\t%s\t%s\t0x%llx\t%d", (unsigned long long)r->addr,
 	       (unsigned long long)r->pages, mt_state_names[r->state],
 	       mt_size_name(r->flags), fl, (unsigned long long)r->pfn, r->node);
+	if (r->folio)
+		printf("\t%s", mt_folio_text(r, folio));
+	putchar('\n');
 }
 
 static void query_summary(const struct mt_query_view *v)

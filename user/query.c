@@ -188,6 +188,7 @@ struct query_opts {
 	struct mt_select sel;
 	const char *since;	/* --since FILE */
 	bool cached;		/* --cached */
+	bool folio;		/* --folio */
 };
 
 static int query_opt(void *state, int val, const char *arg)
@@ -202,6 +203,7 @@ static int query_opt(void *state, int val, const char *arg)
 	case 'i': o->picture = 1; return 0;
 	case 'I': o->picture = 0; return 0;
 	case MT_OPT_SINCE: o->since = arg; return 0;
+	case MT_OPT_FOLIO: o->folio = true; return 0;
 	}
 	return mt_select_opt("query", &o->sel, val, arg);
 }
@@ -267,7 +269,7 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct mt_query q = { .pid = pid, .all = spans[i].all, .start = spans[i].start,
 				      .end = spans[i].end, .mode = o.mode,
-				      .cached = o.cached };
+				      .cached = o.cached, .folio = o.folio };
 
 		if (i)
 			ctx->out->query_sep();
@@ -285,6 +287,9 @@ static const struct mt_opt query_opts[] = {
 	{ .name = "runs", .shrt = 'r', .val = 'r', .help = "merge equal adjacent pages (default)" },
 	{ .name = "pages", .shrt = 'P', .val = 'P', .help = "one record per page" },
 	{ .name = "cached", .val = 'C', .help = "file pages with no entry but in the page cache: cached" },
+	{ .name = "folio",
+	  .val = MT_OPT_FOLIO,
+	  .help = "the size of each page's folio (4K, 64K, 2M...), apart from how it is mapped" },
 	{ .name = "each",
 	  .shrt = 'e',
 	  .val = 'e',

@@ -28,6 +28,7 @@ struct mt_query {
 	uint64_t start, end;	/* [start, end), rounded by the module */
 	int mode;		/* enum memtrace_mode */
 	bool cached;		/* ask for CACHED pages (MEMTRACE_FEAT_CACHED) */
+	bool folio;		/* ask for folio sizes (MEMTRACE_FEAT_FOLIO) */
 };
 
 struct mt_error {

@@ -371,9 +371,10 @@ static struct nl_msg *query_request(struct mt_nl *nl, const struct mt_query *q)
 
 	if (!msg || nla_put_u32(msg, MEMTRACE_A_PID, (uint32_t)q->pid) ||
 	    nla_put_u8(msg, MEMTRACE_A_MODE, (uint8_t)q->mode) ||
-	    (!nested() && nla_put_flag(msg, MEMTRACE_A_PACKED)) ||
+	    (!nested() && !q->folio && nla_put_flag(msg, MEMTRACE_A_PACKED)) ||
 	    (q->cached && nla_put_flag(msg, MEMTRACE_A_CACHED)) ||
-	    (!nested() && !env_on("MEMTRACE_NL_WORDS") &&
+	    (q->folio && nla_put_flag(msg, MEMTRACE_A_FOLIO)) ||
+	    (!nested() && !q->folio && !env_on("MEMTRACE_NL_WORDS") &&
 	     nla_put_flag(msg, MEMTRACE_A_INDEXED)) ||
 	    (!q->all && (nla_put_u64(msg, MEMTRACE_A_START, q->start) ||
 			 nla_put_u64(msg, MEMTRACE_A_END, q->end)))) {
@@ -429,6 +430,13 @@ static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb
 		snprintf(err->msg, sizeof(err->msg),
 			 "the module (version %s) cannot report cached pages: GET_INFO has no "
 			 "MEMTRACE_FEAT_CACHED (load a newer module)", s->nl->info.version);
+		return -EOPNOTSUPP;
+	}
+	if (q->folio && !(s->nl->info.features & MEMTRACE_FEAT_FOLIO)) {
+		err->err = -EOPNOTSUPP;
+		snprintf(err->msg, sizeof(err->msg),
+			 "the module (version %s) cannot report folio sizes: GET_INFO has no "
+			 "MEMTRACE_FEAT_FOLIO (load a newer module)", s->nl->info.version);
 		return -EOPNOTSUPP;
 	}
 	r = &s->nl->req;

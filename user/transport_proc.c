@@ -25,13 +25,14 @@ static const char *const modes[] = { "runs", "pages" };	/* enum memtrace_mode */
 /* The query as the module reads it: "PID START END MODE\n" or "PID all MODE\n". */
 int mt_proc_line(const struct mt_query *q, char *line, size_t size)
 {
-	const char *cached = q->cached ? " cached" : "";
+	const char *cached = q->cached ? " cached" : "", *folio = q->folio ? " folio" : "";
 
 	if (q->all)
-		return snprintf(line, size, "%ld all %s%s\n", q->pid, modes[q->mode], cached);
-	return snprintf(line, size, "%ld 0x%llx 0x%llx %s%s\n", q->pid,
+		return snprintf(line, size, "%ld all %s%s%s\n", q->pid, modes[q->mode], cached,
+				folio);
+	return snprintf(line, size, "%ld 0x%llx 0x%llx %s%s%s\n", q->pid,
 			(unsigned long long)q->start, (unsigned long long)q->end,
-			modes[q->mode], cached);
+			modes[q->mode], cached, folio);
 }
 
 struct proc_wrap {

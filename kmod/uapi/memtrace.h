@@ -41,18 +41,20 @@
  *                       (with netlink, never more than the socket's
  *                       opener): a caller with CAP_SYS_ADMIN (in the
  *                       initial user namespace) sees every mapping's; any
- *                       other sees the page cache of a mapping whose file
- *                       the target opened for writing, or whose inode is
- *                       owned by the caller's fsuid, or of shared anonymous
- *                       memory (MAP_SHARED|MAP_ANONYMOUS, SysV shm). Any
- *                       other mapping's pages with no entry stay NONE (a
- *                       file the caller could write but neither owns nor
- *                       finds open for writing included: stricter than
- *                       mincore(2)). Only mappings whose faults fill them
- *                       from the page cache of a regular file, a block
- *                       device or tmpfs/shmem: never anonymous memory,
- *                       hugetlbfs, DAX, VM_PFNMAP, VM_MIXEDMAP or VM_IO
- *                       mappings, character devices or other special files.
+ *                       other sees the page cache of a mapping whose inode
+ *                       is owned by the caller's fsuid, or of shared
+ *                       anonymous memory (MAP_SHARED|MAP_ANONYMOUS, SysV
+ *                       shm). Any other mapping's pages with no entry stay
+ *                       NONE (a file the caller could write but does not
+ *                       own included, even one the target opened for
+ *                       writing: stricter than mincore(2)). Only mappings
+ *                       whose faults fill them from the page cache of a
+ *                       regular file, a block device or tmpfs/shmem: never
+ *                       anonymous memory, hugetlbfs, DAX, VM_PFNMAP,
+ *                       VM_MIXEDMAP or VM_IO mappings, secret memory
+ *                       (memfd_secret), KVM guest memory, dma-buf or other
+ *                       anonymous inodes, character devices or other
+ *                       special files.
  *
  * Flags
  * -----
@@ -87,6 +89,25 @@
  * (swapper_spaces, lookup_swap_cache(), swap_cache_get_folio(),
  * filemap_get_incore_folio()), so GET_INFO never announces
  * MEMTRACE_FEAT_SWAPCACHE.
+ *
+ * Folio order
+ * -----------
+ * Asked for (netlink: MEMTRACE_A_FOLIO; /proc/memtrace: the word "folio",
+ * after "cached" if both), each record says the order of the folio (the
+ * compound page) its pages belong to: a folio of PAGE_SIZE << order bytes.
+ * It is what the page is, apart from how it is mapped (the SIZE flags): a
+ * 64K anonymous folio (mTHP, 6.8+) mapped by 16 PTEs has order 4 and no
+ * SIZE flag; a 2M THP whose PMD was split into PTEs (mprotect(2) of part
+ * of it) keeps order 9 until the folio itself is split. PRESENT pages:
+ * their folio's order, read under the entry's lock; a huge entry: the
+ * order of its size; ZERO: 0, or the huge zero page's order; CACHED: the
+ * page-cache entry's order; every other state, and a frame with no
+ * struct page (PFNMAP): 0. Runs hold pages of one order. The answer comes
+ * in record nests (MEMTRACE_R_FOLIO) or /proc lines (a last column,
+ * "folio", the folio's size: 4K, 16K, 64K, ... 2M, or "-" where the order
+ * is 0 for want of a folio); a PACKED query with
+ * FOLIO is EINVAL. The anonymous fast path (no struct page read for a
+ * writable private page) is off for such a query: it costs more.
  *
  * Frame value ("pfn")
  * -------------------
@@ -173,7 +194,10 @@
  *                                 saves 8 bytes a page), CACHED (flag:
  *                                 report MEMTRACE_CACHED pages; only
  *                                 when GET_INFO's FEATURES has
- *                                 MEMTRACE_FEAT_CACHED, else EINVAL)
+ *                                 MEMTRACE_FEAT_CACHED, else EINVAL),
+ *                                 FOLIO (flag: each record nest
+ *                                 carries MEMTRACE_R_FOLIO; not with
+ *                                 PACKED; MEMTRACE_FEAT_FOLIO)
  *                                 replies: each message repeats PID, START,
  *                                 END, MODE of the answer and carries
  *                                 MEMTRACE_A_RECORD nests in address
@@ -327,7 +351,8 @@ enum memtrace_feature {
 	MEMTRACE_FEAT_CACHED	= 1U << 0,	/* MEMTRACE_CACHED, WRITEBACK */
 	/* a SWAP page still in the swap cache: never, see above */
 	MEMTRACE_FEAT_SWAPCACHE	= 1U << 1,
-	/* 1U << 2, 1U << 3: reserved */
+	MEMTRACE_FEAT_FOLIO	= 1U << 2,	/* folio orders: see above */
+	/* 1U << 3: reserved */
 	MEMTRACE_FEAT_TOP	= 1U << 4,	/* MEMTRACE_CMD_TOP */
 };
 
@@ -369,7 +394,8 @@ enum memtrace_attr {
 	MEMTRACE_A_PAGEIDX,	/* binary: struct memtrace_pageidx, __u8[], __u32[] */
 	MEMTRACE_A_CACHED,	/* flag: report MEMTRACE_CACHED pages */
 	MEMTRACE_A_FEATURES,	/* u32: enum memtrace_feature (GET_INFO) */
-	/* 22 to 24: reserved */
+	MEMTRACE_A_FOLIO,	/* flag: records carry MEMTRACE_R_FOLIO */
+	/* 23, 24: reserved */
 	MEMTRACE_A_PROC = 25,	/* nest: enum memtrace_proc_attr (TOP) */
 	__MEMTRACE_A_MAX
 };
@@ -385,6 +411,7 @@ enum memtrace_record_attr {
 	MEMTRACE_R_PFN,		/* u64: see "Frame value" */
 	MEMTRACE_R_NODE,	/* s32 */
 	MEMTRACE_R_PAD,
+	MEMTRACE_R_FOLIO,	/* u8: folio order (a query with MEMTRACE_A_FOLIO) */
 	__MEMTRACE_R_MAX
 };
 

@@ -265,6 +265,26 @@ static void test_answer(void)
 	tap_expect(!mt_parse_record("0x7f0000000000\t16\tpresent\t2M\ta-wdy-x\t0x1234\t0", &r, err,
 			    sizeof(err)) && (r.flags & MEMTRACE_F_SIZE_2M),
 	   "record: the header's 7-letter example word parses, 2M size");
+	{
+		char fb[16];
+		uint64_t b = 0;
+
+		tap_expect(!mt_parse_record("0x7f0000000000\t1\tpresent\t4K\ta-wdy-x\t0x1234\t0\t64K",
+					    &r, err, sizeof(err)) && r.folio == 65536 &&
+			   !strcmp(mt_folio_text(&r, fb), "64K"),
+			   "record: an 8th column, the folio size, 64K");
+		tap_expect(!mt_parse_record("0x7f0000000000\t1\tnone\t4K\t------\t0x0\t-1\t-",
+					    &r, err, sizeof(err)) && r.folio == 1 &&
+			   !strcmp(mt_folio_text(&r, fb), "-"),
+			   "record: folio '-' for a page with none");
+		tap_expect(mt_parse_record("0x7f0000000000\t1\tpresent\t4K\ta-----\t0x1\t0\t3K",
+					   &r, err, sizeof(err)) &&
+			   mt_parse_folio("64", 2, &b) && mt_parse_folio("0K", 2, &b) &&
+			   mt_parse_folio("1024K", 5, &b) && !mt_parse_folio("2M", 2, &b) &&
+			   b == 2 << 20 && !strcmp(mt_folio_name(b, fb), "2M") &&
+			   !strcmp(mt_folio_name(64ULL << 30, fb), "64G"),
+			   "folio sizes: powers of two below 1024 of a unit; 2M and 64G both ways");
+	}
 	tap_expect(!mt_parse_flags("s-w---", 6, &f) && f == (MEMTRACE_F_SHMEM | MEMTRACE_F_WRITE),
 	   "flags: shmem write");
 	tap_expect(!mt_parse_flags("fh----", 6, &f) && f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB),

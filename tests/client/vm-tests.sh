@@ -124,6 +124,27 @@ for tr in proc netlink; do
 done
 cmp -s "$tmp/cached.proc" "$tmp/cached.netlink"
 tap_ok $? "query --cached: proc and netlink give the same answer"
+# ---- --folio: a column of folio sizes, the same over both transports ----
+for tr in proc netlink; do
+	run 0 "query --cached --folio --pages --tsv, $tr" --transport=$tr query --cached --folio --pages --tsv $sp "$bb"
+	cp "$tmp/out" "$tmp/folio.$tr"
+	# 8 columns; present and cached pages have a size, the others '-'
+	awk -F'\t' '/^#/ { next } NF != 8 { bad++ }
+		($3 == "present" || $3 == "cached") && $8 !~ /^[0-9]+[KMG]$/ { bad++ }
+		$3 != "present" && $3 != "cached" && $3 != "zero" && $8 != "-" { bad++ }
+		{ n++ } END { exit !(n > 0 && !bad) }' "$tmp/out" &&
+		grep -q '^# addr.*	folio$' "$tmp/out"
+	tap_ok $? "query --folio, $tr: a folio column, a size for each present or cached page"
+	# the same pages as without --folio
+	cut -f1-7 "$tmp/out" | grep -v '^#' >"$tmp/folio7"
+	grep -v '^#' "$tmp/cached.$tr" | cmp -s - "$tmp/folio7"
+	tap_ok $? "query --folio, $tr: the other columns as without --folio"
+done
+cmp -s "$tmp/folio.proc" "$tmp/folio.netlink"
+tap_ok $? "query --folio: proc and netlink give the same answer"
+run 0 "query --folio --json" query --folio --json $sp "$bb"
+grep -q '"folio":"[0-9]*[KMG]"' "$tmp/out"
+tap_ok $? "query --folio --json: records carry a folio size"
 run 0 "maps another process" maps $sp
 has "$tmp/out" "smaps Rss" "maps shows smaps Rss"
 run 0 "maps --tsv" maps --tsv $sp

@@ -468,25 +468,28 @@ static void check_policy(void)
 {
 	char rpath[] = "/tmp/memtrace-cached-root-XXXXXX";
 	char upath[] = "/tmp/memtrace-cached-user-XXXXXX";
+	char wpath[] = "/tmp/memtrace-cached-w666-XXXXXX";
 	char *buf = malloc(cor_psz), *shm;
-	int rfd, ufd, pipefd[2], st;
+	int rfd, ufd, wfd, pipefd[2], st;
 	struct {
-		uint64_t addr[3];
+		uint64_t addr[4];
 		int res;
 	} msg = { { 0 }, -1 };
 	pid_t child;
 
 	rfd = mkstemp(rpath);
 	ufd = mkstemp(upath);
+	wfd = mkstemp(wpath);
 	shm = mmap(NULL, PPG * cor_psz, PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	memset(buf, 'r', cor_psz);
-	if (rfd < 0 || ufd < 0 || shm == MAP_FAILED || fchmod(rfd, 0644) ||
-	    fchmod(ufd, 0644) || fchown(ufd, 1000, 1000) || pipe(pipefd))
+	if (rfd < 0 || ufd < 0 || wfd < 0 || shm == MAP_FAILED || fchmod(rfd, 0644) ||
+	    fchmod(ufd, 0644) || fchown(ufd, 1000, 1000) || fchmod(wfd, 0666) || pipe(pipefd))
 		exit(2);
 	for (int i = 0; i < PPG; i++)
 		if (pwrite(rfd, buf, cor_psz, (off_t)i * cor_psz) != cor_psz ||
-		    pwrite(ufd, buf, cor_psz, (off_t)i * cor_psz) != cor_psz)
+		    pwrite(ufd, buf, cor_psz, (off_t)i * cor_psz) != cor_psz ||
+		    pwrite(wfd, buf, cor_psz, (off_t)i * cor_psz) != cor_psz)
 			exit(2);
 	memset(shm, 's', PPG * cor_psz);
 	/* its pages stay in the shmem file; the entries go */
@@ -495,10 +498,11 @@ static void check_policy(void)
 	free(buf);
 	close(rfd);
 	close(ufd);
+	close(wfd);
 
 	child = fork();
 	if (!child) {
-		const char *paths[2] = { rpath, upath };
+		const char *paths[3] = { rpath, upath, wpath };
 		struct mt_answer a;
 		unsigned int nsum;
 		int res = 0, err;
@@ -507,8 +511,9 @@ static void check_policy(void)
 		if (setgroups(0, NULL) || setgid(1000) || setuid(1000))
 			_exit(3);
 		prctl(PR_SET_DUMPABLE, 1);
-		for (int f = 0; f < 2; f++) {
-			int fd = open(paths[f], O_RDONLY);
+		for (int f = 0; f < 3; f++) {
+			/* root's 0666 file, opened for writing: still not ours */
+			int fd = open(paths[f], f == 2 ? O_RDWR : O_RDONLY);
 			void *m = fd < 0 ? MAP_FAILED :
 				  mmap(NULL, PPG * cor_psz, PROT_READ, MAP_SHARED, fd, 0);
 
@@ -517,9 +522,9 @@ static void check_policy(void)
 			close(fd);
 			msg.addr[f] = (uintptr_t)m;
 		}
-		msg.addr[2] = (uintptr_t)shm;
-		for (int f = 0; f < 3; f++) {
-			int want = f == 0 ? MEMTRACE_NONE : MEMTRACE_CACHED;
+		msg.addr[3] = (uintptr_t)shm;
+		for (int f = 0; f < 4; f++) {
+			int want = f == 0 || f == 2 ? MEMTRACE_NONE : MEMTRACE_CACHED;
 			uint64_t s = msg.addr[f], e = s + PPG * cor_psz;
 
 			err = mt_query(getpid(), s, e, "pages cached", &a);
@@ -546,6 +551,9 @@ static void check_policy(void)
 	tap_ok(msg.res >= 0 && !(msg.res & 12),
 	       "cached, uid 1000: its own file mapped read-only is cached (/proc, netlink)");
 	tap_ok(msg.res >= 0 && !(msg.res & 48),
+	       "cached, uid 1000: root's 0666 file mapped shared, opened for writing, is none "
+	       "(the owner's or CAP_SYS_ADMIN only; /proc, netlink)");
+	tap_ok(msg.res >= 0 && !(msg.res & 192),
 	       "cached, uid 1000: shared anonymous memory (root's, inherited) is cached (/proc, netlink)");
 	if (msg.res >= 0) {
 		struct mt_answer a;
@@ -566,6 +574,7 @@ static void check_policy(void)
 	munmap(shm, PPG * cor_psz);
 	unlink(rpath);
 	unlink(upath);
+	unlink(wpath);
 }
 
 /*

@@ -53,6 +53,9 @@ void cor_t_thp(void);
 /* correctness-cached.c */
 void cor_t_cached(void);
 
+/* correctness-folio.c */
+void cor_t_folio(void);
+
 /* correctness-top.c */
 void cor_t_top(void);
 

@@ -93,7 +93,7 @@ static void na_set(struct nattr *a, uint16_t type, const void *d, uint16_t dlen)
 /* A request's attributes as the kernel reads them. */
 struct nlq {
 	int verr;		/* strict validation: 0, -EINVAL or -ERANGE */
-	bool have_pid, have_start, have_end, have_mode, packed, indexed, no_pfn;
+	bool have_pid, have_start, have_end, have_mode, packed, indexed, no_pfn, folio;
 	uint32_t pid;
 	uint64_t start, end;
 	uint8_t mode;
@@ -140,7 +140,8 @@ static void nl_parse(const unsigned char *p, int len, bool info, struct nlq *q)
 		case MEMTRACE_A_PACKED:
 		case MEMTRACE_A_NO_PFN:
 		case MEMTRACE_A_INDEXED:
-		case MEMTRACE_A_CACHED:	/* the generator never sends it whole */
+		case MEMTRACE_A_CACHED:	/* the generator never sends these whole */
+		case MEMTRACE_A_FOLIO:
 			e = alen ? -ERANGE : 0;
 			break;
 		default:	/* unknown, or no policy */
@@ -178,6 +179,9 @@ static void nl_parse(const unsigned char *p, int len, bool info, struct nlq *q)
 			q->no_pfn = true;
 			break;
 		case MEMTRACE_A_CACHED:
+			break;
+		case MEMTRACE_A_FOLIO:
+			q->folio = true;
 			break;
 		default:
 			q->indexed = true;
@@ -221,7 +225,7 @@ static unsigned int nl_query_outcomes(const struct nlq *q)
 
 	if (q->verr)
 		return q->verr == -ERANGE ? XS_ERANGE : XS_EINVAL;
-	if (q->indexed && !q->packed)
+	if ((q->indexed && !q->packed) || (q->folio && q->packed))
 		v |= XS_EINVAL;
 	if (start >= fz_ts || (q->have_end && q->end > fz_ts))
 		v |= XS_ERANGE;
