@@ -16,7 +16,8 @@
 
 /*
  * Has file a page cache whose pages memtrace_cache_file() may look up? A
- * regular file or a block device, not hugetlbfs (its tree counts huge
+ * regular file or a block device (its page cache: the mapping's host, the
+ * block device's own inode; its size too), not hugetlbfs (its tree counts huge
  * pages) or DAX (no page cache), and one that reads its pages through its
  * page cache (->read_folio; tmpfs, which has none, fills it itself): not
  * procfs, sysfs or the like, whose regular files have an empty tree.
@@ -25,14 +26,19 @@ static int memtrace_file_kind(struct file *file, u32 *kind)
 {
 	struct inode *inode = file_inode(file);
 	struct address_space *mapping = file->f_mapping;
+	struct inode *host;
 	bool tmpfs;
 
 	if (!inode || !(S_ISREG(inode->i_mode) || S_ISBLK(inode->i_mode)))
 		return -EINVAL;
-	if (!mapping || IS_DAX(inode) ||
-	    inode->i_sb->s_magic == HUGETLBFS_MAGIC)
+	/*
+	 * The page cache's owner: a block device's node (on devtmpfs, a
+	 * tmpfs) is not the block device's inode, which holds its cache
+	 */
+	host = mapping ? mapping->host : NULL;
+	if (!host || IS_DAX(host) || host->i_sb->s_magic == HUGETLBFS_MAGIC)
 		return -EINVAL;
-	tmpfs = inode->i_sb->s_magic == TMPFS_MAGIC;
+	tmpfs = host->i_sb->s_magic == TMPFS_MAGIC;
 	if (!tmpfs && !memtrace_aops_read(mapping))
 		return -EINVAL;
 	*kind = tmpfs ? MEMTRACE_F_SHMEM : MEMTRACE_F_FILE;
@@ -101,7 +107,8 @@ int memtrace_query_start_file(struct memtrace_query *q,
 	start = round_down(start, PAGE_SIZE);
 	if (req->to_task_size) {
 		/* to the end of the file; an empty answer past it */
-		size = round_up((u64)i_size_read(file_inode(file)), PAGE_SIZE);
+		size = round_up((u64)i_size_read(file->f_mapping->host),
+				PAGE_SIZE);
 		end = max(size, start);
 	} else {
 		end = round_up(end, PAGE_SIZE);
