@@ -14,6 +14,14 @@
 #include "compat.h"
 #include "query.h"
 
+#define MEMTRACE_FILE_WHY_KIND						\
+	"FD is not a regular file or block device with a page cache "	\
+	"(hugetlbfs, DAX, procfs and the like have none)"
+#define MEMTRACE_FILE_WHY_PERM						\
+	"permission denied: FD is not open for writing and the sender "	\
+	"neither owns the file nor may write it (cachestat(2)'s rule), "	\
+	"or the socket's opener is another user"
+
 /*
  * Has file a page cache whose pages memtrace_cache_file() may look up? A
  * regular file or a block device (its page cache: the mapping's host, the
@@ -89,11 +97,11 @@ int memtrace_query_start_file(struct memtrace_query *q,
 	*why = "unknown MODE";
 	if (req->mode > MEMTRACE_MODE_MAX)
 		return -EINVAL;
-	*why = "FD is not a regular file or block device with a page cache (hugetlbfs, DAX, procfs and the like have none)";
+	*why = MEMTRACE_FILE_WHY_KIND;
 	err = memtrace_file_kind(file, &kind);
 	if (err)
 		return err;
-	*why = "permission denied: FD is not open for writing and the sender neither owns the file nor may write it (cachestat(2)'s rule), or the socket's opener is another user";
+	*why = MEMTRACE_FILE_WHY_PERM;
 	if (c->cred != current_cred() || !memtrace_file_allowed(file, c))
 		return -EPERM;
 	*why = "START or END is past MAX_LFS_FILESIZE";

@@ -28,8 +28,8 @@ struct memtrace_request {
 	int fd;			/* MEMTRACE_CMD_FILE: the sender's descriptor */
 	u64 start;
 	u64 end;
-	bool to_task_size;	/* no end given: up to the target's TASK_SIZE
-				 * (a file: up to its size) */
+	/* no end given: up to the target's TASK_SIZE (a file: to its size) */
+	bool to_task_size;
 	enum memtrace_mode mode;
 	bool no_pfn;		/* pfns not wanted, even where allowed */
 	bool cached;		/* CACHED pages wanted */
