@@ -205,10 +205,12 @@
  * -----
  * MEMTRACE_CMD_FILE answers what fincore(1) and cachestat(2) tell: which
  * pages of a file are in its page cache, with no process involved. The
- * sender opens the file and passes its descriptor (MEMTRACE_A_FD), looked
- * up in the sender's file table when the dump starts (the request's
- * sendmsg()); the module holds that file until the dump ends, however it
- * ends (the last message, an error, the socket closed half-way).
+ * sender opens the file and passes its descriptor (MEMTRACE_A_FD: netlink
+ * only, /proc/memtrace has no such query), looked up in the sender's file
+ * table when the dump starts (the request's sendmsg()); the module holds
+ * that file until the dump ends, however it ends (the last message, an
+ * error, the socket closed half-way). A block device's page cache and size
+ * are the device's own (not its /dev node's).
  * START and END are byte offsets in the file: START is rounded down, END up
  * to pages; without END, the answer ends at the file's size (rounded up to
  * a page) when the dump starts, without START it starts at 0. An END past
