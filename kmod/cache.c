@@ -167,17 +167,24 @@ u8 memtrace_cache_page(const struct memtrace_walk *w, unsigned long addr,
 }
 
 /*
- * The cached pages of [lo, hi) (page indexes of the file, hi > lo) from
- * addr on: CACHED pieces of equal flags, the rest NONE. Walks the tree once
- * under RCU, one entry at a time, and after each entry (a page or not):
+ * The cached pages of [lo, hi) (page indexes of the file w->cache, hi >
+ * lo), recorded from addr on: CACHED pieces of equal flags, the rest NONE.
+ * The one walk of a page-cache tree, for a VMA's pages with no entry
+ * (memtrace_add_none()) and for a file's own answer (memtrace_cache_file()).
+ * Walks the tree once under RCU, one entry at a time, and after each entry
+ * (a page or not):
  * - a fatal signal ends the walk (-EINTR);
- * - a writer waiting for mmap_lock makes it yield (MEMTRACE_WALK_YIELD) once
- *   it has made progress: what is behind the entry is NONE, recorded, and
- *   the walk goes on from the entry after the writer (w->next), reading the
- *   page tables again, as the walk does between page tables;
- * - else it reschedules when asked (xas_pause(), RCU dropped).
+ * - in a VMA walk (w->mm), a writer waiting for mmap_lock makes it yield
+ *   (MEMTRACE_WALK_YIELD) once it has made progress: what is behind the
+ *   entry is NONE, recorded, and the walk goes on from the entry after the
+ *   writer (w->next), reading the page tables again, as the walk does
+ *   between page tables;
+ * - else it reschedules when asked (RCU dropped, then on from the first
+ *   page not yet read: see below).
  * A none PUD is up to 2^18 entries of a fully cached file, merged into one
  * run: without this, a writer would wait for all of them.
+ * No page is referenced: a truncation racing the walk frees folios after an
+ * RCU grace period, and an entry read meanwhile is reported as it was.
  */
 static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 				pgoff_t lo, pgoff_t hi)
@@ -237,7 +244,7 @@ breather:	/* after every entry, a page or not */
 			break;
 		}
 		stop = max(next, xas.xa_index);
-		if (stop > lo && mmap_lock_is_contended(w->mm)) {
+		if (w->mm && stop > lo && mmap_lock_is_contended(w->mm)) {
 			ret = MEMTRACE_WALK_YIELD;
 			break;
 		}
@@ -286,4 +293,19 @@ int memtrace_add_none(struct memtrace_walk *w, unsigned long addr,
 	if (unlikely(hi <= lo))	/* mmap(2) refuses an offset that wraps */
 		return memtrace_add_blank(w, addr, end, MEMTRACE_NONE);
 	return memtrace_cache_range(w, addr, lo, hi);
+}
+
+/*
+ * A file's answer (MEMTRACE_CMD_FILE): [w->next, w->end) of w->cache, byte
+ * offsets. No lock is held: the walk reschedules and stops on a fatal
+ * signal, and stops early when the sink is full (MEMTRACE_WALK_FULL),
+ * w->next past what was taken.
+ */
+int memtrace_cache_file(struct memtrace_walk *w)
+{
+	pgoff_t lo = w->next >> PAGE_SHIFT, hi = w->end >> PAGE_SHIFT;
+
+	if (lo >= hi)
+		return 0;
+	return memtrace_cache_range(w, w->next, lo, hi);
 }

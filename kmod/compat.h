@@ -212,4 +212,30 @@ static inline unsigned int memtrace_page_order(struct page *page)
 #endif
 }
 
+/*
+ * cachestat(2)'s inode_owner_or_capable(file_mnt_idmap(file), inode):
+ * the mount's idmap since 6.3, its user namespace from 5.12, neither
+ * before. Asked with current's credentials.
+ */
+static inline bool memtrace_file_owner_or_capable(struct file *file)
+{
+#if defined(MEMTRACE_HAVE_FILE_MNT_IDMAP)
+	return inode_owner_or_capable(file_mnt_idmap(file), file_inode(file));
+#elif defined(MEMTRACE_HAVE_FILE_MNT_USER_NS)
+	return inode_owner_or_capable(file_mnt_user_ns(file), file_inode(file));
+#else
+	return inode_owner_or_capable(file_inode(file));
+#endif
+}
+
+/* Does a mapping read its pages through the page cache (->read_folio)? */
+static inline bool memtrace_aops_read(const struct address_space *mapping)
+{
+#ifdef MEMTRACE_HAVE_READ_FOLIO
+	return mapping->a_ops && mapping->a_ops->read_folio;
+#else
+	return mapping->a_ops && mapping->a_ops->readpage;
+#endif
+}
+
 #endif /* _MEMTRACE_COMPAT_H */

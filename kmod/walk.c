@@ -288,7 +288,13 @@ int memtrace_walk_step(struct memtrace_walk *w)
 			return ret == -ENOSPC ? 0 : ret;
 		w->have_pending = false;
 	}
-	if (w->next < w->end) {
+	if (w->file && w->next < w->end) {
+		ret = memtrace_cache_file(w);
+		if (ret < 0)
+			return ret;
+		if (ret == MEMTRACE_WALK_FULL)
+			return 0;
+	} else if (w->next < w->end) {
 		if (!mmget_not_zero(mm))
 			return -ESRCH;	/* the target has exited */
 		/* num_online_nodes() counts bits: once a step, not a page */
@@ -364,9 +370,33 @@ void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 	w->room = room;
 }
 
+/*
+ * Set up a walk of the page cache of file (memtrace_walk_init()'s, with
+ * byte offsets of the file for addresses), taking over the caller's
+ * reference to it; its cached pages have the kind flag kind (FILE or
+ * SHMEM). The caller checked that the file has a page cache to walk and
+ * that it may show it.
+ */
+void memtrace_walk_init_file(struct memtrace_walk *w, struct file *file,
+			     unsigned long start, unsigned long end,
+			     enum memtrace_mode mode, u32 kind,
+			     memtrace_sink_t sink, void *arg,
+			     struct memtrace_room *room)
+{
+	memtrace_walk_init(w, NULL, start, end, mode, false, NULL, sink, arg,
+			   room);
+	w->file = file;
+	w->cache = file->f_mapping;
+	w->cache_kind = kind;
+}
+
 void memtrace_walk_release(struct memtrace_walk *w)
 {
 	if (w->mm)
 		mmdrop(w->mm);
 	w->mm = NULL;
+	if (w->file)
+		fput(w->file);
+	w->file = NULL;
+	w->cache = NULL;
 }

@@ -33,6 +33,12 @@ struct memtrace_cache_policy {
 
 struct memtrace_walk {
 	struct mm_struct *mm;	/* holds an mm_count reference (mmgrab) */
+	/*
+	 * A file's walk (memtrace_walk_init_file()) in place of an mm's: its
+	 * page cache only, addresses are byte offsets in it; a reference held
+	 * until memtrace_walk_release()
+	 */
+	struct file *file;
 	unsigned long start;	/* page aligned */
 	unsigned long end;	/* page aligned, exclusive */
 	unsigned long next;	/* first page not yet classified */
@@ -70,6 +76,11 @@ void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 			const struct memtrace_cache_policy *cache_policy,
 			memtrace_sink_t sink, void *arg,
 			struct memtrace_room *room);
+void memtrace_walk_init_file(struct memtrace_walk *w, struct file *file,
+			     unsigned long start, unsigned long end,
+			     enum memtrace_mode mode, u32 kind,
+			     memtrace_sink_t sink, void *arg,
+			     struct memtrace_room *room);
 int memtrace_walk_step(struct memtrace_walk *w);
 void memtrace_walk_release(struct memtrace_walk *w);
 

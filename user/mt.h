@@ -42,7 +42,8 @@ struct mt_record {
 };
 
 struct mt_header {
-	long pid;
+	long pid;		/* a file's answer: the descriptor */
+	const char *path;	/* a file's answer: its path, else NULL */
 	uint64_t start, end;
 	unsigned int page_size;
 	int mode;		/* enum memtrace_mode */
@@ -395,7 +396,7 @@ extern const struct mt_command *const mt_commands[];	/* NULL-terminated */
 extern const struct mt_opt mt_common_opts[];
 extern const struct mt_opt mt_main_opts[];	/* main's own, before the command */
 extern const struct mt_command mt_cmd_demo, mt_cmd_query, mt_cmd_verify, mt_cmd_maps,
-			       mt_cmd_map, mt_cmd_info, mt_cmd_snapshot, mt_cmd_diff;
+			       mt_cmd_map, mt_cmd_info, mt_cmd_snapshot, mt_cmd_diff, mt_cmd_file;
 extern const struct mt_command mt_cmd_watch, mt_cmd_top;
 
 const struct mt_command *mt_command_find(const char *name);
@@ -454,6 +455,10 @@ int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *p
 		      struct mt_span **spans, size_t *n, struct mt_maps *maps);
 int mt_proc_fail(long pid, const char *what, int e);
 /* snap_cmd.c: query --since FILE */
+/* query.c: one query printed whole, as query prints a span (memtrace file) */
+struct mt_query;
+int mt_query_print(struct mt_ctx *ctx, const struct mt_query *q, int picture,
+		   const struct mt_select *sel);
 int mt_since(const struct mt_ctx *ctx, const char *file, long pid, const char *range,
 	     const struct mt_span *sp, const struct mt_select *sel);
 void mt_span_label(const struct mt_ctx *ctx, bool each, const struct mt_maps *maps,

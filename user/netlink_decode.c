@@ -256,22 +256,26 @@ int mt_nl_on_query(struct nl_msg *msg, void *arg)
 	if (!genlmsg_valid_hdr(nlh, 0))
 		return mt_nl_proto(r, "short message");
 	g = nlmsg_data(nlh);
-	if (g->cmd != MEMTRACE_CMD_QUERY)
+	if (g->cmd != (r->q->path ? MEMTRACE_CMD_FILE : MEMTRACE_CMD_QUERY))
 		return mt_nl_proto(r, "answered with command %u", g->cmd);
 	/* the header first: the records need it */
 	if (genlmsg_parse(nlh, 0, tb, MEMTRACE_A_MAX, NULL))
 		return mt_nl_proto(r, "malformed attributes");
-	if (!get_u32(tb[MEMTRACE_A_PID], &pid) || !get_u64(tb[MEMTRACE_A_START], &h.start) ||
+	/* a file's answer: FD in place of PID */
+	if (!get_u32(tb[r->q->path ? MEMTRACE_A_FD : MEMTRACE_A_PID], &pid) ||
+	    !get_u64(tb[MEMTRACE_A_START], &h.start) ||
 	    !get_u64(tb[MEMTRACE_A_END], &h.end) || !get_u8(tb[MEMTRACE_A_MODE], &mode))
-		return mt_nl_proto(r, "message without PID, START, END or MODE");
+		return mt_nl_proto(r, "message without PID (FD), START, END or MODE");
 	h.pid = (long)pid;
+	h.path = r->q->path;
 	h.mode = mode;
 	if (!r->have_hdr) {
 		if (mode > MEMTRACE_MODE_MAX)
 			return mt_nl_proto(r, "unknown mode %u", mode);
 		if ((h.start | h.end) & (h.page_size - 1))
 			return mt_nl_proto(r, "start/end not page aligned");
-		if (h.end <= h.start)
+		/* a file's may be empty: no END, START at or past its end */
+		if (h.end < h.start || (h.end == h.start && !r->q->path))
 			return mt_nl_proto(r, "end <= start");
 		r->hdr = h;
 		r->have_hdr = true;

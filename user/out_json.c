@@ -27,8 +27,14 @@ static void comma(void)
 
 static void query_header(const struct mt_header *h)
 {
-	printf("{\"pid\":%ld,\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"page_size\":%u,"
-	       "\"mode\":\"%s\",\"records\":[", h->pid, (unsigned long long)h->start,
+	if (h->path) {	/* a file's: "addr" is the offset in it */
+		printf("{\"file\":");
+		mt_json_str(stdout, h->path);
+	} else {
+		printf("{\"pid\":%ld", h->pid);
+	}
+	printf(",\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"page_size\":%u,"
+	       "\"mode\":\"%s\",\"records\":[", (unsigned long long)h->start,
 	       (unsigned long long)h->end, h->page_size, mt_mode_names[h->mode]);
 }
 

@@ -10,8 +10,12 @@
 
 static void query_header(const struct mt_header *h)
 {
-	printf("# memtrace pid=%ld start=0x%llx end=0x%llx page_size=%u mode=%s%s\n"
-	       "# addr\tpages\tstate\tsize\tflags\tpfn\tnode%s\n", h->pid,
+	if (h->path)	/* a file's: addr is the offset in it */
+		printf("# memtrace file=%s", h->path);
+	else
+		printf("# memtrace pid=%ld", h->pid);
+	printf(" start=0x%llx end=0x%llx page_size=%u mode=%s%s\n"
+	       "# addr\tpages\tstate\tsize\tflags\tpfn\tnode%s\n",
 	       (unsigned long long)h->start, (unsigned long long)h->end, h->page_size,
 	       mt_mode_names[h->mode], h->folio ? " folio" : "", h->folio ? "\tfolio" : "");
 }

@@ -238,6 +238,22 @@ static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture,
 	return ret;
 }
 
+/* One query printed whole: open, its span, close (memtrace file). */
+int mt_query_print(struct mt_ctx *ctx, const struct mt_query *q, int picture,
+		   const struct mt_select *sel)
+{
+	bool pfn_said = false;
+	int ret;
+
+	if (picture < 0)
+		picture = ctx->out->human && isatty(STDOUT_FILENO) ? 2 : 0;
+	ctx->out->query_open(false);
+	ret = query_span(ctx, q, picture, sel, &pfn_said);
+	if (!ret)
+		ctx->out->query_close(false);
+	return ret;
+}
+
 static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 {
 	struct query_opts o = { .mode = MEMTRACE_MODE_RUNS, .picture = -1 };

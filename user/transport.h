@@ -29,6 +29,12 @@ struct mt_query {
 	int mode;		/* enum memtrace_mode */
 	bool cached;		/* ask for CACHED pages (MEMTRACE_FEAT_CACHED) */
 	bool folio;		/* ask for folio sizes (MEMTRACE_FEAT_FOLIO) */
+	/*
+	 * A file's page cache (MEMTRACE_CMD_FILE, netlink only): path names it
+	 * for messages and output, pid is the descriptor the caller opened;
+	 * start/end are offsets in the file, all: the whole file.
+	 */
+	const char *path;
 };
 
 struct mt_error {
@@ -122,6 +128,8 @@ int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
  * (a test's tree otherwise); release: NULL for the running kernel's.
  */
 const char *mt_module_hint(const char *root, const char *release);
+/* A file's query on a transport that cannot pass a descriptor: say so. */
+int mt_transport_no_file(struct mt_error *err, const char *what);
 /* The answer's header must be the one asked for. */
 int mt_transport_check_header(const struct mt_query *q, const struct mt_header *h,
 			      struct mt_error *err);

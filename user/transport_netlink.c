@@ -367,9 +367,11 @@ static bool nested(void)
 /* The QUERY request for q; NULL when out of memory. */
 static struct nl_msg *query_request(struct mt_nl *nl, const struct mt_query *q)
 {
-	struct nl_msg *msg = request(nl, MEMTRACE_CMD_QUERY, NLM_F_DUMP);
+	struct nl_msg *msg = request(nl, q->path ? MEMTRACE_CMD_FILE : MEMTRACE_CMD_QUERY,
+				     NLM_F_DUMP);
 
-	if (!msg || nla_put_u32(msg, MEMTRACE_A_PID, (uint32_t)q->pid) ||
+	if (!msg || nla_put_u32(msg, q->path ? MEMTRACE_A_FD : MEMTRACE_A_PID,
+				(uint32_t)q->pid) ||
 	    nla_put_u8(msg, MEMTRACE_A_MODE, (uint8_t)q->mode) ||
 	    (!nested() && !q->folio && nla_put_flag(msg, MEMTRACE_A_PACKED)) ||
 	    (q->cached && nla_put_flag(msg, MEMTRACE_A_CACHED)) ||
@@ -437,6 +439,13 @@ static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb
 		snprintf(err->msg, sizeof(err->msg),
 			 "the module (version %s) cannot report folio sizes: GET_INFO has no "
 			 "MEMTRACE_FEAT_FOLIO (load a newer module)", s->nl->info.version);
+		return -EOPNOTSUPP;
+	}
+	if (q->path && !(s->nl->info.features & MEMTRACE_FEAT_FILE)) {
+		err->err = -EOPNOTSUPP;
+		snprintf(err->msg, sizeof(err->msg),
+			 "the module (version %s) cannot report a file's page cache: GET_INFO has "
+			 "no MEMTRACE_FEAT_FILE (load a newer module)", s->nl->info.version);
 		return -EOPNOTSUPP;
 	}
 	r = &s->nl->req;

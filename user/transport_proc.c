@@ -127,8 +127,13 @@ static int proc_query(struct mt_session *s, const struct mt_query *q, mt_record_
 		      struct mt_error *err)
 {
 	const char *path = mt_proc_path();
-	int fd = open(path, O_RDWR | O_CLOEXEC), ret;
+	int fd, ret;
 
+	if (q->path && access(path, F_OK))
+		return mt_transport_fail(err, -ENOENT, q, path);	/* not loaded */
+	if (q->path)
+		return mt_transport_no_file(err, path);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return mt_transport_fail(err, -errno, q, path);
 	ret = write_query(fd, path, q, err);

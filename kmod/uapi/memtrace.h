@@ -203,6 +203,14 @@
  *                                 MEMTRACE_A_RECORD nests in address
  *                                 order; the last one carries
  *                                 MEMTRACE_A_SUMMARY
+ *   MEMTRACE_CMD_FILE (dump)      only when GET_INFO's FEATURES has
+ *                                 MEMTRACE_FEAT_FILE: the page cache
+ *                                 of a file, see "Files" below.
+ *                                 request: FD (required), START, END,
+ *                                 MODE, PACKED, INDEXED as for QUERY
+ *                                 (NO_PFN and CACHED are accepted and
+ *                                 change nothing); replies as for
+ *                                 QUERY, with FD in place of PID
  *
  *   MEMTRACE_CMD_TOP (dump)       (MEMTRACE_FEAT_TOP) request: CACHED
  *                                 (flag, as for QUERY: only with
@@ -232,6 +240,41 @@
  * MEMTRACE_R_NODE (s32). A summary nest holds one u64 per state,
  * attribute number = state + 1: MEMTRACE_NSTATES of them, and one more
  * (MEMTRACE_CACHED + 1) in the answer to a query with CACHED.
+ *
+ * Files
+ * -----
+ * MEMTRACE_CMD_FILE answers what fincore(1) and cachestat(2) tell: which
+ * pages of a file are in its page cache, with no process involved. The
+ * sender opens the file and passes its descriptor (MEMTRACE_A_FD: netlink
+ * only, /proc/memtrace has no such query), looked up in the sender's file
+ * table when the dump starts (the request's sendmsg()); the module holds
+ * that file until the dump ends, however it ends (the last message, an
+ * error, the socket closed half-way). A block device's page cache and size
+ * are the device's own (not its /dev node's).
+ * START and END are byte offsets in the file: START is rounded down, END up
+ * to pages; without END, the answer ends at the file's size (rounded up to
+ * a page) when the dump starts, without START it starts at 0. An END past
+ * the end of the file is answered all the same, as cachestat(2) does:
+ * pages past EOF are NONE, but for the tail of a large folio that
+ * straddles EOF (CACHED, as mincore(2) says). START or END past
+ * MAX_LFS_FILESIZE is ERANGE, END <= START (as given) EINVAL; with END
+ * omitted and START at or past the end of the file the answer is empty
+ * (START = END, no records, a summary of zeros).
+ * A record's ADDR is a byte offset in the file. Every page is CACHED (flags
+ * FILE, or SHMEM for tmpfs; DIRTY and WRITEBACK as for CACHED above) or
+ * NONE (not in the page cache, a tmpfs page swapped out included); the
+ * summary has MEMTRACE_NSTATES_ALL counts. Looked up as the CACHED state
+ * is, under RCU without a page reference: a truncation racing the answer
+ * shows some of its pages as they were, never faults.
+ * Who may ask: the rule of cachestat(2) (can_do_cachestat()), judged on the
+ * sender, so that a file one may only read keeps its residency to itself
+ * (CVE-2019-5489): the descriptor is open for writing, or the sender owns
+ * the inode or has CAP_FOWNER over it, or the sender may open it for
+ * writing (MAY_WRITE); and when the socket's opener has another fsuid,
+ * only a sender with CAP_SYS_ADMIN. Else EPERM.
+ * Errors, each with an extack message: no FD (EINVAL), FD not open or an
+ * O_PATH descriptor (EBADF), not a regular file or block device, a
+ * hugetlbfs or DAX file, or one without a page cache (EINVAL), EPERM.
  *
  * Packed answers
  * --------------
@@ -352,7 +395,7 @@ enum memtrace_feature {
 	/* a SWAP page still in the swap cache: never, see above */
 	MEMTRACE_FEAT_SWAPCACHE	= 1U << 1,
 	MEMTRACE_FEAT_FOLIO	= 1U << 2,	/* folio orders: see above */
-	/* 1U << 3: reserved */
+	MEMTRACE_FEAT_FILE	= 1U << 3,	/* MEMTRACE_CMD_FILE */
 	MEMTRACE_FEAT_TOP	= 1U << 4,	/* MEMTRACE_CMD_TOP */
 };
 
@@ -364,8 +407,8 @@ enum memtrace_cmd {
 	MEMTRACE_CMD_UNSPEC,
 	MEMTRACE_CMD_GET_INFO,
 	MEMTRACE_CMD_QUERY,
-	/* 3: reserved */
-	MEMTRACE_CMD_TOP = 4,
+	MEMTRACE_CMD_FILE = 3,	/* page-cache residency of a file: see above */
+	MEMTRACE_CMD_TOP,	/* every process, counted: see above */
 	__MEMTRACE_CMD_MAX
 };
 
@@ -395,8 +438,8 @@ enum memtrace_attr {
 	MEMTRACE_A_CACHED,	/* flag: report MEMTRACE_CACHED pages */
 	MEMTRACE_A_FEATURES,	/* u32: enum memtrace_feature (GET_INFO) */
 	MEMTRACE_A_FOLIO,	/* flag: records carry MEMTRACE_R_FOLIO */
-	/* 23, 24: reserved */
-	MEMTRACE_A_PROC = 25,	/* nest: enum memtrace_proc_attr (TOP) */
+	MEMTRACE_A_FD,		/* u32: FILE: a file descriptor of the sender */
+	MEMTRACE_A_PROC,	/* nest: enum memtrace_proc_attr (TOP) */
 	__MEMTRACE_A_MAX
 };
 

@@ -39,13 +39,13 @@ struct cs_stat {
 
 /* ---- a query over netlink, into an mt_answer (pages expanded) ---- */
 
-enum { NL_NEST, NL_WORDS, NL_INDEXED };
-
 struct nl_acc {
 	struct mt_answer *a;
 	uint64_t next;
 	int bad;
 	unsigned int nsummary;	/* attributes in the summary nest */
+	uint64_t hstart, hend;	/* the answer's header */
+	unsigned long max_pages;	/* room in a->pages when the range is the module's */
 };
 
 static void acc_fill(struct nl_acc *c, uint64_t addr, uint64_t pages, uint32_t word)
@@ -78,6 +78,22 @@ static int acc_msg(const struct nlmsghdr *nlh, void *arg)
 		unsigned char *d = nlr_data(at);
 
 		switch (nlr_type(at)) {
+		case MEMTRACE_A_START:
+			memcpy(&c->hstart, d, 8);
+			break;
+		case MEMTRACE_A_END:
+			memcpy(&c->hend, d, 8);
+			if (c->next == UINT64_MAX) {	/* the range is the module's */
+				if (c->hend < c->hstart ||
+				    (c->hend - c->hstart) / cor_psz > c->max_pages) {
+					c->bad++;
+					break;
+				}
+				c->a->start = c->hstart;
+				c->a->end = c->hend;
+				c->next = c->hstart;
+			}
+			break;
 		case MEMTRACE_A_RECORD: {
 			uint64_t addr = 0, pages = 0;
 			uint32_t flags = 0;
@@ -153,45 +169,91 @@ static int acc_msg(const struct nlmsghdr *nlh, void *arg)
 	return 0;
 }
 
-/* 0, or -errno (the module's); *nsummary: the summary's attributes. */
-static int nl_query(int pid, uint64_t start, uint64_t end, bool pages, int packing,
-		    bool cached, struct mt_answer *a, unsigned int *nsummary)
+/*
+ * A QUERY of pid (cmd MEMTRACE_CMD_QUERY) or a FILE of the descriptor pid
+ * (MEMTRACE_CMD_FILE) over [start, end): 0, or -errno (the module's, its
+ * extended ACK in msg when given); *nsummary: the summary's attributes.
+ * FILE only: COR_NL_NOSTART / COR_NL_NOEND leave START / END out (the
+ * answer's header says the range then; a->pages has room for max_pages).
+ */
+int cor_nl_dump(int cmd, int pid, uint64_t start, uint64_t end, unsigned int opts,
+		int packing, struct mt_answer *a, unsigned int *nsummary, char *msg,
+		unsigned long max_pages)
 {
 	static struct nlr s;
 	static struct nlb b;
 	struct nlr_result r;
-	struct nl_acc c = { .a = a, .next = start };
+	struct nl_acc c = { .a = a, .next = start, .max_pages = max_pages };
+	bool pages = opts & COR_NL_PAGES;
 	int err;
 
+	/*
+	 * The answer's range: as asked (sent as it is), rounded out to pages
+	 * (a file's need not be page aligned).
+	 */
+	uint64_t s0 = start & ~(uint64_t)(cor_psz - 1);
+	uint64_t e0 = end > UINT64_MAX - cor_psz ? end :
+		      (end + cor_psz - 1) & ~(uint64_t)(cor_psz - 1);
+
+	c.next = s0;
 	memset(a, 0, sizeof(*a));
 	a->pid = pid;
-	a->start = start;
-	a->end = end;
-	a->pages = calloc((end - start) / cor_psz, sizeof(*a->pages));
+	a->start = s0;
+	a->end = e0;
+	if (opts & (COR_NL_NOSTART | COR_NL_NOEND)) {
+		a->pages = calloc(max_pages + 1, sizeof(*a->pages));
+	} else if (e0 > s0 && (e0 - s0) / cor_psz < (1UL << 24)) {
+		a->pages = calloc((e0 - s0) / cor_psz + 1, sizeof(*a->pages));
+	} else {	/* refused, or too large for this harness: no record fits */
+		a->pages = calloc(1, sizeof(*a->pages));
+		a->end = s0;
+	}
+	if (msg)
+		*msg = '\0';
 	err = nlr_open(&s);
 	if (err)
 		return err;
-	nlb_start(&b, &s, MEMTRACE_CMD_QUERY, NLM_F_DUMP);
-	nlb_u32(&b, MEMTRACE_A_PID, pid);
-	nlb_u64(&b, MEMTRACE_A_START, start);
-	nlb_u64(&b, MEMTRACE_A_END, end);
+	nlb_start(&b, &s, cmd, NLM_F_DUMP);
+	nlb_u32(&b, cmd == MEMTRACE_CMD_FILE ? MEMTRACE_A_FD : MEMTRACE_A_PID, pid);
+	if (!(opts & COR_NL_NOSTART))
+		nlb_u64(&b, MEMTRACE_A_START, start);
+	if (!(opts & COR_NL_NOEND))
+		nlb_u64(&b, MEMTRACE_A_END, end);
 	nlb_u8(&b, MEMTRACE_A_MODE, pages ? MEMTRACE_MODE_PAGES : MEMTRACE_MODE_RUNS);
 	if (packing != NL_NEST)
 		nlb_attr(&b, MEMTRACE_A_PACKED, NULL, 0);
 	if (packing == NL_INDEXED)
 		nlb_attr(&b, MEMTRACE_A_INDEXED, NULL, 0);
-	if (cached)
+	if (opts & COR_NL_CACHED)
 		nlb_attr(&b, MEMTRACE_A_CACHED, NULL, 0);
+	if (opts & (COR_NL_NOSTART | COR_NL_NOEND)) {
+		/* the range is the module's: the records are checked against it */
+		a->start = 0;
+		a->end = UINT64_MAX;
+		c.next = UINT64_MAX;
+	}
 	err = nlr_send(&s, &b);
 	if (!err)
 		err = nlr_wait(&s, b.seq, &r, acc_msg, &c);
-	if (!err)
+	if (!err) {
 		err = r.error;
+		if (msg)
+			snprintf(msg, 256, "%s", r.msg);
+	}
 	nlr_close(&s);
-	if (!err && (c.bad || c.next != end || !a->have_summary))
+	if (!err && (c.bad || c.next != a->end || !a->have_summary ||
+		     (c.hstart != a->start || c.hend != a->end)))
 		err = -EBADMSG;
 	*nsummary = c.nsummary;
 	return err;
+}
+
+static int nl_query(int pid, uint64_t start, uint64_t end, bool pages, int packing,
+		    bool cached, struct mt_answer *a, unsigned int *nsummary)
+{
+	return cor_nl_dump(MEMTRACE_CMD_QUERY, pid, start, end,
+			   (pages ? COR_NL_PAGES : 0) | (cached ? COR_NL_CACHED : 0),
+			   packing, a, nsummary, NULL, 0);
 }
 
 /* GET_INFO's FEATURES (-1: none sent) and NSTATES. */

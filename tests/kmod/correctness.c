@@ -90,6 +90,7 @@ int main(int argc, char **argv)
 	cor_t_thp();
 	cor_t_cached();
 	cor_t_folio();
+	cor_t_file_cache();
 	cor_t_whole();
 	cor_t_bad_input();
 	cor_t_isolation();

@@ -6,6 +6,7 @@
  * COW, THP); correctness-query.c: the whole address space, bad input,
  * isolation, a target that exits midway, permissions; correctness-cached.c:
  * CACHED pages (file and shmem pages in the page cache with no entry);
+ * correctness-file.c: a file's page cache with no process (MEMTRACE_CMD_FILE).
  * correctness-top.c: MEMTRACE_CMD_TOP (every process, counted).
  */
 #ifndef MEMTRACE_CORRECTNESS_H
@@ -52,6 +53,17 @@ void cor_t_thp(void);
 
 /* correctness-cached.c */
 void cor_t_cached(void);
+enum { NL_NEST, NL_WORDS, NL_INDEXED };
+#define COR_NL_PAGES	1U	/* pages mode (else runs) */
+#define COR_NL_CACHED	2U	/* MEMTRACE_A_CACHED */
+#define COR_NL_NOSTART	4U	/* FILE: no MEMTRACE_A_START */
+#define COR_NL_NOEND	8U	/* FILE: no MEMTRACE_A_END */
+int cor_nl_dump(int cmd, int id, uint64_t start, uint64_t end, unsigned int opts,
+		int packing, struct mt_answer *a, unsigned int *nsummary, char *msg,
+		unsigned long max_pages);
+
+/* correctness-file.c */
+void cor_t_file_cache(void);
 
 /* correctness-folio.c */
 void cor_t_folio(void);

@@ -16,6 +16,7 @@ bool fz_nl_errno_ok(int e)
 	case EINVAL: case ERANGE: case ESRCH: case EACCES:	/* memtrace, attribute policy */
 	case EOPNOTSUPP:	/* no such command, or doit/dump not offered */
 	case ENOENT:		/* no such family */
+	case EBADF: case EPERM:	/* FILE (a command byte mutated to 3): FD, who may */
 		return true;
 	}
 	return false;
