@@ -9,8 +9,11 @@
 #define _MEMTRACE_COMPAT_H
 
 #include <linux/hugetlb.h>
+#include <linux/idr.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
@@ -235,6 +238,20 @@ static inline bool memtrace_aops_read(const struct address_space *mapping)
 	return mapping->a_ops && mapping->a_ops->read_folio;
 #else
 	return mapping->a_ops && mapping->a_ops->readpage;
+#endif
+}
+
+/*
+ * The first pid numbered nr or above in ns, under rcu_read_lock(): what
+ * /proc's readdir walks. find_ge_pid() is exported from 5.11 on; on 5.10
+ * it is the same call on the namespace's idr (idr_get_next() is exported).
+ */
+static inline struct pid *memtrace_find_ge_pid(int nr, struct pid_namespace *ns)
+{
+#ifdef MEMTRACE_HAVE_FIND_GE_PID
+	return find_ge_pid(nr, ns);
+#else
+	return idr_get_next(&ns->idr, &nr);
 #endif
 }
 

@@ -20,7 +20,7 @@
  * may not query, kernel threads and those exited are skipped.
  */
 #include <linux/cred.h>
-#include <linux/idr.h>
+#include <linux/jiffies.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
@@ -40,6 +40,8 @@
 #define MEMTRACE_TOP_RECORDS	512
 /* Pids looked at under RCU before letting go of it (threads, not leaders) */
 #define MEMTRACE_TOP_PIDS	256
+/* How long a process's busy mmap_lock is tried again (memtrace_top_count()) */
+#define MEMTRACE_TOP_BUSY_MS	200
 
 /*
  * Counts the THP pages of each run (present, mapped by a PMD or PUD, of a
@@ -59,15 +61,6 @@ static int memtrace_top_sink(void *arg, const struct memtrace_record *r)
 	return 0;
 }
 
-static struct pid *memtrace_top_ge_pid(int nr, struct pid_namespace *ns)
-{
-#ifdef MEMTRACE_HAVE_FIND_GE_PID
-	return find_ge_pid(nr, ns);
-#else
-	return idr_get_next(&ns->idr, &nr);
-#endif
-}
-
 /*
  * The next thread-group leader from t->next on, with a reference, its pid
  * in t->proc.pid and t->next past it; NULL at the end (t->end) or after
@@ -83,7 +76,7 @@ static struct task_struct *memtrace_top_task(struct memtrace_top *t)
 
 	rcu_read_lock();
 	for (n = 0; n < MEMTRACE_TOP_PIDS; n++) {
-		pid = memtrace_top_ge_pid(nr, ns);
+		pid = memtrace_find_ge_pid(nr, ns);
 		if (!pid) {
 			t->end = true;
 			break;
@@ -110,23 +103,73 @@ static struct task_struct *memtrace_top_task(struct memtrace_top *t)
 	return task;
 }
 
-/* Count task's pages into t->proc: 0, or -ESRCH, -EACCES (skip it), -EINTR. */
-static int memtrace_top_count(struct memtrace_top *t, struct task_struct *task)
+/*
+ * A thread of leader's group that still has its mm, with a reference: the
+ * leader itself, or when it has exited (a zombie leader whose threads run
+ * on, its mm gone: /proc shows such a process's maps and smaps empty) the
+ * first other thread not exiting. NULL when there is none.
+ */
+static struct task_struct *memtrace_top_thread(struct task_struct *leader)
+{
+	struct task_struct *p, *task = NULL;
+
+	rcu_read_lock();
+	for_each_thread(leader, p) {
+		if (!(p->flags & PF_EXITING) && READ_ONCE(p->mm)) {
+			task = p;
+			get_task_struct(task);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return task;
+}
+
+/*
+ * Count the pages of task (a thread of leader's group, memtrace_top_thread())
+ * into t->proc: 0, or -ESRCH, -EACCES (skip it), -EINTR.
+ * Its mmap_lock is never waited for: while it is busy the walk waits a
+ * jiffy and tries again, and after MEMTRACE_TOP_BUSY_MS with no progress
+ * the process is told as counted so far (t->proc.busy), so one process
+ * whose lock is stuck (a reader in a fault on a hung FUSE file, a writer
+ * queued behind it) does not stall the dump.
+ */
+static int memtrace_top_count(struct memtrace_top *t, struct task_struct *leader,
+			      struct task_struct *task)
 {
 	struct memtrace_walk *w = &t->walk;
+	unsigned long deadline, next;
 	struct mm_struct *mm;
 	int err = 0;
 
-	get_task_comm(t->proc.comm, task);
 	mm = memtrace_target_task(task, &t->caller);
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
+	/* the process's name (/proc/PID/comm: the leader's), public anyway */
+	get_task_comm(t->proc.comm, leader);
 	t->proc.thp = 0;
+	t->proc.busy = false;
 	memtrace_walk_init(w, mm, 0, mm->task_size, MEMTRACE_MODE_RUNS, false,
 			   &t->policy, memtrace_top_sink, t, NULL);
+	w->nowait = true;
+	deadline = jiffies + msecs_to_jiffies(MEMTRACE_TOP_BUSY_MS);
 	while (!w->done) {
 		t->budget = MEMTRACE_TOP_RECORDS;
+		next = w->next;
 		err = memtrace_walk_step(w);
+		if (w->next != next)
+			deadline = jiffies + msecs_to_jiffies(MEMTRACE_TOP_BUSY_MS);
+		if (err == -EBUSY) {
+			if (time_after(jiffies, deadline)) {
+				t->proc.busy = true;
+				err = 0;
+				break;
+			}
+			if (schedule_timeout_killable(1))
+				err = -EINTR;
+			else
+				err = 0;
+		}
 		if (!err && fatal_signal_pending(current))
 			err = -EINTR;
 		if (err)
@@ -145,19 +188,25 @@ static int memtrace_top_count(struct memtrace_top *t, struct task_struct *task)
  */
 int memtrace_top_next(struct memtrace_top *t)
 {
-	struct task_struct *task;
+	struct task_struct *task, *leader;
 	int err;
 
 	while (!t->end) {
-		task = memtrace_top_task(t);
-		if (!task) {
+		leader = memtrace_top_task(t);
+		if (!leader) {
 			if (fatal_signal_pending(current))
 				return -EINTR;
 			cond_resched();
 			continue;
 		}
-		err = memtrace_top_count(t, task);
-		put_task_struct(task);
+		task = memtrace_top_thread(leader);
+		if (task) {
+			err = memtrace_top_count(t, leader, task);
+			put_task_struct(task);
+		} else {
+			err = -ESRCH;	/* exited meanwhile */
+		}
+		put_task_struct(leader);
 		if (!err)
 			return 1;
 		if (err != -ESRCH && err != -EACCES)

@@ -18,6 +18,7 @@ struct memtrace_top_proc {
 	char comm[TASK_COMM_LEN];
 	u64 counts[MEMTRACE_NSTATES_ALL];
 	u64 thp;		/* PRESENT pages of PMD/PUD entries: THP */
+	bool busy;		/* its mmap_lock stayed busy: counted in part */
 };
 
 struct memtrace_top {

@@ -272,7 +272,10 @@ static int memtrace_walk_range(struct memtrace_walk *w)
 /*
  * Make progress: classify pages and feed the sink until it is full or the
  * answer is complete (w->done). Takes and drops mmap_lock itself; the caller
- * holds no lock and may copy to userland between steps.
+ * holds no lock and may copy to userland between steps. A w->nowait walk
+ * does not wait for mmap_lock: -EBUSY when it is taken or waited for (an
+ * mmap_lock writer queued behind a reader stuck in a fault, say), the walk
+ * keeping its place.
  */
 int memtrace_walk_step(struct memtrace_walk *w)
 {
@@ -301,7 +304,12 @@ int memtrace_walk_step(struct memtrace_walk *w)
 		w->one_node = num_online_nodes() == 1;
 		w->node0 = first_online_node;
 		for (;;) {
-			if (mmap_read_lock_killable(mm)) {
+			if (w->nowait) {
+				if (!mmap_read_trylock(mm)) {
+					ret = -EBUSY;
+					break;
+				}
+			} else if (mmap_read_lock_killable(mm)) {
 				ret = -EINTR;
 				break;
 			}

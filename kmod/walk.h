@@ -45,6 +45,7 @@ struct memtrace_walk {
 	enum memtrace_mode mode;
 	bool show_pfn;		/* pfns (and swap entries) in the records */
 	bool folio;		/* folio orders in the records' flags (record.h) */
+	bool nowait;		/* mmap_lock busy: -EBUSY (memtrace_walk_step()) */
 	struct memtrace_cache_policy cache_policy;	/* cache.c */
 	bool have_pending;
 	bool done;		/* every record, the last included, was taken */

@@ -184,7 +184,7 @@ static void table(const struct top *t, FILE *f, size_t rows)
 		else
 			fprintf(f, " %11s", "-");
 		put_kb(f, t, p->counts[MEMTRACE_NONE], 11);
-		fprintf(f, " %3u.%u\n", pm / 10, pm % 10);
+		fprintf(f, " %3u.%u%s\n", pm / 10, pm % 10, p->busy ? "  (busy: in part)" : "");
 	}
 }
 
@@ -213,7 +213,7 @@ static void screen(const struct top *t, FILE *f)
 
 static void tsv(const struct top *t)
 {
-	puts("# pid\tcomm\tpresent_kb\tzero_kb\tswap_kb\tcached_kb\tnone_kb\tthp_kb");
+	puts("# pid\tcomm\tpresent_kb\tzero_kb\tswap_kb\tcached_kb\tnone_kb\tthp_kb\tbusy");
 	for (size_t i = 0; i < t->n; i++) {
 		const struct mt_proc *p = &t->p[i];
 
@@ -227,8 +227,8 @@ static void tsv(const struct top *t)
 			printf("%llu", (unsigned long long)(p->counts[MEMTRACE_CACHED] * t->page_kb));
 		else
 			putchar('-');
-		printf("\t%llu\t%llu\n", (unsigned long long)(p->counts[MEMTRACE_NONE] * t->page_kb),
-		       (unsigned long long)(p->thp * t->page_kb));
+		printf("\t%llu\t%llu\t%d\n", (unsigned long long)(p->counts[MEMTRACE_NONE] * t->page_kb),
+		       (unsigned long long)(p->thp * t->page_kb), p->busy);
 	}
 }
 
@@ -249,11 +249,13 @@ static void json(const struct top *t)
 			printf("%llu", (unsigned long long)(p->counts[MEMTRACE_CACHED] * t->page_kb));
 		else
 			fputs("null", stdout);
-		printf(",\"none_kb\":%llu,\"thp_kb\":%llu,\"migration_kb\":%llu,\"other_kb\":%llu}",
+		printf(",\"none_kb\":%llu,\"thp_kb\":%llu,\"migration_kb\":%llu,\"other_kb\":%llu,"
+		       "\"busy\":%s}",
 		       (unsigned long long)(p->counts[MEMTRACE_NONE] * t->page_kb),
 		       (unsigned long long)(p->thp * t->page_kb),
 		       (unsigned long long)(p->counts[MEMTRACE_MIGRATION] * t->page_kb),
-		       (unsigned long long)(p->counts[MEMTRACE_OTHER] * t->page_kb));
+		       (unsigned long long)(p->counts[MEMTRACE_OTHER] * t->page_kb),
+		       p->busy ? "true" : "false");
 	}
 	puts("]}");
 }

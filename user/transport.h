@@ -92,6 +92,7 @@ struct mt_proc {
 	uint64_t counts[MEMTRACE_NSTATES_ALL];	/* pages of each state */
 	bool have_cached;			/* counts[MEMTRACE_CACHED] was sent */
 	uint64_t thp;				/* PRESENT pages of PMD/PUD entries */
+	bool busy;				/* mmap_lock stayed busy: counted in part */
 };
 
 typedef int (*mt_proc_cb)(const struct mt_proc *p, void *arg);

@@ -511,6 +511,7 @@ static int on_top(struct nl_msg *msg, void *arg)
 		    nla_parse_nested(sb, MEMTRACE_NSTATES_ALL, tb[MEMTRACE_P_SUMMARY], NULL))
 			return mt_nl_proto(r, "TOP: malformed process");
 		p.pid = pid;
+		p.busy = tb[MEMTRACE_P_BUSY] != NULL;
 		if (p.pid <= r->last_pid)
 			return mt_nl_proto(r, "TOP: pid %ld after %ld", p.pid, r->last_pid);
 		r->last_pid = p.pid;

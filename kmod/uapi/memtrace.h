@@ -227,6 +227,11 @@
  *                                 out, never an error. Each process is
  *                                 counted on its own, at its own moment:
  *                                 the dump is no snapshot of the system.
+ *                                 A process whose leader thread has
+ *                                 exited is counted through a live
+ *                                 thread. Its mmap_lock is never waited
+ *                                 for: one that stays busy is told as
+ *                                 counted so far, with P_BUSY.
  *
  * Attributes are validated strictly: an unknown or unexpected attribute or a
  * wrong length is EINVAL, a MODE above MEMTRACE_MODE_MAX is ERANGE, each with
@@ -469,6 +474,11 @@ enum memtrace_proc_attr {
 	/* u64: PRESENT pages mapped by a PMD/PUD entry, neither HUGETLB nor PFNMAP */
 	MEMTRACE_P_THP,
 	MEMTRACE_P_PAD,
+	/*
+	 * flag: its mmap_lock stayed taken or waited for (200 ms with no
+	 * progress): SUMMARY and THP count only the part walked until then
+	 */
+	MEMTRACE_P_BUSY,
 	__MEMTRACE_P_MAX
 };
 

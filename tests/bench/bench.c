@@ -297,6 +297,8 @@ int main(int argc, char **argv)
 			smoke = true;
 			sizes = "4M";
 			bench_repeats = 1;
+		} else if (!strcmp(argv[i], "--rollup-once")) {
+			return bench_rollup_once();	/* bench-top.c: exec'd by it */
 		} else if (!strcmp(argv[i], "--top")) {
 			top_only = true;	/* the "every process" section alone */
 		} else if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {

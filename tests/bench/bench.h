@@ -100,8 +100,12 @@ struct as_results {
 
 struct top_results {
 	bool cli;			/* /lab/memtrace was there */
-	/* backed: processes (cli_r: exit status); startup: memtrace --version */
-	struct result dump, cli_r, startup, rollup;
+	/*
+	 * backed: processes (cli_r, rollup_exec: exit status); startup:
+	 * memtrace --version; rollup_exec: every smaps_rollup read by a program
+	 * started as the CLI is (fork, exec)
+	 */
+	struct result dump, cli_r, startup, rollup, rollup_exec;
 	uint64_t present_kb, zero_kb, none_kb;
 };
 
@@ -144,6 +148,7 @@ int bench_child_vmas(struct vma *v, int max);
 extern struct top_results bench_top;
 void bench_run_top(void);
 void bench_report_top(void);
+int bench_rollup_once(void);
 
 /* bench-report.c */
 extern struct size_results *bench_sres;

@@ -242,7 +242,7 @@ kill -STOP $sp
 "$MEMTRACE" query --tsv $sp all >"$tmp/q" 2>"$tmp/err"
 "$MEMTRACE" top --tsv >"$tmp/out" 2>"$tmp/err"
 tap_ok $? "top --tsv (exit 0)"
-head -1 "$tmp/out" | grep -q "^# pid	comm	present_kb	zero_kb	swap_kb	cached_kb	none_kb	thp_kb$"
+head -1 "$tmp/out" | grep -q "^# pid	comm	present_kb	zero_kb	swap_kb	cached_kb	none_kb	thp_kb	busy$"
 tap_ok $? "top --tsv: its header"
 # its kB are the whole-space query's pages x 4 (the process is stopped); top
 # asks for cached pages, which a query without --cached counts as none

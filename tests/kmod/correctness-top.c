@@ -5,10 +5,17 @@
  * taken while it holds still, and move by exactly what it does (pages
  * touched, read, left alone); processes of another user are left out for an
  * unprivileged caller and told to root; processes exiting during the dump
- * never make it fail; a socket closed half-way through a dump lets go of it.
+ * never make it fail; a socket closed half-way through a dump lets go of it;
+ * a process whose leader thread exited is counted through another thread;
+ * one whose mmap_lock stays busy does not hold the dump up (it is told,
+ * flagged BUSY); a caller in a child pid namespace sees that namespace's.
  */
 #include "correctness.h"
+#include <pthread.h>
+#include <sched.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 
 #include "nlraw.h"
 
@@ -23,6 +30,7 @@ struct top_proc {
 	unsigned int ncounts;
 	uint64_t thp;
 	bool have_thp;
+	bool busy;
 };
 
 struct top_dump {
@@ -57,6 +65,9 @@ static int top_msg(const struct nlmsghdr *nlh, void *arg)
 			case MEMTRACE_P_COMM:
 				snprintf(p.comm, sizeof(p.comm), "%.*s", nlr_len(b),
 					 (char *)nlr_data(b));
+				break;
+			case MEMTRACE_P_BUSY:
+				p.busy = true;
 				break;
 			case MEMTRACE_P_THP:
 				p.have_thp = nlr_len(b) == 8;
@@ -447,6 +458,262 @@ static void t_churn(void)
 	       "%u without us", dumps, fails, empty);
 }
 
+/* The thread that outlives its leader: maps and writes pages, then waits. */
+static void *leader_gone_thread(void *arg)
+{
+	int *fds = arg;
+	volatile char *p = cor_map(TOP_PAGES * cor_psz, PROT_READ | PROT_WRITE, MAP_ANONYMOUS);
+	char x = 0;
+
+	for (int i = 0; i < TOP_TOUCH; i++)
+		p[i * cor_psz] = 1;
+	if (write(fds[1], &x, 1) != 1)
+		_exit(4);
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * A process whose leader thread exited (SYS_exit: that thread only) while
+ * another runs on: /proc shows its maps empty (the leader's mm is gone), TOP
+ * counts it through the live thread, under the leader's pid and name.
+ */
+static void t_leader_gone(void)
+{
+	const struct top_proc *p;
+	struct nlr_result r;
+	struct top_dump d;
+	int fds[2], st, err;
+	char x;
+	pid_t c;
+
+	if (pipe(fds))
+		exit(2);
+	c = fork();
+	if (!c) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, leader_gone_thread, fds))
+			_exit(3);
+		syscall(SYS_exit, 0);	/* this thread only */
+	}
+	close(fds[1]);
+	if (read(fds[0], &x, 1) != 1)
+		exit(2);
+	/* the leader is a zombie once its State says so */
+	for (int i = 0; i < 200; i++) {
+		char path[64], state = 0;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", c);
+		f = fopen(path, "r");
+		if (f) {
+			if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+				state = 0;
+			fclose(f);
+		}
+		if (state == 'Z')
+			break;
+		usleep(10000);
+	}
+	err = top_dump(&d, false, &r);
+	p = err ? NULL : top_find(&d, c);
+	tap_ok(p && p->counts[MEMTRACE_PRESENT] >= TOP_TOUCH && !strcmp(p->comm, "correctness"),
+	       "top: a process whose leader exited is counted through its live thread "
+	       "(pid %d listed: %s, present %" PRIu64 ", comm '%s')", c, p ? "yes" : "no",
+	       p ? p->counts[MEMTRACE_PRESENT] : 0, p ? p->comm : "");
+	free(d.p);
+	kill(c, SIGKILL);
+	waitpid(c, &st, 0);
+	close(fds[0]);
+}
+
+/* What the busy process and its test share (a MAP_SHARED page) */
+struct busy_state {
+	volatile int populating;	/* the populating thread is in mlock() */
+	volatile int populated;		/* ... and out of it */
+	volatile int mapping;		/* the other thread calls mmap() */
+};
+
+struct busy_arg {
+	struct busy_state *st;
+	char *region;
+	size_t len;
+};
+
+static void *busy_populate(void *arg)
+{
+	struct busy_arg *a = arg;
+
+	a->st->populating = 1;
+	mlock(a->region, a->len);	/* its read faults run under mmap_lock */
+	a->st->populated = 1;
+	return NULL;
+}
+
+static double busy_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * One try: a child populates len bytes of read-only anonymous memory (zero
+ * pages: no memory spent) with mlock(), holding its mmap_lock for read
+ * throughout, while its other thread queues for it as a writer (mmap());
+ * a reader that waited would wait for both. 1: the populate was still
+ * running after the dump (*busy: the child was flagged, *listed, *others:
+ * processes told beside it), 0: it ended too soon to tell, -1: error.
+ */
+static int busy_once(size_t len, bool *listed, bool *busy, size_t *others, double *secs)
+{
+	struct busy_state *st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
+				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	const struct top_proc *p;
+	struct nlr_result r;
+	struct top_dump d;
+	int ret = -1, err, wst;
+	double t0;
+	pid_t c;
+
+	if (st == MAP_FAILED)
+		return -1;
+	c = fork();
+	if (!c) {
+		struct busy_arg a = { .st = st, .len = len };
+		pthread_t t;
+
+		a.region = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+				-1, 0);
+		if (a.region == MAP_FAILED)
+			_exit(3);
+		madvise(a.region, len, MADV_NOHUGEPAGE);	/* 4K zero pages: slow */
+		if (pthread_create(&t, NULL, busy_populate, &a))
+			_exit(3);
+		while (!st->populating)
+			sched_yield();
+		usleep(20000);
+		st->mapping = 1;
+		mmap(NULL, cor_psz, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		for (;;)
+			pause();
+	}
+	if (c < 0)
+		goto out;
+	while (!st->mapping)
+		usleep(1000);
+	usleep(100000);		/* the writer queued behind the populate */
+	if (st->populated) {
+		ret = 0;
+		goto end;
+	}
+	t0 = busy_now();
+	err = top_dump(&d, false, &r);
+	*secs = busy_now() - t0;
+	if (err) {
+		tap_diag("busy: dump: %s", strerror(-err));
+		goto end;
+	}
+	ret = st->populated ? 0 : 1;
+	p = top_find(&d, c);
+	*listed = p != NULL;
+	*busy = p && p->busy;
+	*others = d.n - (p != NULL);
+	free(d.p);
+end:
+	kill(c, SIGKILL);
+	waitpid(c, &wst, 0);
+out:
+	munmap(st, sizeof(*st));
+	return ret;
+}
+
+/*
+ * A process whose mmap_lock stays busy: the dump does not wait for it; it
+ * is told, flagged BUSY, with everything else. The populate must outlast
+ * the dump for the test to tell anything: tried bigger until it does.
+ */
+static void t_busy(void)
+{
+	bool listed = false, busy = false;
+	size_t others = 0, len = (size_t)65536 * cor_psz;
+	double secs = 0;
+	int ret = 0;
+
+	for (int i = 0; i < 5 && !ret; i++, len *= 2)
+		ret = busy_once(len, &listed, &busy, &others, &secs);
+	if (ret < 0) {
+		tap_ok(0, "top busy: set-up failed");
+		return;
+	}
+	tap_ok(ret == 1, "top busy: a populate of %zu MiB of zero pages outlasted a dump "
+	       "(%.2f s)", len / 2 >> 20, secs);
+	if (ret == 1)
+		tap_ok(listed && busy && others > 0,
+		       "top busy: the dump did not wait for the process whose mmap_lock a "
+		       "populate holds and a writer waits for: listed %s, flagged BUSY %s, "
+		       "%zu others told", listed ? "yes" : "no", busy ? "yes" : "no", others);
+}
+
+/* A caller in a new pid namespace sees its processes, numbered as there. */
+static void t_pidns(void)
+{
+	int fds[2], st;
+	struct {
+		int err, unshared;
+		size_t n;
+		uint32_t pids[4];
+	} res = { .err = -EPIPE };
+	pid_t c;
+
+	if (pipe(fds))
+		exit(2);
+	c = fork();
+	if (!c) {
+		pid_t init;
+
+		close(fds[0]);
+		res.unshared = !unshare(CLONE_NEWPID);
+		init = fork();	/* pid 1 of the new namespace */
+		if (!init) {
+			struct nlr_result r;
+			struct top_dump d;
+			pid_t k = fork();	/* its pid 2, holding still */
+
+			if (!k) {
+				for (;;)
+					pause();
+			}
+			res.err = top_dump(&d, false, &r);
+			res.n = d.n;
+			for (size_t i = 0; i < d.n && i < 4; i++)
+				res.pids[i] = d.p[i].pid;
+			kill(k, SIGKILL);
+			if (write(fds[1], &res, sizeof(res)) != sizeof(res))
+				_exit(4);
+			_exit(0);
+		}
+		waitpid(init, &st, 0);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (read(fds[0], &res, sizeof(res)) != sizeof(res))
+		res.err = -EPIPE;
+	close(fds[0]);
+	waitpid(c, &st, 0);
+	if (!res.unshared && res.err == -EPIPE) {
+		tap_ok(1, "# SKIP top pid namespace: unshare(CLONE_NEWPID) failed");
+		return;
+	}
+	tap_ok(!res.err && res.n == 2 && res.pids[0] == 1 && res.pids[1] == 2,
+	       "top pid namespace: a caller that is pid 1 of a new namespace sees its 2 "
+	       "processes as pids 1 and 2 (%s; %zu told: %u, %u, ...)", strerror(-res.err),
+	       res.n, res.pids[0], res.pids[1]);
+}
+
 /* Does the datagram in s->buf (n bytes) end the dump (NLMSG_DONE or ERROR)? */
 static bool top_last(const struct nlr *s, ssize_t n)
 {
@@ -598,6 +865,9 @@ void cor_t_top(void)
 	t_counts(true);
 	t_policy();
 	t_churn();
+	t_leader_gone();
+	t_busy();
+	t_pidns();
 	t_closed();
 	t_bad();
 }
