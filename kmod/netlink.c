@@ -10,6 +10,7 @@
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/file.h>
+#include <linux/jiffies.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/pid_namespace.h>
@@ -82,6 +83,9 @@ static const char *const memtrace_nl_why_msg[] = {
 	[MEMTRACE_WHY_BAD_FD] =
 		"FD is not a file descriptor the sender has open (an O_PATH one neither)",
 };
+
+/* How long one TOP dump call counts processes before it sends what it has */
+#define MEMTRACE_NL_TOP_MS	100
 
 /* A TOP dump: the processes, and the last one counted until it is sent. */
 struct memtrace_nl_top {
@@ -688,6 +692,7 @@ cancel:
 
 static int memtrace_nl_top_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	unsigned long until = jiffies + msecs_to_jiffies(MEMTRACE_NL_TOP_MS);
 	struct memtrace_nl_top *d = memtrace_nl_ctx(cb)->top;
 	bool put = false;
 	int ret;
@@ -707,6 +712,13 @@ static int memtrace_nl_top_dump(struct sk_buff *skb, struct netlink_callback *cb
 			return put ? skb->len : -EMSGSIZE;
 		d->have = false;
 		put = true;
+		/*
+		 * This call holds the socket's dump mutex, which another
+		 * recvmsg() on it waits for unkillably: a buffer goes out
+		 * after MEMTRACE_NL_TOP_MS, full or not
+		 */
+		if (time_after(jiffies, until))
+			return skb->len;
 	}
 	/* 0: NLMSG_DONE, in this buffer when it fits, else the next */
 	return 0;

@@ -103,16 +103,37 @@ struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 struct mm_struct *memtrace_target_task(struct task_struct *task,
 				       const struct memtrace_caller *c)
 {
+	return memtrace_target_task_named(task, c, NULL, NULL);
+}
+
+/*
+ * memtrace_target_task() that never waits for the exec_update_lock
+ * (ERR_PTR(-EBUSY) while an execve() holds it: one stuck on its old mm
+ * holds it as long as that mm's lock is stuck) and, when name is not NULL,
+ * reads name's command name (TASK_COMM_LEN bytes) into comm under it, so
+ * that the name is the one of the program whose mm it returns.
+ */
+struct mm_struct *memtrace_target_task_named(struct task_struct *task,
+					     const struct memtrace_caller *c,
+					     struct task_struct *name,
+					     char (*comm)[TASK_COMM_LEN])
+{
 	struct mm_struct *mm;
 	int err;
 
-	err = down_read_killable(&task->signal->exec_update_lock);
-	if (err)
-		return ERR_PTR(-EINTR);
+	if (!name) {
+		if (down_read_killable(&task->signal->exec_update_lock))
+			return ERR_PTR(-EINTR);
+	} else if (!down_read_trylock(&task->signal->exec_update_lock)) {
+		return ERR_PTR(-EBUSY);
+	}
 	mm = get_task_mm(task);	/* NULL for kernel threads and exited tasks */
 	err = mm ? memtrace_may_access(task, mm, c) : -ESRCH;
-	if (!err)
+	if (!err) {
 		mmgrab(mm);	/* keep the mm_struct, not the address space */
+		if (name)
+			get_task_comm(*comm, name);
+	}
 	up_read(&task->signal->exec_update_lock);
 	if (mm)
 		mmput_async(mm);	/* it may have exited meanwhile */

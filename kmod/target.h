@@ -6,6 +6,7 @@
 #ifndef _MEMTRACE_TARGET_H
 #define _MEMTRACE_TARGET_H
 
+#include <linux/sched.h>
 #include <linux/types.h>
 
 struct cred;
@@ -35,6 +36,10 @@ struct memtrace_caller {
 };
 
 struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c);
+struct mm_struct *memtrace_target_task_named(struct task_struct *task,
+					     const struct memtrace_caller *c,
+					     struct task_struct *name,
+					     char (*comm)[TASK_COMM_LEN]);
 struct mm_struct *memtrace_target_task(struct task_struct *task,
 				       const struct memtrace_caller *c);
 

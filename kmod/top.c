@@ -20,7 +20,9 @@
  * may not query, kernel threads and those exited are skipped.
  */
 #include <linux/cred.h>
+#include <linux/delay.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
@@ -40,13 +42,24 @@
 #define MEMTRACE_TOP_RECORDS	512
 /* Pids looked at under RCU before letting go of it (threads, not leaders) */
 #define MEMTRACE_TOP_PIDS	256
-/* How long a process's busy mmap_lock is tried again (memtrace_top_count()) */
+/* How long a process's busy locks are waited for, at most (memtrace_top_wait()) */
 #define MEMTRACE_TOP_BUSY_MS	200
+/* ... and all of the dump's, at most: then each busy process gets one try */
+#define MEMTRACE_TOP_DUMP_BUSY_MS 1000
+/* Short sleeps before a jiffy's */
+#define MEMTRACE_TOP_SPINS	4
+
+/* Count r's pages as THP when they are (PRESENT, mapped by a PMD or PUD, of a struct page) */
+static void memtrace_top_thp(struct memtrace_top *t, const struct memtrace_record *r)
+{
+	if (r->state == MEMTRACE_PRESENT && (r->flags & MEMTRACE_F_SIZE_MASK) &&
+	    !(r->flags & (MEMTRACE_F_HUGETLB | MEMTRACE_F_PFNMAP)))
+		t->proc.thp += r->pages;
+}
 
 /*
- * Counts the THP pages of each run (present, mapped by a PMD or PUD, of a
- * page with a struct page: not hugetlb, not a raw PFN mapping); the walker
- * counts the states.
+ * The walk's sink: counts the THP pages of each run (not hugetlb, not a raw
+ * PFN mapping); the walker counts the states.
  */
 static int memtrace_top_sink(void *arg, const struct memtrace_record *r)
 {
@@ -55,10 +68,35 @@ static int memtrace_top_sink(void *arg, const struct memtrace_record *r)
 	if (!t->budget)
 		return -ENOSPC;	/* offered again at the next step */
 	t->budget--;
-	if (r->state == MEMTRACE_PRESENT && (r->flags & MEMTRACE_F_SIZE_MASK) &&
-	    !(r->flags & (MEMTRACE_F_HUGETLB | MEMTRACE_F_PFNMAP)))
-		t->proc.thp += r->pages;
+	memtrace_top_thp(t, r);
 	return 0;
+}
+
+/*
+ * Wait before trying a busy lock of a process again: a few short sleeps
+ * first (a writer let in by the walk's yield is done in microseconds), then
+ * a jiffy at a time. 0: try again; -EBUSY: the patience is spent, the
+ * process's (MEMTRACE_TOP_BUSY_MS of waiting, whatever progress came
+ * between) or the dump's (MEMTRACE_TOP_DUMP_BUSY_MS: then each busy process
+ * gets one try, so that many processes sharing one stuck mm cost a second,
+ * not 200 ms each); -EINTR: a fatal signal.
+ */
+static int memtrace_top_wait(struct memtrace_top *t, unsigned int *tries)
+{
+	u64 t0, d;
+
+	if (t->proc_waited >= MEMTRACE_TOP_BUSY_MS * NSEC_PER_MSEC ||
+	    t->dump_waited >= MEMTRACE_TOP_DUMP_BUSY_MS * NSEC_PER_MSEC)
+		return -EBUSY;
+	t0 = ktime_get_ns();
+	if ((*tries)++ < MEMTRACE_TOP_SPINS)
+		usleep_range(50, 200);
+	else
+		schedule_timeout_killable(1);	/* an early wake is one more try */
+	d = ktime_get_ns() - t0;
+	t->proc_waited += d;
+	t->dump_waited += d;
+	return fatal_signal_pending(current) ? -EINTR : 0;
 }
 
 /*
@@ -127,48 +165,58 @@ static struct task_struct *memtrace_top_thread(struct task_struct *leader)
 
 /*
  * Count the pages of task (a thread of leader's group, memtrace_top_thread())
- * into t->proc: 0, or -ESRCH, -EACCES (skip it), -EINTR.
- * Its mmap_lock is never waited for: while it is busy the walk waits a
- * jiffy and tries again, and after MEMTRACE_TOP_BUSY_MS with no progress
- * the process is told as counted so far (t->proc.busy), so one process
- * whose lock is stuck (a reader in a fault on a hung FUSE file, a writer
- * queued behind it) does not stall the dump.
+ * into t->proc: 0, or -ESRCH, -EACCES, -EBUSY (skip it), -EINTR. No lock of
+ * the process is waited for, only tried again (memtrace_top_wait()), so one
+ * whose locks are stuck (a thread in a fault on a hung FUSE file holding
+ * its mmap_lock, a writer queued behind it, an execve() waiting for them
+ * holding its exec_update_lock) does not stall the dump: stuck in
+ * mmap_lock, it is told as counted so far (t->proc.busy); stuck in an
+ * execve(), it is left out (-EBUSY: no mm and credentials to judge).
  */
 static int memtrace_top_count(struct memtrace_top *t, struct task_struct *leader,
 			      struct task_struct *task)
 {
 	struct memtrace_walk *w = &t->walk;
-	unsigned long deadline, next;
+	unsigned int tries = 0;
 	struct mm_struct *mm;
-	int err = 0;
+	unsigned long next;
+	int err;
 
-	mm = memtrace_target_task(task, &t->caller);
+	t->proc_waited = 0;
+	for (;;) {
+		/* comm: the process's name (the leader's), the mm's program's */
+		mm = memtrace_target_task_named(task, &t->caller, leader,
+						&t->proc.comm);
+		if (mm != ERR_PTR(-EBUSY))
+			break;
+		err = memtrace_top_wait(t, &tries);
+		if (err)
+			return err;
+	}
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
-	/* the process's name (/proc/PID/comm: the leader's), public anyway */
-	get_task_comm(t->proc.comm, leader);
 	t->proc.thp = 0;
 	t->proc.busy = false;
 	memtrace_walk_init(w, mm, 0, mm->task_size, MEMTRACE_MODE_RUNS, false,
 			   &t->policy, memtrace_top_sink, t, NULL);
 	w->nowait = true;
-	deadline = jiffies + msecs_to_jiffies(MEMTRACE_TOP_BUSY_MS);
+	tries = 0;
 	while (!w->done) {
 		t->budget = MEMTRACE_TOP_RECORDS;
 		next = w->next;
 		err = memtrace_walk_step(w);
 		if (w->next != next)
-			deadline = jiffies + msecs_to_jiffies(MEMTRACE_TOP_BUSY_MS);
+			tries = 0;
 		if (err == -EBUSY) {
-			if (time_after(jiffies, deadline)) {
+			err = memtrace_top_wait(t, &tries);
+			if (err == -EBUSY) {
 				t->proc.busy = true;
+				/* counted already (record.c), given to no sink */
+				if (w->have_pending)
+					memtrace_top_thp(t, &w->pending);
 				err = 0;
 				break;
 			}
-			if (schedule_timeout_killable(1))
-				err = -EINTR;
-			else
-				err = 0;
 		}
 		if (!err && fatal_signal_pending(current))
 			err = -EINTR;
@@ -189,6 +237,7 @@ static int memtrace_top_count(struct memtrace_top *t, struct task_struct *leader
 int memtrace_top_next(struct memtrace_top *t)
 {
 	struct task_struct *task, *leader;
+	bool retried = false;
 	int err;
 
 	while (!t->end) {
@@ -209,7 +258,17 @@ int memtrace_top_next(struct memtrace_top *t)
 		put_task_struct(leader);
 		if (!err)
 			return 1;
-		if (err != -ESRCH && err != -EACCES)
+		if (err == -ESRCH && !retried) {
+			/*
+			 * An execve() between the check and the walk (the old
+			 * mm gone), or the thread picked exiting: once more
+			 */
+			retried = true;
+			t->next = t->proc.pid;
+			continue;
+		}
+		retried = false;
+		if (err != -ESRCH && err != -EACCES && err != -EBUSY)
 			return err;
 		if (fatal_signal_pending(current))
 			return -EINTR;
@@ -223,8 +282,8 @@ int memtrace_top_next(struct memtrace_top *t)
  * (they are released by memtrace_top_release(), also on error). t is
  * zeroed.
  */
-int memtrace_top_start(struct memtrace_top *t, const struct memtrace_caller *c,
-		       bool cached)
+void memtrace_top_start(struct memtrace_top *t, const struct memtrace_caller *c,
+			bool cached)
 {
 	struct memtrace_request req = { .cached = cached };
 
@@ -238,7 +297,6 @@ int memtrace_top_start(struct memtrace_top *t, const struct memtrace_caller *c,
 	t->cached = cached;
 	memtrace_query_cache_policy(&t->policy, &req, c);
 	t->next = 1;
-	return 0;
 }
 
 void memtrace_top_release(struct memtrace_top *t)

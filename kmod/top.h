@@ -29,12 +29,14 @@ struct memtrace_top {
 	pid_t next;		/* the first pid not yet looked at */
 	bool end;		/* no pid left */
 	unsigned int budget;	/* records the walk may still give this step */
+	u64 proc_waited;	/* ns waited for this process's busy locks */
+	u64 dump_waited;	/* ... for all of the dump's */
 	struct memtrace_top_proc proc;	/* the last one counted */
 	struct memtrace_walk walk;
 };
 
-int memtrace_top_start(struct memtrace_top *t, const struct memtrace_caller *c,
-		       bool cached);
+void memtrace_top_start(struct memtrace_top *t, const struct memtrace_caller *c,
+			bool cached);
 int memtrace_top_next(struct memtrace_top *t);
 void memtrace_top_release(struct memtrace_top *t);
 

@@ -202,6 +202,8 @@ static int memtrace_vma_walk(struct memtrace_walk *w,
 	if (is_vm_hugetlb_page(vma) && vma->vm_file) {
 		mapping = vma->vm_file->f_mapping;
 		if (!down_read_trylock(&mapping->i_mmap_rwsem)) {
+			if (w->nowait)
+				return -EBUSY;	/* its place kept: the VMA's start */
 			if (++w->i_mmap_tries < MEMTRACE_I_MMAP_TRIES) {
 				w->i_mmap_wait = get_file(vma->vm_file);
 				return MEMTRACE_WALK_YIELD;
@@ -273,9 +275,9 @@ static int memtrace_walk_range(struct memtrace_walk *w)
  * Make progress: classify pages and feed the sink until it is full or the
  * answer is complete (w->done). Takes and drops mmap_lock itself; the caller
  * holds no lock and may copy to userland between steps. A w->nowait walk
- * does not wait for mmap_lock: -EBUSY when it is taken or waited for (an
- * mmap_lock writer queued behind a reader stuck in a fault, say), the walk
- * keeping its place.
+ * does not wait for mmap_lock (nor a hugetlb file's i_mmap_rwsem): -EBUSY
+ * when it is taken or waited for (an mmap_lock writer queued behind a
+ * reader stuck in a fault, say), the walk keeping its place.
  */
 int memtrace_walk_step(struct memtrace_walk *w)
 {

@@ -229,9 +229,14 @@
  *                                 the dump is no snapshot of the system.
  *                                 A process whose leader thread has
  *                                 exited is counted through a live
- *                                 thread. Its mmap_lock is never waited
- *                                 for: one that stays busy is told as
- *                                 counted so far, with P_BUSY.
+ *                                 thread (a QUERY of its pid is ESRCH,
+ *                                 as its /proc/PID/pagemap reads
+ *                                 nothing). No lock of a process is
+ *                                 waited for, only tried again, 200 ms
+ *                                 per process and 1 s per dump at most:
+ *                                 one whose mmap_lock stays busy is told
+ *                                 as counted so far, with P_BUSY; one
+ *                                 stuck in an execve() is left out.
  *
  * Attributes are validated strictly: an unknown or unexpected attribute or a
  * wrong length is EINVAL, a MODE above MEMTRACE_MODE_MAX is ERANGE, each with
