@@ -92,6 +92,7 @@ struct memtrace_nl_top {
 	struct memtrace_top top;
 	bool have;		/* top.proc counted, not sent yet */
 	bool end;		/* every process counted */
+	bool called;		/* dumpit ran before */
 };
 
 /* What a dump keeps in netlink_callback::ctx. */
@@ -694,8 +695,17 @@ static int memtrace_nl_top_dump(struct sk_buff *skb, struct netlink_callback *cb
 {
 	unsigned long until = jiffies + msecs_to_jiffies(MEMTRACE_NL_TOP_MS);
 	struct memtrace_nl_top *d = memtrace_nl_ctx(cb)->top;
-	bool put = false;
+	bool put = false, first = !d->called;
 	int ret;
+
+	/*
+	 * The first call runs inside the request's genl_rcv(), under
+	 * genetlink's cb_lock (read): a family (un)registering waits for it,
+	 * and every genetlink request behind that. It waits for no busy lock
+	 * (P_BUSY after one try) and sends its first process at once.
+	 */
+	d->called = true;
+	d->top.no_wait = first;
 
 	while (!d->end) {
 		if (!d->have) {
@@ -714,10 +724,11 @@ static int memtrace_nl_top_dump(struct sk_buff *skb, struct netlink_callback *cb
 		put = true;
 		/*
 		 * This call holds the socket's dump mutex, which another
-		 * recvmsg() on it waits for unkillably: a buffer goes out
-		 * after MEMTRACE_NL_TOP_MS, full or not
+		 * recvmsg() on it waits for unkillably: no new process is
+		 * counted into this buffer after MEMTRACE_NL_TOP_MS (one
+		 * count can take longer: a big process, 200 ms of busy locks)
 		 */
-		if (time_after(jiffies, until))
+		if (first || time_after(jiffies, until))
 			return skb->len;
 	}
 	/* 0: NLMSG_DONE, in this buffer when it fits, else the next */

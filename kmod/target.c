@@ -37,6 +37,24 @@ static bool memtrace_ids_match(const struct cred *c, const struct cred *t)
 	       gid_eq(c->fsgid, t->sgid) && gid_eq(c->fsgid, t->gid);
 }
 
+/*
+ * Could the caller be let in at all (no lock, credentials of this instant)?
+ * Only to decide whether a busy lock of task is worth waiting for: the
+ * check under the lock decides.
+ */
+static bool memtrace_may_try(struct task_struct *task, const struct memtrace_caller *c)
+{
+	bool match;
+
+	if (c->cap_ptrace || (c->mm && READ_ONCE(task->mm) == c->mm))
+		return true;
+	rcu_read_lock();
+	match = memtrace_ids_match(c->cred, __task_cred(task)) &&
+		(!c->opener || memtrace_ids_match(c->opener, __task_cred(task)));
+	rcu_read_unlock();
+	return match;
+}
+
 static int memtrace_may_access(struct task_struct *task, struct mm_struct *mm,
 			       const struct memtrace_caller *c)
 {
@@ -103,36 +121,38 @@ struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 struct mm_struct *memtrace_target_task(struct task_struct *task,
 				       const struct memtrace_caller *c)
 {
-	return memtrace_target_task_named(task, c, NULL, NULL);
+	return memtrace_target_task_named(task, c, false, NULL, NULL);
 }
 
 /*
- * memtrace_target_task() that never waits for the exec_update_lock
- * (ERR_PTR(-EBUSY) while an execve() holds it: one stuck on its old mm
- * holds it as long as that mm's lock is stuck) and, when name is not NULL,
- * reads name's command name (TASK_COMM_LEN bytes) into comm under it, so
- * that the name is the one of the program whose mm it returns.
+ * memtrace_target_task() that, with nowait, does not wait for the
+ * exec_update_lock: ERR_PTR(-EBUSY) while an execve() holds it (one stuck
+ * on its old mm holds it as long as that mm's lock is stuck), or -EACCES
+ * then when the caller's credentials could not pass anyway (not worth
+ * waiting for). When name is not NULL, name's command name is read into
+ * comm under the lock, so that it is the one of the program whose mm it
+ * returns.
  */
 struct mm_struct *memtrace_target_task_named(struct task_struct *task,
 					     const struct memtrace_caller *c,
-					     struct task_struct *name,
+					     bool nowait, struct task_struct *name,
 					     char (*comm)[TASK_COMM_LEN])
 {
 	struct mm_struct *mm;
 	int err;
 
-	if (!name) {
+	if (!nowait) {
 		if (down_read_killable(&task->signal->exec_update_lock))
 			return ERR_PTR(-EINTR);
 	} else if (!down_read_trylock(&task->signal->exec_update_lock)) {
-		return ERR_PTR(-EBUSY);
+		return ERR_PTR(memtrace_may_try(task, c) ? -EBUSY : -EACCES);
 	}
 	mm = get_task_mm(task);	/* NULL for kernel threads and exited tasks */
 	err = mm ? memtrace_may_access(task, mm, c) : -ESRCH;
 	if (!err) {
 		mmgrab(mm);	/* keep the mm_struct, not the address space */
 		if (name)
-			get_task_comm(*comm, name);
+			get_task_comm((*comm), name);
 	}
 	up_read(&task->signal->exec_update_lock);
 	if (mm)

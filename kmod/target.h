@@ -38,7 +38,7 @@ struct memtrace_caller {
 struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c);
 struct mm_struct *memtrace_target_task_named(struct task_struct *task,
 					     const struct memtrace_caller *c,
-					     struct task_struct *name,
+					     bool nowait, struct task_struct *name,
 					     char (*comm)[TASK_COMM_LEN]);
 struct mm_struct *memtrace_target_task(struct task_struct *task,
 				       const struct memtrace_caller *c);

@@ -79,13 +79,13 @@ static int memtrace_top_sink(void *arg, const struct memtrace_record *r)
  * process's (MEMTRACE_TOP_BUSY_MS of waiting, whatever progress came
  * between) or the dump's (MEMTRACE_TOP_DUMP_BUSY_MS: then each busy process
  * gets one try, so that many processes sharing one stuck mm cost a second,
- * not 200 ms each); -EINTR: a fatal signal.
+ * not 200 ms each) or t->no_wait (one try only); -EINTR: a fatal signal.
  */
 static int memtrace_top_wait(struct memtrace_top *t, unsigned int *tries)
 {
 	u64 t0, d;
 
-	if (t->proc_waited >= MEMTRACE_TOP_BUSY_MS * NSEC_PER_MSEC ||
+	if (t->no_wait || t->proc_waited >= MEMTRACE_TOP_BUSY_MS * NSEC_PER_MSEC ||
 	    t->dump_waited >= MEMTRACE_TOP_DUMP_BUSY_MS * NSEC_PER_MSEC)
 		return -EBUSY;
 	t0 = ktime_get_ns();
@@ -185,7 +185,7 @@ static int memtrace_top_count(struct memtrace_top *t, struct task_struct *leader
 	t->proc_waited = 0;
 	for (;;) {
 		/* comm: the process's name (the leader's), the mm's program's */
-		mm = memtrace_target_task_named(task, &t->caller, leader,
+		mm = memtrace_target_task_named(task, &t->caller, true, leader,
 						&t->proc.comm);
 		if (mm != ERR_PTR(-EBUSY))
 			break;
@@ -237,7 +237,7 @@ static int memtrace_top_count(struct memtrace_top *t, struct task_struct *leader
 int memtrace_top_next(struct memtrace_top *t)
 {
 	struct task_struct *task, *leader;
-	bool retried = false;
+	pid_t retried = 0;	/* the pid tried once more */
 	int err;
 
 	while (!t->end) {
@@ -258,16 +258,15 @@ int memtrace_top_next(struct memtrace_top *t)
 		put_task_struct(leader);
 		if (!err)
 			return 1;
-		if (err == -ESRCH && !retried) {
+		if (err == -ESRCH && retried != t->proc.pid) {
 			/*
 			 * An execve() between the check and the walk (the old
 			 * mm gone), or the thread picked exiting: once more
 			 */
-			retried = true;
+			retried = t->proc.pid;
 			t->next = t->proc.pid;
 			continue;
 		}
-		retried = false;
 		if (err != -ESRCH && err != -EACCES && err != -EBUSY)
 			return err;
 		if (fatal_signal_pending(current))

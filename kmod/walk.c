@@ -203,7 +203,7 @@ static int memtrace_vma_walk(struct memtrace_walk *w,
 		mapping = vma->vm_file->f_mapping;
 		if (!down_read_trylock(&mapping->i_mmap_rwsem)) {
 			if (w->nowait)
-				return -EBUSY;	/* its place kept: the VMA's start */
+				return -EBUSY;	/* its place kept (w->next) */
 			if (++w->i_mmap_tries < MEMTRACE_I_MMAP_TRIES) {
 				w->i_mmap_wait = get_file(vma->vm_file);
 				return MEMTRACE_WALK_YIELD;
