@@ -672,7 +672,7 @@ static int memtrace_nl_put_proc(struct sk_buff *skb,
 	if (!proc)
 		goto cancel;
 	if (nla_put_u32(skb, MEMTRACE_P_PID, p->pid) ||
-	    nla_put_string(skb, MEMTRACE_P_COMM, p->comm) ||
+	    nla_put_string(skb, MEMTRACE_P_COMM, p->comm.s) ||
 	    nla_put_u64_64bit(skb, MEMTRACE_P_THP, p->thp, MEMTRACE_P_PAD) ||
 	    (p->busy && nla_put_flag(skb, MEMTRACE_P_BUSY)))
 		goto cancel;

@@ -136,7 +136,7 @@ struct mm_struct *memtrace_target_task(struct task_struct *task,
 struct mm_struct *memtrace_target_task_named(struct task_struct *task,
 					     const struct memtrace_caller *c,
 					     bool nowait, struct task_struct *name,
-					     char (*comm)[TASK_COMM_LEN])
+					     struct memtrace_comm *comm)
 {
 	struct mm_struct *mm;
 	int err;
@@ -152,7 +152,7 @@ struct mm_struct *memtrace_target_task_named(struct task_struct *task,
 	if (!err) {
 		mmgrab(mm);	/* keep the mm_struct, not the address space */
 		if (name)
-			get_task_comm((*comm), name);
+			get_task_comm(comm->s, name);
 	}
 	up_read(&task->signal->exec_update_lock);
 	if (mm)

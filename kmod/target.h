@@ -35,11 +35,16 @@ struct memtrace_caller {
 	bool cap_admin;		/* CAP_SYS_ADMIN: PFNs and swap entries shown */
 };
 
+/* A command name (get_task_comm() wants the array itself) */
+struct memtrace_comm {
+	char s[TASK_COMM_LEN];
+};
+
 struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c);
 struct mm_struct *memtrace_target_task_named(struct task_struct *task,
 					     const struct memtrace_caller *c,
 					     bool nowait, struct task_struct *name,
-					     char (*comm)[TASK_COMM_LEN]);
+					     struct memtrace_comm *comm);
 struct mm_struct *memtrace_target_task(struct task_struct *task,
 				       const struct memtrace_caller *c);
 

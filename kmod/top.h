@@ -15,7 +15,7 @@
 /* One process, counted. */
 struct memtrace_top_proc {
 	pid_t pid;		/* in the caller's pid namespace */
-	char comm[TASK_COMM_LEN];
+	struct memtrace_comm comm;
 	u64 counts[MEMTRACE_NSTATES_ALL];
 	u64 thp;		/* PRESENT pages of PMD/PUD entries: THP */
 	bool busy;		/* its mmap_lock stayed busy: counted in part */
