@@ -529,13 +529,37 @@ static void t_leader_gone(void)
 	close(fds[0]);
 }
 
+/*
+ * Processes that share the busy one's mm: 200 ms of waiting each would make
+ * 12 of them 2.4 s; the dump's budget (1 s) caps the whole dump's waiting.
+ */
+#define BUSY_SHARERS 12
+
 /* What the busy process and its test share (a MAP_SHARED page) */
 struct busy_state {
 	volatile int populating;	/* the populating thread is in mlock() */
 	volatile int populated;		/* ... and out of it */
 	volatile int mapping;		/* the other thread calls mmap() */
 	volatile pid_t spawned;		/* a vfork() child's execve() waits */
+	pid_t sharers[BUSY_SHARERS];	/* processes sharing the mm (CLONE_VM) */
 };
+
+/* What a dump told of them */
+struct busy_result {
+	bool listed, busy;	/* the process, flagged BUSY */
+	bool spawned;		/* its vfork() child was told */
+	unsigned int sharers_busy;	/* sharers told, flagged BUSY */
+	size_t others;		/* processes told besides */
+	double secs;		/* the dump's time */
+};
+
+static int busy_sharer(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
 
 struct busy_arg {
 	struct busy_state *st;
@@ -596,8 +620,7 @@ static double busy_now(void)
  * running after the dump (*busy: the child was flagged, *listed, *others:
  * processes told beside it), 0: it ended too soon to tell, -1: error.
  */
-static int busy_once(size_t len, bool *listed, bool *busy, bool *spawned, size_t *others,
-		     double *secs)
+static int busy_once(size_t len, struct busy_result *res)
 {
 	struct busy_state *st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
 				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -620,6 +643,14 @@ static int busy_once(size_t len, bool *listed, bool *busy, bool *spawned, size_t
 		if (a.region == MAP_FAILED)
 			_exit(3);
 		madvise(a.region, len, MADV_NOHUGEPAGE);	/* 4K zero pages: slow */
+		for (int i = 0; i < BUSY_SHARERS; i++) {
+			char *stack = malloc(64 << 10);
+
+			st->sharers[i] = stack ? clone(busy_sharer, stack + (64 << 10),
+						       CLONE_VM | SIGCHLD, NULL) : -1;
+			if (st->sharers[i] < 0)
+				_exit(3);
+		}
 		if (pthread_create(&t, NULL, busy_populate, &a) ||
 		    pthread_create(&t, NULL, busy_spawn, st))
 			_exit(3);
@@ -642,17 +673,23 @@ static int busy_once(size_t len, bool *listed, bool *busy, bool *spawned, size_t
 	}
 	t0 = busy_now();
 	err = top_dump(&d, false, &r);
-	*secs = busy_now() - t0;
+	res->secs = busy_now() - t0;
 	if (err) {
 		tap_diag("busy: dump: %s", strerror(-err));
 		goto end;
 	}
 	ret = st->populated ? 0 : 1;
 	p = top_find(&d, c);
-	*listed = p != NULL;
-	*busy = p && p->busy;
-	*spawned = top_find(&d, st->spawned) != NULL;
-	if (*spawned) {
+	res->listed = p != NULL;
+	res->busy = p && p->busy;
+	res->spawned = top_find(&d, st->spawned) != NULL;
+	res->sharers_busy = 0;
+	for (int i = 0; i < BUSY_SHARERS; i++) {
+		const struct top_proc *s = top_find(&d, st->sharers[i]);
+
+		res->sharers_busy += s && s->busy;
+	}
+	if (res->spawned) {
 		char path[64], wchan[64] = "";
 		FILE *f;
 
@@ -666,9 +703,12 @@ static int busy_once(size_t len, bool *listed, bool *busy, bool *spawned, size_t
 		tap_diag("busy: the vfork() child %d was told (busy %d), waiting in '%s'",
 			 st->spawned, top_find(&d, st->spawned)->busy, wchan);
 	}
-	*others = d.n - (p != NULL) - *spawned;
+	res->others = d.n - (p != NULL) - res->spawned - res->sharers_busy;
 	free(d.p);
 end:
+	for (int i = 0; i < BUSY_SHARERS; i++)
+		if (st->sharers[i] > 0)
+			kill(st->sharers[i], SIGKILL);
 	kill(c, SIGKILL);
 	waitpid(c, &wst, 0);
 out:
@@ -680,31 +720,40 @@ out:
  * A process whose mmap_lock stays busy: the dump does not wait for it; it
  * is told, flagged BUSY, with everything else. Its vfork() child, whose
  * execve() waits for that lock holding the child's exec_update_lock, is
- * not waited for either: left out. The populate must outlast
- * the dump for the test to tell anything: tried bigger until it does.
+ * not waited for either: left out. Processes sharing the mm are each told
+ * BUSY, the dump's waiting capped. The populate must outlast the dump for
+ * the test to tell anything: tried bigger until it does.
  */
 static void t_busy(void)
 {
-	bool listed = false, busy = false, spawned = false;
-	size_t others = 0, len = (size_t)65536 * cor_psz;
-	double secs = 0;
+	struct busy_result res = { 0 };
+	size_t len = (size_t)65536 * cor_psz;
 	int ret = 0;
 
-	for (int i = 0; i < 5 && !ret; i++, len *= 2)
-		ret = busy_once(len, &listed, &busy, &spawned, &others, &secs);
+	for (int i = 0; i < 5; i++) {
+		ret = busy_once(len, &res);
+		if (ret)
+			break;
+		len *= 2;
+	}
 	if (ret < 0) {
 		tap_ok(0, "top busy: set-up failed");
 		return;
 	}
 	tap_ok(ret == 1, "top busy: a populate of %zu MiB of zero pages outlasted a dump "
-	       "(%.2f s)", len / 2 >> 20, secs);
-	if (ret == 1)
-		tap_ok(listed && busy && !spawned && others > 0,
-		       "top busy: the dump did not wait for the process whose mmap_lock a "
-		       "populate holds and a writer waits for (listed %s, flagged BUSY %s), nor "
-		       "for its vfork() child whose execve() waits for it (left out: %s); "
-		       "%zu others told", listed ? "yes" : "no", busy ? "yes" : "no",
-		       spawned ? "no" : "yes", others);
+	       "(%.2f s)", len >> 20, res.secs);
+	if (ret != 1)
+		return;
+	tap_ok(res.listed && res.busy && !res.spawned && res.others > 0,
+	       "top busy: the dump did not wait for the process whose mmap_lock a "
+	       "populate holds and a writer waits for (listed %s, flagged BUSY %s), nor "
+	       "for its vfork() child whose execve() waits for it (left out: %s); "
+	       "%zu others told", res.listed ? "yes" : "no", res.busy ? "yes" : "no",
+	       res.spawned ? "no" : "yes", res.others);
+	tap_ok(res.sharers_busy == BUSY_SHARERS && res.secs < 2.4,
+	       "top busy: %u of %d processes sharing that mm told, flagged BUSY, in a dump of "
+	       "%.2f s (its waits capped at 1 s; 200 ms each would be %.1f s)",
+	       res.sharers_busy, BUSY_SHARERS, res.secs, 0.2 * (BUSY_SHARERS + 2));
 }
 
 /* A caller in a new pid namespace sees its processes, numbered as there. */
