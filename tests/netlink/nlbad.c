@@ -267,8 +267,8 @@ int main(void)
 	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_TOP, NLM_F_ACK);
 	expect("TOP without NLM_F_DUMP (it is a dump)", -EOPNOTSUPP, MSG_OPTIONAL);
 
-	nlb_start(&nlbad_req, &nlbad_sk, 3, NLM_F_DUMP);
-	expect("command 3 (reserved)", -EOPNOTSUPP, MSG_OPTIONAL);
+	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_MAX + 1, NLM_F_DUMP);
+	expect("the command after the last (MEMTRACE_CMD_MAX + 1)", -EOPNOTSUPP, MSG_OPTIONAL);
 
 	nlb_start(&nlbad_req, &nlbad_sk, MEMTRACE_CMD_TOP, NLM_F_DUMP);
 	nlb_u64(&nlbad_req, MEMTRACE_A_START, 0);
