@@ -134,5 +134,6 @@ int memtrace_query_start_file(struct memtrace_query *q,
 	q->show_pfn = false;
 	memtrace_walk_init_file(&q->walk, file, start, end, req->mode, kind,
 				sink, arg, room);
+	q->walk.folio = req->folio;	/* each entry's order (cache.c) */
 	return 0;
 }

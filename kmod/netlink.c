@@ -125,6 +125,7 @@ static const struct nla_policy memtrace_file_policy[MEMTRACE_A_MAX + 1] = {
 	[MEMTRACE_A_NO_PFN] = { .type = NLA_FLAG },
 	[MEMTRACE_A_INDEXED] = { .type = NLA_FLAG },
 	[MEMTRACE_A_CACHED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_FOLIO] = { .type = NLA_FLAG },
 };
 
 static const struct nla_policy memtrace_top_policy[MEMTRACE_A_MAX + 1] = {

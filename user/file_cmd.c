@@ -20,6 +20,7 @@ struct file_opts {
 	int mode;
 	int picture;		/* -1 on a tty, 0 never, 1 always */
 	struct mt_select sel;
+	bool folio;		/* --folio */
 };
 
 static int file_opt(void *state, int val, const char *arg)
@@ -31,6 +32,7 @@ static int file_opt(void *state, int val, const char *arg)
 	case 'P': o->mode = MEMTRACE_MODE_PAGES; return 0;
 	case 'i': o->picture = 1; return 0;
 	case 'I': o->picture = 0; return 0;
+	case MT_OPT_FOLIO: o->folio = true; return 0;
 	}
 	return mt_select_opt("file", &o->sel, val, arg);
 }
@@ -72,6 +74,7 @@ static int file_run(struct mt_ctx *ctx, int argc, char **argv)
 	q.pid = fd;
 	q.path = argv[0];
 	q.mode = o.mode;
+	q.folio = o.folio;
 	ret = mt_query_print(ctx, &q, o.picture, &o.sel);
 	close(fd);
 	return ret;
@@ -80,6 +83,9 @@ static int file_run(struct mt_ctx *ctx, int argc, char **argv)
 static const struct mt_opt file_opts[] = {
 	{ .name = "runs", .shrt = 'r', .val = 'r', .help = "merge equal adjacent pages (default)" },
 	{ .name = "pages", .shrt = 'P', .val = 'P', .help = "one record per page" },
+	{ .name = "folio",
+	  .val = MT_OPT_FOLIO,
+	  .help = "the size of each cached page's folio (4K, 64K, 2M...)" },
 	{ .name = "picture", .val = 'i', .help = "draw the page map even when not on a tty" },
 	{ .name = "no-picture", .val = 'I', .help = "never draw it" },
 	MT_SELECT_STATE_OPT,

@@ -207,9 +207,10 @@
  *                                 MEMTRACE_FEAT_FILE: the page cache
  *                                 of a file, see "Files" below.
  *                                 request: FD (required), START, END,
- *                                 MODE, PACKED, INDEXED as for QUERY
- *                                 (NO_PFN and CACHED are accepted and
- *                                 change nothing); replies as for
+ *                                 MODE, PACKED, INDEXED, FOLIO (the
+ *                                 page-cache entry's order) as for
+ *                                 QUERY (NO_PFN and CACHED are accepted
+ *                                 and change nothing); replies as for
  *                                 QUERY, with FD in place of PID
  *
  *   MEMTRACE_CMD_TOP (dump)       (MEMTRACE_FEAT_TOP) request: CACHED

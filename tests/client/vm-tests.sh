@@ -174,6 +174,37 @@ run 0 "file --state cached --pages --tsv" --transport=netlink file --state cache
 awk '/^0x/ && $3 == "cached" { c++ } /^0x/ && $3 != "cached" { bad++ }
 	END { exit !(c == 3 && !bad) }' FS='\t' "$tmp/out"
 tap_ok $? "file --state cached: the 3 cached pages listed, nothing else"
+run 0 "file --folio --pages --tsv" --transport=netlink file --folio --pages --tsv "$f"
+psz=$(getconf PAGESIZE 2>/dev/null || echo 4096)
+awk -v one="$((psz / 1024))K" '/^0x/ { s = s $3 ":" $NF "," }
+	END { exit s != "cached:" one ",none:-,cached:" one ",none:-,none:-,cached:" one ",none:-,none:-," }' \
+	FS='\t' "$tmp/out"
+tap_ok $? "file --folio: the 3 cached pages are folios of one page, the others have none ('-')"
+# tmpfs huge=always: the file's page cache is huge folios (when the kernel gives them)
+hd=$tmp/huge
+mkdir -p "$hd"
+if mount -t tmpfs -o huge=always,size=16M memtrace-huge "$hd" 2>/dev/null; then
+	h0=$(awk '/^ShmemHugePages:/ { print $2 }' /proc/meminfo)
+	dd if=/dev/zero of="$hd/f" bs=1M count=4 2>/dev/null
+	h1=$(awk '/^ShmemHugePages:/ { print $2 }' /proc/meminfo)
+	if [ -n "$h0" ] && [ $((h1 - h0)) -ge 4096 ]; then
+		pmd_kb=$((psz / 8 * psz / 1024))
+		run 0 "file --folio on tmpfs huge=always" --transport=netlink file --folio --tsv "$hd/f"
+		# runs of cached pages, each folio the PMD size (5.17+: one multi-index entry;
+		# before, a huge page is an entry a page: 4K)
+		want=$((pmd_kb / 1024))M
+		case $(uname -r) in 5.1[0-6].*|5.[0-9].*) want=$((psz / 1024))K ;; esac
+		awk -v want="$want" '/^0x/ && $3 == "cached" && $NF == want { c += $2 }
+			/^0x/ && ($3 != "cached" || $NF != want) { bad++ }
+			END { exit !(c > 0 && !bad) }' FS='\t' "$tmp/out"
+		tap_ok $? "file --folio: a 4M file on tmpfs huge=always is cached in $want folios"
+	else
+		tap_ok 1 "# SKIP file --folio huge: tmpfs huge=always got no huge pages (ShmemHugePages $h0 -> $h1 kB)"
+	fi
+	umount "$hd"
+else
+	tap_ok 1 "# SKIP file --folio huge: cannot mount tmpfs huge=always"
+fi
 run 0 "file --totals (human)" --transport=netlink file --totals "$f"
 has "$tmp/out" "cached" "file, human output: says cached"
 run 1 "file, proc transport" --transport=proc file "$f"
