@@ -100,6 +100,17 @@ static inline bool memtrace_hugetlb_mapped_once(struct page *head, pte_t *ptep)
 #define memtrace_pud_special(pud) false
 #endif
 
+/*
+ * The dirty bit of a PUD leaf: x86 has pud_dirty() on every kernel; arm64
+ * has it from 6.5 only, but a PUD block entry there carries its dirty state
+ * in the bits a PTE does (pud_pte()), as arm64's own pud_young() reads it.
+ */
+#ifdef MEMTRACE_HAVE_PUD_DIRTY
+#define memtrace_pud_dirty(pud) pud_dirty(pud)
+#else
+#define memtrace_pud_dirty(pud) pte_dirty(pud_pte(pud))
+#endif
+
 /* Page flags moved to folios in 5.16; 7.x generates only the folio tests. */
 static inline bool memtrace_page_swapbacked(struct page *page)
 {

@@ -154,7 +154,7 @@ int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 	if (!pmd_present(pmd))
 		return memtrace_add_nonpresent(w, addr, end,
 					       __pte(pmd_val(pmd)));
-	l.flags = MEMTRACE_F_SIZE_2M |
+	l.flags = MEMTRACE_F_SIZE_PMD |
 		  memtrace_entry_flags(pmd_write(pmd), pmd_dirty(pmd),
 				       pmd_young(pmd));
 	if (w->one_node && vma_is_anonymous(vma) && pmd_write(pmd)) {
@@ -200,8 +200,8 @@ int memtrace_pud_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 {
 	struct memtrace_leaf l = {
 		.head_pfn = pud_pfn(pud), .size = PUD_SIZE,
-		.flags = MEMTRACE_F_SIZE_1G |
-			 memtrace_entry_flags(pud_write(pud), pud_dirty(pud),
+		.flags = MEMTRACE_F_SIZE_PUD |
+			 memtrace_entry_flags(pud_write(pud), memtrace_pud_dirty(pud),
 					      pud_young(pud)),
 	};
 	spinlock_t *ptl = pud_lock(w->mm, pudp);

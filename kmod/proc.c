@@ -164,9 +164,30 @@ static char *memtrace_put_flags(char *s, u32 f)
 	return s + MEMTRACE_FLAGS_WIDTH;
 }
 
+/*
+ * The size column: what one entry maps, PAGE_SIZE, PMD_SIZE or PUD_SIZE, as
+ * 4K, 2M, 1G (4K pages) or 16K, 32M, 64G (arm64's 16K pages). Made once
+ * from the shifts, which are constants of the kernel built against.
+ */
+static char memtrace_size_names[3][8];
+
+static void memtrace_size_label(char *buf, size_t len, unsigned int shift)
+{
+	static const char units[] = "KMGTPE";
+	unsigned int i = 0;
+
+	shift -= 10;
+	while (shift >= 10 && units[i + 1]) {
+		shift -= 10;
+		i++;
+	}
+	snprintf(buf, len, "%lu%c", 1UL << shift, units[i]);
+}
+
 static const char *memtrace_size_name(u32 f)
 {
-	return f & MEMTRACE_F_SIZE_1G ? "1G" : f & MEMTRACE_F_SIZE_2M ? "2M" : "4K";
+	return memtrace_size_names[f & MEMTRACE_F_SIZE_PUD ? 2 :
+				   f & MEMTRACE_F_SIZE_PMD ? 1 : 0];
 }
 
 /*
@@ -431,6 +452,12 @@ static const struct proc_ops memtrace_proc_ops = {
 
 int memtrace_proc_init(void)
 {
+	memtrace_size_label(memtrace_size_names[0], sizeof(memtrace_size_names[0]),
+			    PAGE_SHIFT);
+	memtrace_size_label(memtrace_size_names[1], sizeof(memtrace_size_names[1]),
+			    PMD_SHIFT);
+	memtrace_size_label(memtrace_size_names[2], sizeof(memtrace_size_names[2]),
+			    PUD_SHIFT);
 	memtrace_proc_entry = proc_create(MEMTRACE_PROC_NAME, MEMTRACE_PROC_MODE, NULL,
 					  &memtrace_proc_ops);
 	return memtrace_proc_entry ? 0 : -ENOMEM;

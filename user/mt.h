@@ -81,7 +81,13 @@ struct mt_answer {
 int mt_state_from_name(const char *s, size_t len);
 int mt_parse_flags(const char *s, size_t len, uint32_t *flags);
 void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1]);
-const char *mt_size_name(uint32_t flags);
+/*
+ * What one entry maps: a page, or a PMD or PUD of page_size/8 entries of
+ * the one below (2M and 1G with 4K pages, 32M and 64G with 16K pages).
+ */
+uint64_t mt_pmd_size(unsigned int page_size);
+uint64_t mt_pud_size(unsigned int page_size);
+const char *mt_size_name(uint32_t flags, unsigned int page_size);
 int mt_parse_size(const char *s, size_t len, uint32_t *flags);
 int mt_parse_header(const char *line, struct mt_header *h, char *err, size_t errlen);
 int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t errlen);
@@ -221,7 +227,7 @@ int mt_check_record(struct mt_check *c, const struct mt_record *r);
 /* ---- json.c ---- */
 void mt_json_str(FILE *f, const char *s);
 void mt_json_strn(FILE *f, const char *s, size_t len);
-void mt_json_record(FILE *f, const struct mt_record *r);
+void mt_json_record(FILE *f, const struct mt_record *r, unsigned int page_size);
 void mt_json_summary(FILE *f, const struct mt_summary *s);
 
 /* ---- jsonr.c: reading JSON back (snapshots) ---- */

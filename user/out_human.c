@@ -21,8 +21,12 @@ static void span_label(const struct mt_map *m, size_t i, size_t n)
 
 /* ---- query ---- */
 
+/* the page size of the answer being printed, for its size column */
+static unsigned int page_size = 4096;
+
 static void query_header(const struct mt_header *h)
 {
+	page_size = h->page_size;
 	(void)h;
 	printf("%-18s %10s  %-9s %-4s %-6s %-12s %s\n", "ADDRESS", "PAGES",
 	       "STATE", "SIZE", "FLAGS", "PFN", "NODE");
@@ -56,7 +60,7 @@ static void query_record(const struct mt_record *r, bool first)
 	if (r->node >= 0)
 		snprintf(node, sizeof(node), "%d", r->node);
 	printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %s\n", (unsigned long long)r->addr,
-	       (unsigned long long)r->pages, mt_state_names[r->state], mt_size_name(r->flags),
+	       (unsigned long long)r->pages, mt_state_names[r->state], mt_size_name(r->flags, page_size),
 	       fl, pfn_text(r, pfn, sizeof(pfn)), node);
 }
 

@@ -25,8 +25,12 @@ static void comma(void)
 
 /* ---- query ---- */
 
+/* the page size of the answer being printed, for its size column */
+static unsigned int page_size = 4096;
+
 static void query_header(const struct mt_header *h)
 {
+	page_size = h->page_size;
 	printf("{\"pid\":%ld,\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"page_size\":%u,"
 	       "\"mode\":\"%s\",\"records\":[", h->pid, (unsigned long long)h->start,
 	       (unsigned long long)h->end, h->page_size, mt_mode_names[h->mode]);
@@ -36,7 +40,7 @@ static void query_record(const struct mt_record *r, bool first)
 {
 	if (!first)
 		putchar(',');
-	mt_json_record(stdout, r);
+	mt_json_record(stdout, r, page_size);
 }
 
 static void query_summary(const struct mt_query_view *v)

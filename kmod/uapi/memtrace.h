@@ -42,8 +42,17 @@
  *                        page's for all its pages, but each page's own on
  *                        6.11 to 6.14; hugetlb: the folio's)
  *   HUGETLB              the page belongs to a hugetlbfs mapping
- *   SIZE_2M / SIZE_1G    mapped by a PMD / PUD entry (THP or hugetlb);
- *                        neither: mapped by a 4K PTE
+ *   SIZE_PMD / SIZE_PUD  mapped by a PMD / PUD entry (THP or hugetlb);
+ *                        neither: mapped by a PTE (one page). Their sizes
+ *                        are the kernel's PMD_SIZE and PUD_SIZE, which
+ *                        GET_INFO reports: 2M and 1G with 4K pages (x86-64,
+ *                        arm64), 32M and 64G with arm64's 16K pages; a
+ *                        64-bit table of PAGE_SIZE/8 entries makes them
+ *                        PAGE_SIZE^2/8 and PAGE_SIZE^3/64. Also named
+ *                        SIZE_2M / SIZE_1G (their 4K-page sizes).
+ *                        arm64's contiguous PTEs (6.9+) are PTEs: their
+ *                        dirty and young are the whole block's, as the
+ *                        kernel's ptep_get() and pagemap report them
  *
  * Frame value ("pfn")
  * -------------------
@@ -196,14 +205,18 @@ enum memtrace_flag {
 	MEMTRACE_F_DIRTY   = 1U << 6,
 	MEMTRACE_F_YOUNG   = 1U << 7,
 	MEMTRACE_F_EXCL    = 1U << 8,
-	MEMTRACE_F_SIZE_2M = 1U << 9,
-	MEMTRACE_F_SIZE_1G = 1U << 10,
+	MEMTRACE_F_SIZE_PMD = 1U << 9,
+	MEMTRACE_F_SIZE_PUD = 1U << 10,
 };
+
+/* Their first names, the sizes they have with 4K pages. */
+#define MEMTRACE_F_SIZE_2M MEMTRACE_F_SIZE_PMD
+#define MEMTRACE_F_SIZE_1G MEMTRACE_F_SIZE_PUD
 
 #define MEMTRACE_F_KIND_MASK \
 	(MEMTRACE_F_ANON | MEMTRACE_F_FILE | MEMTRACE_F_SHMEM | MEMTRACE_F_PFNMAP)
-#define MEMTRACE_F_SIZE_MASK (MEMTRACE_F_SIZE_2M | MEMTRACE_F_SIZE_1G)
-#define MEMTRACE_F_ALL	     ((MEMTRACE_F_SIZE_1G << 1) - 1)
+#define MEMTRACE_F_SIZE_MASK (MEMTRACE_F_SIZE_PMD | MEMTRACE_F_SIZE_PUD)
+#define MEMTRACE_F_ALL	     ((MEMTRACE_F_SIZE_PUD << 1) - 1)
 
 /*
  * The flags word: position 0 is the kind (MEMTRACE_KIND_LETTERS: a anon,
@@ -260,6 +273,8 @@ enum memtrace_attr {
 	MEMTRACE_A_NO_PFN,	/* flag: leave pfns out (0, no PFNVEC) */
 	MEMTRACE_A_INDEXED,	/* flag: pages as PAGEIDX, not PAGEVEC */
 	MEMTRACE_A_PAGEIDX,	/* binary: struct memtrace_pageidx, __u8[], __u32[] */
+	MEMTRACE_A_PMD_SIZE,	/* u64: bytes a SIZE_PMD entry maps (GET_INFO) */
+	MEMTRACE_A_PUD_SIZE,	/* u64: bytes a SIZE_PUD entry maps (GET_INFO) */
 	__MEMTRACE_A_MAX
 };
 

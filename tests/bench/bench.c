@@ -285,12 +285,15 @@ static void run_as(void)
 	}
 }
 
+unsigned long bench_page = 4096;
+
 int main(int argc, char **argv)
 {
 	const char *sizes = "64M,1G";
 	size_t maxsize = 0;
 	int ret;
 
+	bench_page = (unsigned long)sysconf(_SC_PAGESIZE);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--smoke")) {

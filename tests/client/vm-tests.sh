@@ -21,6 +21,10 @@ fi
 topt=
 [ -n "$TRANSPORT" ] && topt="--transport=$TRANSPORT"
 tmp=$(mktemp -d /tmp/mt-vm.XXXXXX)
+# the kernel's page size (4K, or 16K on arm64-16k; busybox has no getconf)
+# and a THP's, in pages (512 with 4K pages, 2048 with 16K)
+PSIZE=$(mt_page_size)
+THP_PAGES=$(( $(cat /sys/kernel/mm/transparent_hugepage/hpage_pmd_size 2>/dev/null || echo 2097152) / PSIZE ))
 pids=
 
 cleanup() {
@@ -85,9 +89,9 @@ tap_ok $? "demo --pattern all: 16 present after the pattern"
 if [ -e /sys/kernel/mm/transparent_hugepage/enabled ] && \
    ! grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
 	run 0 "demo --thp" demo --tsv --thp
-	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $12 }' "$tmp/out" | grep -qx 512
-	tap_ok $? "demo --thp: the first write backs all 512 pages at once"
-	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $19 }' "$tmp/out" | grep -qx 'H\{512\}'
+	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $12 }' "$tmp/out" | grep -qx $THP_PAGES
+	tap_ok $? "demo --thp: the first write backs all $THP_PAGES pages at once"
+	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $19 }' "$tmp/out" | grep -qx "H\{$THP_PAGES\}"
 	tap_ok $? "demo --thp: drawn as huge pages"
 else
 	tap_lack "demo --thp" "no THP"
@@ -112,7 +116,7 @@ has "$tmp/out" "smaps Rss" "maps shows smaps Rss"
 run 0 "maps --tsv" maps --tsv $sp
 # the module's present total must equal smaps' Rss for a sleeping process
 # ([vvar] is a PFN map: present to the module perhaps, never in Rss)
-awk -F'\t' -v ps="$(getconf PAGESIZE 2>/dev/null || echo 4096)" '
+awk -F'\t' -v ps="$PSIZE" '
 	$1 !~ /^#/ && $11 !~ /^\[vvar/ { kb += $4 * ps / 1024 }
 	/^# rss/ { split($0, f, "smaps_rss_kbytes="); rss = f[2] + 0 }
 	END { if (kb != rss) { print "# present " kb " kB, Rss " rss " kB"; exit 1 } }' "$tmp/out"
@@ -143,7 +147,7 @@ kill -CONT $sp
 # ---- info: GET_INFO and the transport in use ----
 run 0 "info" info
 has "$tmp/out" "^transport: *${TRANSPORT:-netlink}" "info names the transport (${TRANSPORT:-netlink})"
-has "$tmp/out" "^page size: *4096" "info: page size"
+has "$tmp/out" "^page size: *$PSIZE\$" "info: page size"
 run 0 "info --json" info --json
 has "$tmp/out" '"nstates":7,' "info --json: 7 states"
 

@@ -93,7 +93,7 @@ mt --transport=proc info
 grep -q '^transport: *proc' "$tmp/out"
 tap_ok $? "--transport=proc info: says proc"
 mt info --json
-grep -q '"transport":"netlink".*"page_size":4096,"nstates":7,' "$tmp/out"
+grep -q "\"transport\":\"netlink\".*\"page_size\":$(mt_page_size),\"nstates\":7," "$tmp/out"
 tap_ok $? "info --json"
 
 # ---- 1. transport equivalence on stopped targets ----

@@ -4,6 +4,7 @@
  * verdict, the socket kept in step, the fuzz loop.
  */
 #include "fuzz.h"
+#include "pg.h"
 
 /* GET_INFO's reply, checked. */
 static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, size_t wl)
@@ -42,7 +43,7 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 				return false;
 			}
 			memcpy(&u32, d, 4);
-			if ((a->nla_type == MEMTRACE_A_PAGE_SIZE && u32 != 4096) ||
+			if ((a->nla_type == MEMTRACE_A_PAGE_SIZE && u32 != MT_PG) ||
 			    (a->nla_type == MEMTRACE_A_NSTATES && u32 != MEMTRACE_NSTATES) ||
 			    (a->nla_type == MEMTRACE_A_FLAGS_MASK && u32 != MEMTRACE_F_ALL)) {
 				snprintf(why, wl, "attribute %u = %u", a->nla_type, u32);
@@ -56,6 +57,16 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 				return false;
 			}
 			break;
+		case MEMTRACE_A_PMD_SIZE:
+		case MEMTRACE_A_PUD_SIZE:
+			/* 2M and 1G with 4K pages, 32M and 64G with 16K */
+			memcpy(&u64, d, 8);
+			if (a->nla_len != NLA_HDRLEN + 8 ||
+			    u64 != MT_PG * MT_PG / 8 * (a->nla_type == MEMTRACE_A_PUD_SIZE ? MT_PG / 8 : 1)) {
+				snprintf(why, wl, "attribute %u = 0x%" PRIx64, a->nla_type, u64);
+				return false;
+			}
+			break;
 		case MEMTRACE_A_PAD:
 			break;
 		default:
@@ -63,7 +74,8 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 			return false;
 		}
 	}
-	if ((seen & 0xf80) != 0xf80) {
+	if ((seen & 0xf80) != 0xf80 ||
+	    !(seen & 1U << MEMTRACE_A_PMD_SIZE) || !(seen & 1U << MEMTRACE_A_PUD_SIZE)) {
 		snprintf(why, wl, "attributes missing (0x%x)", seen);
 		return false;
 	}

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "pg.h"
 #include "../kmod/mtlib.h"
 #include "tap.h"
 #include "rlib.h"
@@ -31,7 +32,7 @@
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
-#define HUGE (2UL << 20)
+#define HUGE mt_thp_size()
 
 static int self;
 
@@ -47,7 +48,7 @@ static void on_rec(void *arg, uint64_t addr, uint64_t pages, unsigned int state,
 	struct mt_answer *a = arg;
 
 	for (uint64_t i = 0; i < pages; i++) {
-		struct mt_page *p = &a->pages[(addr - a->start) / 4096 + i];
+		struct mt_page *p = &a->pages[(addr - a->start) / MT_PG + i];
 
 		p->state = state;
 		p->flags = flags;
@@ -60,7 +61,7 @@ static void on_rec(void *arg, uint64_t addr, uint64_t pages, unsigned int state,
 /* A pages-mode query of [p, p + n pages), checked line by line, one entry per page. */
 static int query(void *p, unsigned long n, const char *mode, struct mt_answer *a)
 {
-	uint64_t s = (uintptr_t)p, e = s + n * 4096;
+	uint64_t s = (uintptr_t)p, e = s + n * MT_PG;
 	struct rl_check c;
 	char q[128];
 	int fd, len, err;
@@ -142,20 +143,20 @@ static void t_swap(void)
 		skip("swap: pages move to swap and back", "no swap device (see the suite's zram setup)");
 		return;
 	}
-	p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	copy = malloc(n * 4096);
-	madvise(p, n * 4096, MADV_NOHUGEPAGE);
+	p = mmap(NULL, n * MT_PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	copy = malloc(n * MT_PG);
+	madvise(p, n * MT_PG, MADV_NOHUGEPAGE);
 	srand(42);
-	for (unsigned long i = 0; i < n * 4096; i++)
+	for (unsigned long i = 0; i < n * MT_PG; i++)
 		p[i] = (char)(rand() >> 7);
-	memcpy(copy, p, n * 4096);
+	memcpy(copy, p, n * MT_PG);
 	for (int t = 0; t < 20; t++) {
-		if (madvise(p, n * 4096, MADV_PAGEOUT)) {
+		if (madvise(p, n * MT_PG, MADV_PAGEOUT)) {
 			skip("swap: pages move to swap and back", "MADV_PAGEOUT refused");
 			return;
 		}
 		swapped = 0;
-		if (!mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * 4096, pm))
+		if (!mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * MT_PG, pm))
 			for (unsigned long i = 0; i < n; i++)
 				swapped += !!(pm[i] & PM_SWAP);
 		if (swapped == n)
@@ -171,7 +172,7 @@ static void t_swap(void)
 		       swapped);
 		bad = mt_crosscheck(self, &a, true);
 		tap_ok(!bad, "swap: %lu pages disagree with pagemap", bad);
-		mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * 4096, pm);
+		mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * MT_PG, pm);
 		for (unsigned long i = 0; i < n; i++)
 			if (a.pages[i].state == MEMTRACE_SWAP && (pm[i] & PM_SWAP)) {
 				if (a.pages[i].pfn == (pm[i] & PM_PFN) && a.pages[i].pfn)
@@ -190,7 +191,7 @@ static void t_swap(void)
 	mt_answer_free(&a);
 
 	/* touch: back to present, data intact */
-	tap_ok(!memcmp(p, copy, n * 4096), "swap: data intact after the round trip");
+	tap_ok(!memcmp(p, copy, n * MT_PG), "swap: data intact after the round trip");
 	err = query(p, n, "pages", &a);
 	if (tap_ok(!err, "swap: query after touching (%s)", strerror(-err))) {
 		unsigned long pr = count(&a, n, MEMTRACE_PRESENT, MEMTRACE_F_ANON, 0);
@@ -200,13 +201,13 @@ static void t_swap(void)
 		tap_ok(!bad, "swap: after touching, %lu pages disagree with pagemap", bad);
 		mt_answer_free(&a);
 	}
-	munmap(p, n * 4096);
+	munmap(p, n * MT_PG);
 	free(copy);
 }
 
 static void t_hugetlb(void)
 {
-	const unsigned long n = HUGE / 4096;
+	const unsigned long n = HUGE / MT_PG;
 	struct mt_answer a;
 	char *p = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
 		       -1, 0);
@@ -248,13 +249,16 @@ static void t_hugetlb(void)
 	}
 	if (fd >= 0)
 		close(fd);
-	snprintf(want, sizeof(want), "0x%lx\t512\tpresent\t2M\t", (unsigned long)p);
+	/* a PMD: 512 pages of 2M with 4K pages, 2048 of 32M with 16K */
+	snprintf(want, sizeof(want), "0x%lx\t%lu\tpresent\t%luM\t", (unsigned long)p, n,
+		 (unsigned long)(HUGE >> 20));
 	{
 		char *l = strstr(buf, want);
 		char *w = l ? l + strlen(want) : NULL;
 
 		tap_ok(w && w[1] == 'h' && w[2] == 'w',
-		       "hugetlb: runs mode prints one run of 512 pages, 2M, flags '%.6s'", w ? w : "?");
+		       "hugetlb: runs mode prints one run of %lu pages, %luM, flags '%.6s'", n,
+		       (unsigned long)(HUGE >> 20), w ? w : "?");
 	}
 	munmap(p, HUGE);
 }
@@ -277,7 +281,7 @@ static char *thp(char **raw)
 
 static void t_thp(void)
 {
-	const unsigned long n = HUGE / 4096;
+	const unsigned long n = HUGE / MT_PG;
 	char mode[64] = "", *raw, *p;
 	struct mt_answer a;
 	unsigned long k, bad;
@@ -306,9 +310,9 @@ static void t_thp(void)
 		mt_answer_free(&a);
 
 		if (how)
-			madvise(p + hole * 4096, 4096, MADV_DONTNEED);
+			madvise(p + hole * MT_PG, MT_PG, MADV_DONTNEED);
 		else
-			mprotect(p + hole * 4096, 4096, PROT_READ);
+			mprotect(p + hole * MT_PG, MT_PG, PROT_READ);
 		err = query(p, n, "pages", &a);
 		if (!tap_ok(!err, "THP (%s): query after the split (%s)", what, strerror(-err)))
 			continue;

@@ -8,7 +8,7 @@
 /* ---- userfaultfd ---- */
 #define UF_PAGES 64
 static int uffd = -1;
-static char uf_src[PG];
+static char uf_src[PG_MAX];
 
 static void *uf_handler(void *arg)
 {
@@ -134,7 +134,7 @@ void tor_t_uffd(void)
 void tor_t_free(void)
 {
 	const size_t len = 4UL << 20;
-	static uint64_t pm[(4UL << 20) / PG];
+	static uint64_t pm[(4UL << 20) / PG_MIN];
 	char *a = tor_map_at(AREA(K_FREE), len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			     -1);
 	unsigned long i = 0;
@@ -168,7 +168,7 @@ void tor_t_free(void)
 void tor_t_swap(void)
 {
 	const size_t len = 4UL << 20;
-	static uint64_t pm[(4UL << 20) / PG], pm2[(4UL << 20) / PG];
+	static uint64_t pm[(4UL << 20) / PG_MIN], pm2[(4UL << 20) / PG_MIN];
 	char *a = tor_map_at(AREA(K_SWAP), len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			     -1);
 	double last_off = tor_now();

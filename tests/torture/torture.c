@@ -154,6 +154,8 @@ static void tap_na(const char *what, const char *why)
 	printf("ok %d - %s # SKIP %s\n", ++tap_n, what, why);
 }
 
+unsigned long tor_pg = 4096, tor_huge = 2UL << 20;
+
 int main(int argc, char **argv)
 {
 	long long dur = rl_knob("mt_torture", 60);
@@ -169,6 +171,18 @@ int main(int argc, char **argv)
 	struct utsname u;
 	char b[128];
 
+	tor_pg = (unsigned long)sysconf(_SC_PAGESIZE);
+	{
+		FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+		unsigned long v = 0;
+
+		if (f && fscanf(f, "%lu", &v) == 1 && v > tor_pg)
+			tor_huge = v;
+		else
+			tor_huge = tor_pg * tor_pg / 8;
+		if (f)
+			fclose(f);
+	}
 	if (argc == 2 && !strcmp(argv[1], "suid-exit")) {
 		usleep(5000);	/* a moment as the setuid image */
 		return 0;
