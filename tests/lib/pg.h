@@ -23,6 +23,17 @@ static inline size_t mt_nl_min_recv(void)
 	return MT_PG > 4096 ? 8192 - 512 : 0;
 }
 
+/*
+ * A receive buffer that one dump message always fits, and not two: 4 KiB
+ * with 4K pages, 8 KiB with 16K pages (the skbs above hold 3776 and about
+ * 7870 bytes). The tests that read "one message, then the dump is
+ * mid-way" read this much.
+ */
+static inline size_t mt_nl_one_msg(void)
+{
+	return MT_PG > 4096 ? 8192 : 4096;
+}
+
 /* A PMD-sized THP: 2M with 4K pages, 32M with 16K (hpage_pmd_size). */
 static inline unsigned long mt_thp_size(void)
 {

@@ -272,7 +272,7 @@ static char *thp(char **raw)
 	p = (char *)(((uintptr_t)*raw + HUGE - 1) & ~(HUGE - 1));
 	madvise(p, HUGE, MADV_HUGEPAGE);
 	memset(p, 3, HUGE);
-	if (smaps_kb(p, "AnonHugePages") != 2048) {
+	if (smaps_kb(p, "AnonHugePages") != (long)(HUGE >> 10)) {	/* 2048 kB, 32768 on 16K */
 		munmap(*raw, 2 * HUGE);
 		return NULL;
 	}

@@ -106,8 +106,9 @@ static char *thp(int fill, const char **why)
 		memset(p, fill, HUGE);
 	else
 		*(volatile char *)p;
-	if (fill >= 0 && win_smaps_kb(getpid(), (uintptr_t)p, "AnonHugePages") != 2048) {
-		*why = "no THP could be allocated (AnonHugePages not 2048 kB)";
+	/* 2048 kB, 32768 kB with 16K pages */
+	if (fill >= 0 && win_smaps_kb(getpid(), (uintptr_t)p, "AnonHugePages") != (long)(HUGE >> 10)) {
+		*why = "no THP could be allocated (AnonHugePages not a PMD's size)";
 		return NULL;
 	}
 	return p;
