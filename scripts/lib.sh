@@ -76,6 +76,52 @@ mt_valgrind_adds() {
 	MT_VG_ADDS=(--add /usr/bin/valgrind.bin:/usr/bin/valgrind --add "$dir/lib:/usr/libexec/valgrind"
 		    --add "$dbg:$dbg")
 }
+# mt_valgrind_arm64_root: print the root that Debian bookworm's arm64
+# valgrind, libc6 (the loader and libc for valgrind and for the client it
+# runs), libc6-dbg (ld.so's symbols, which memcheck needs) and libnl are
+# extracted into, once ($MEMTRACE_CACHE/valgrind-arm64; bookworm's glibc is
+# the one gcc-12-aarch64-linux-gnu links against).
+mt_valgrind_arm64_root() {
+	local root=$MEMTRACE_CACHE/valgrind-arm64 dl deb
+	if [ ! -e "$root/.memtrace-ok" ]; then
+		dl=$(mktemp -d "$MEMTRACE_CACHE/.vg.XXXXXX")
+		mt_logged apt-download-valgrind-arm64 mt_in_dir "$dl" mt_arm_apt bookworm \
+			apt-get -q download valgrind libc6 libc6-dbg libnl-3-200 libnl-genl-3-200 ||
+			{ rm -rf "$dl"; warn "cannot download valgrind for arm64"; return 1; }
+		rm -rf "$root"
+		for deb in "$dl"/*.deb; do
+			dpkg-deb -x "$deb" "$root" || { rm -rf "$dl"; warn "cannot extract $deb"; return 1; }
+		done
+		rm -rf "$dl"
+		touch "$root/.memtrace-ok"
+	fi
+	echo "$root"
+}
+
+# mt_valgrind_adds_arm64 DIR: set MT_VG_ADDS_ARM64 to the scripts/vm --add
+# arguments that bring that valgrind (memcheck only) into an arm64 lab VM
+# with the libraries of the dynamic client it runs (build-cross's
+# memtrace-vg: memcheck sees no malloc of a static program).
+mt_valgrind_adds_arm64() {
+	local dir=$1 root id dbg f l=/lib/aarch64-linux-gnu
+	MT_VG_ADDS_ARM64=()
+	root=$(mt_valgrind_arm64_root) || return 1
+	mkdir -p "$dir/lib-arm64" || return 1
+	for f in memcheck-arm64-linux vgpreload_core-arm64-linux.so vgpreload_memcheck-arm64-linux.so default.supp; do
+		cp "$root/usr/libexec/valgrind/$f" "$dir/lib-arm64/" ||
+			{ warn "valgrind arm64: no /usr/libexec/valgrind/$f"; return 1; }
+	done
+	id=$(readelf -n "$root$l/ld-linux-aarch64.so.1" 2>/dev/null |
+		sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
+	dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+	[ -n "$id" ] && [ -f "$root$dbg" ] || { warn "valgrind arm64: no debug symbols of ld.so"; return 1; }
+	MT_VG_ADDS_ARM64=(--add "$root/usr/bin/valgrind.bin:/usr/bin/valgrind"
+			  --add "$dir/lib-arm64:/usr/libexec/valgrind" --add "$root$dbg:$dbg"
+			  --add "$root$l/ld-linux-aarch64.so.1:/lib/ld-linux-aarch64.so.1")
+	for f in libc.so.6 libnl-3.so.200 libnl-genl-3.so.200; do
+		MT_VG_ADDS_ARM64+=(--add "$(readlink -f "$root$l/$f"):$l/$f")
+	done
+}
 warn() { printf '%s: warning: %s\n' "$MT_PROG" "$*" >&2; }
 # Progress messages go to stderr, so stdout stays machine-readable.
 note() { printf '%s: %s\n' "$MT_PROG" "$*" >&2; }
