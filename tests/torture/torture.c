@@ -500,11 +500,15 @@ int main(int argc, char **argv)
 		tap_ok(tor_sh->ksm_max > 0,
 		       "ksm: pages merged and unmerged (up to %lu pages sharing, "
 		       "%lu rounds)", (unsigned long)tor_sh->ksm_max, (unsigned long)tor_sh->ops[K_KSM]);
-	tap_ok(tor_sh->uffd_missing > 0 && tor_sh->uffd_wp > 0,
+	tap_ok(tor_sh->uffd_missing > 0 && (tor_sh->uffd_wp > 0 || tor_sh->uffd_nowp),
 	       "userfaultfd: %lu missing-page and %lu "
-	       "write-protect faults resolved", (unsigned long)tor_sh->uffd_missing,
-	       (unsigned long)tor_sh->uffd_wp);
-	if (tor_sh->uffd_na)
+	       "write-protect faults resolved%s", (unsigned long)tor_sh->uffd_missing,
+	       (unsigned long)tor_sh->uffd_wp,
+	       tor_sh->uffd_nowp ? " (no uffd-wp on this kernel: missing faults only)" : "");
+	if (tor_sh->uffd_nowp)
+		tap_na("uffd-wp PTE markers on shmem",
+		       "no uffd-wp at all on this kernel (UFFDIO_REGISTER_MODE_WP: EINVAL; arm64 before 6.10)");
+	else if (tor_sh->uffd_na)
 		tap_na("uffd-wp PTE markers on shmem", "no UFFD_FEATURE_WP_HUGETLBFS_SHMEM (6.0+)");
 	else
 		tap_ok(tor_sh->uffd_markers > 0, "uffd-wp PTE markers on zapped shmem pages: %lu seen in "

@@ -96,7 +96,7 @@ struct shared {
 	_Atomic unsigned long ops[NK];
 	_Atomic unsigned long collapse_ok, collapse_err, collapse_na, kh_seen, kh_timeouts;
 	_Atomic unsigned long numa_moved, mr_moves, ksm_max, uffd_missing, uffd_wp,
-		uffd_markers, uffd_na, swapoffs, swapoff_err, ht_cycles, ht_splits, forks, execs,
+		uffd_markers, uffd_na, uffd_nowp, swapoffs, swapoff_err, ht_cycles, ht_splits, forks, execs,
 		compact_writes, target_errs;
 	/*
 	 * the targets' own evidence (smaps, pagemap), which the checks use
