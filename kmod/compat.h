@@ -16,6 +16,7 @@
 #include <linux/sched/coredump.h>
 #include <linux/swap.h>
 #include <linux/swapops.h>
+#include <linux/xarray.h>
 #ifdef MEMTRACE_HAVE_LEAFOPS
 #include <linux/leafops.h>
 #endif
@@ -187,5 +188,65 @@ static inline u8 memtrace_leaf_state(pte_t pte, u64 *swp)
 #else
 #define MEMTRACE_PTE_BITS_MASK	(~(u64)0)
 #endif
+
+/*
+ * The order of the entry just loaded at xas (a page-cache walk under RCU).
+ * xas_get_order() reads it from the node the entry was found in; it came
+ * in 6.10 (and was backported, e.g. to Debian's 6.1), exported GPL-only,
+ * which Kbuild checks (MEMTRACE_HAVE_XAS_GET_ORDER). Without it,
+ * xa_get_order() looks the index up again and may find another entry
+ * than xas did (one replaced meanwhile): its caller must not trust the
+ * order to cover xas->xa_index (cache.c checks), and a larger entry found
+ * (a folio collapsed meanwhile) counts its pages with the first entry's
+ * flags: an answer of a moment later, not a wrong one.
+ */
+static inline unsigned int memtrace_xas_get_order(struct xa_state *xas)
+{
+#ifdef MEMTRACE_HAVE_XAS_GET_ORDER
+	return xas_get_order(xas);
+#else
+	return xa_get_order(xas->xa, xas->xa_index);
+#endif
+}
+
+/*
+ * The order of the folio (compound page) page belongs to. The caller holds
+ * the lock of an entry mapping it, so it is neither freed nor split. Folios
+ * came in 5.16 with page_folio() (a macro); before, the compound head's.
+ */
+static inline unsigned int memtrace_page_order(struct page *page)
+{
+#ifdef page_folio
+	return folio_order(page_folio(page));
+#else
+	return compound_order(compound_head(page));
+#endif
+}
+
+/*
+ * cachestat(2)'s inode_owner_or_capable(file_mnt_idmap(file), inode):
+ * the mount's idmap since 6.3, its user namespace from 5.12, neither
+ * before. Asked with current's credentials.
+ */
+static inline bool memtrace_file_owner_or_capable(struct file *file)
+{
+#if defined(MEMTRACE_HAVE_FILE_MNT_IDMAP)
+	return inode_owner_or_capable(file_mnt_idmap(file), file_inode(file));
+#elif defined(MEMTRACE_HAVE_FILE_MNT_USER_NS)
+	return inode_owner_or_capable(file_mnt_user_ns(file), file_inode(file));
+#else
+	return inode_owner_or_capable(file_inode(file));
+#endif
+}
+
+/* Does a mapping read its pages through the page cache (->read_folio)? */
+static inline bool memtrace_aops_read(const struct address_space *mapping)
+{
+#ifdef MEMTRACE_HAVE_READ_FOLIO
+	return mapping->a_ops && mapping->a_ops->read_folio;
+#else
+	return mapping->a_ops && mapping->a_ops->readpage;
+#endif
+}
 
 #endif /* _MEMTRACE_COMPAT_H */

@@ -23,7 +23,7 @@ struct memtrace_leaf {
 	u8 state;	/* PRESENT or ZERO: a frame, its pfns step a page */
 	/* EXCL page by page (PMD index), where pagemap judges it so */
 	bool per_page;
-	DECLARE_BITMAP(excl, PTRS_PER_PMD);
+	DECLARE_BITMAP(excl, PTRS_PER_PTE);	/* a page of the PMD: PMD_SIZE / PAGE_SIZE */
 };
 
 /*
@@ -104,6 +104,9 @@ static int memtrace_leaf_piece(struct memtrace_walk *w,
 			       const struct memtrace_leaf *l, unsigned long addr,
 			       unsigned long end, u32 flags)
 {
+	/* a huge entry maps a folio of its own size; a raw frame has none */
+	if (w->folio && !(flags & MEMTRACE_F_PFNMAP))
+		flags |= MEMTRACE_REC_ORDER(ilog2(l->size >> PAGE_SHIFT));
 	return memtrace_add(w, addr, (end - addr) >> PAGE_SHIFT, l->state, flags,
 			    l->head_pfn + ((addr & (l->size - 1)) >> PAGE_SHIFT),
 			    true, l->node);

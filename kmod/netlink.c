@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The generic netlink family: GET_INFO, and QUERY as a dump that parses the
- * request into a query (query.c) and encodes the records its walk hands
- * back, a socket buffer at a time. mmap_lock is taken and dropped inside
+ * The generic netlink family: GET_INFO, and QUERY and FILE as dumps that
+ * parse the request into a query (query.c, file.c) and encode the records
+ * its walk hands back, a socket buffer at a time. mmap_lock is taken and dropped inside
  * each walk step, never held between messages; the query lives in the
  * dump's state, so the answer to any range costs one struct memtrace_nl_dump
  * and the socket buffers netlink recycles.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/file.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/pid_namespace.h>
@@ -53,6 +54,8 @@ struct memtrace_nl_dump {
 	u32 pal[MEMTRACE_NL_WORDS];
 	int err;		/* a refusal deferred to the first dump call */
 	int why;		/* and why: enum memtrace_nl_why */
+	const char *msg;	/* MEMTRACE_WHY_MSG: the query stage's words */
+	u8 cmd;			/* MEMTRACE_CMD_QUERY or MEMTRACE_CMD_FILE */
 };
 
 /* Why a QUERY is refused, each with its own extack message. */
@@ -61,6 +64,10 @@ enum memtrace_nl_why {
 	MEMTRACE_WHY_NO_PID,
 	MEMTRACE_WHY_PID_RANGE,
 	MEMTRACE_WHY_INDEXED,
+	MEMTRACE_WHY_FOLIO,
+	MEMTRACE_WHY_NO_FD,
+	MEMTRACE_WHY_BAD_FD,
+	MEMTRACE_WHY_MSG,	/* d->msg says it */
 };
 
 /* What a dump keeps in netlink_callback::ctx. */
@@ -78,6 +85,20 @@ static const struct nla_policy memtrace_query_policy[MEMTRACE_A_MAX + 1] = {
 	[MEMTRACE_A_PACKED] = { .type = NLA_FLAG },
 	[MEMTRACE_A_NO_PFN] = { .type = NLA_FLAG },
 	[MEMTRACE_A_INDEXED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_CACHED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_FOLIO] = { .type = NLA_FLAG },
+};
+
+/* FILE: FD in place of PID; NO_PFN and CACHED change nothing */
+static const struct nla_policy memtrace_file_policy[MEMTRACE_A_MAX + 1] = {
+	[MEMTRACE_A_FD] = { .type = NLA_U32 },
+	[MEMTRACE_A_START] = { .type = NLA_U64 },
+	[MEMTRACE_A_END] = { .type = NLA_U64 },
+	[MEMTRACE_A_MODE] = NLA_POLICY_MAX(NLA_U8, MEMTRACE_MODE_MAX),
+	[MEMTRACE_A_PACKED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_NO_PFN] = { .type = NLA_FLAG },
+	[MEMTRACE_A_INDEXED] = { .type = NLA_FLAG },
+	[MEMTRACE_A_CACHED] = { .type = NLA_FLAG },
 };
 
 /* GET_INFO takes no attributes: strict validation rejects every one. */
@@ -111,9 +132,11 @@ static int memtrace_nl_sink(void *arg, const struct memtrace_record *r)
 	if (nla_put_u64_64bit(skb, MEMTRACE_R_ADDR, r->addr, MEMTRACE_R_PAD) ||
 	    nla_put_u64_64bit(skb, MEMTRACE_R_PAGES, r->pages, MEMTRACE_R_PAD) ||
 	    nla_put_u8(skb, MEMTRACE_R_STATE, r->state) ||
-	    nla_put_u32(skb, MEMTRACE_R_FLAGS, r->flags) ||
+	    nla_put_u32(skb, MEMTRACE_R_FLAGS, MEMTRACE_REC_FLAGS(r->flags)) ||
 	    nla_put_u64_64bit(skb, MEMTRACE_R_PFN, r->pfn, MEMTRACE_R_PAD) ||
-	    nla_put_s32(skb, MEMTRACE_R_NODE, r->node)) {
+	    nla_put_s32(skb, MEMTRACE_R_NODE, r->node) ||
+	    (d->query.req.folio &&
+	     nla_put_u8(skb, MEMTRACE_R_FOLIO, MEMTRACE_REC_ORDER_OF(r->flags)))) {
 		nla_nest_cancel(skb, nest);
 		return -ENOSPC;
 	}
@@ -293,11 +316,12 @@ static int memtrace_nl_put_summary(struct sk_buff *skb,
 {
 	struct nlattr *nest = nla_nest_start(skb, MEMTRACE_A_SUMMARY);
 	const u64 *counts = memtrace_query_counts(q);
-	int i;
+	/* the states of this answer: CACHED only when asked for */
+	int i, n = q->req.cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES;
 
 	if (!nest)
 		return -EMSGSIZE;
-	for (i = 0; i < MEMTRACE_NSTATES; i++) {
+	for (i = 0; i < n; i++) {
 		if (nla_put_u64_64bit(skb, i + 1, counts[i], MEMTRACE_A_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
@@ -307,8 +331,29 @@ static int memtrace_nl_put_summary(struct sk_buff *skb,
 	return 0;
 }
 
-static void memtrace_nl_explain(struct netlink_ext_ack *extack, int why, int err)
+static void memtrace_nl_explain(struct netlink_ext_ack *extack,
+				const struct memtrace_nl_dump *d, int err)
 {
+	int why = d->why;
+
+	if (why == MEMTRACE_WHY_MSG) {
+		/*
+		 * What NL_SET_ERR_MSG() does but for its static copy, which
+		 * needs a literal: d->msg is one of file.c's, static too.
+		 */
+		if (extack && d->msg)
+			extack->_msg = d->msg;
+		return;
+	}
+	if (why == MEMTRACE_WHY_NO_FD) {
+		NL_SET_ERR_MSG(extack, "MEMTRACE_A_FD is required");
+		return;
+	}
+	if (why == MEMTRACE_WHY_BAD_FD) {
+		NL_SET_ERR_MSG(extack,
+			       "FD is not a file descriptor the sender has open (an O_PATH one neither)");
+		return;
+	}
 	if (why == MEMTRACE_WHY_NO_PID) {
 		NL_SET_ERR_MSG(extack, "MEMTRACE_A_PID is required");
 		return;
@@ -319,6 +364,11 @@ static void memtrace_nl_explain(struct netlink_ext_ack *extack, int why, int err
 	}
 	if (why == MEMTRACE_WHY_INDEXED) {
 		NL_SET_ERR_MSG(extack, "MEMTRACE_A_INDEXED needs MEMTRACE_A_PACKED");
+		return;
+	}
+	if (why == MEMTRACE_WHY_FOLIO) {
+		NL_SET_ERR_MSG(extack,
+			       "MEMTRACE_A_FOLIO is answered in record nests: not with MEMTRACE_A_PACKED");
 		return;
 	}
 	switch (err) {
@@ -362,22 +412,40 @@ static int memtrace_nl_parse(struct nlattr **attrs, struct memtrace_nl_dump *d,
 {
 	bool packed = nla_get_flag(attrs[MEMTRACE_A_PACKED]);
 	bool indexed = nla_get_flag(attrs[MEMTRACE_A_INDEXED]);
-	u32 pid;
+	u32 pid = 0, fd = 0;
 
-	if (!attrs[MEMTRACE_A_PID]) {
-		d->why = MEMTRACE_WHY_NO_PID;
-		return -EINVAL;
-	}
-	pid = nla_get_u32(attrs[MEMTRACE_A_PID]);
-	if (!pid || pid > PID_MAX_LIMIT) {
-		d->why = MEMTRACE_WHY_PID_RANGE;
-		return -ESRCH;
+	if (d->cmd == MEMTRACE_CMD_FILE) {
+		if (!attrs[MEMTRACE_A_FD]) {
+			d->why = MEMTRACE_WHY_NO_FD;
+			return -EINVAL;
+		}
+		fd = nla_get_u32(attrs[MEMTRACE_A_FD]);
+		if (fd > INT_MAX) {	/* a negative int */
+			d->why = MEMTRACE_WHY_BAD_FD;
+			return -EBADF;
+		}
+	} else {
+		if (!attrs[MEMTRACE_A_PID]) {
+			d->why = MEMTRACE_WHY_NO_PID;
+			return -EINVAL;
+		}
+		pid = nla_get_u32(attrs[MEMTRACE_A_PID]);
+		if (!pid || pid > PID_MAX_LIMIT) {
+			d->why = MEMTRACE_WHY_PID_RANGE;
+			return -ESRCH;
+		}
 	}
 	if (indexed && !packed) {
 		d->why = MEMTRACE_WHY_INDEXED;
 		return -EINVAL;
 	}
+	req->folio = nla_get_flag(attrs[MEMTRACE_A_FOLIO]);
+	if (req->folio && packed) {
+		d->why = MEMTRACE_WHY_FOLIO;
+		return -EINVAL;
+	}
 	req->pid = pid;
+	req->fd = fd;
 	if (attrs[MEMTRACE_A_START])
 		req->start = nla_get_u64(attrs[MEMTRACE_A_START]);
 	if (attrs[MEMTRACE_A_END])
@@ -387,6 +455,7 @@ static int memtrace_nl_parse(struct nlattr **attrs, struct memtrace_nl_dump *d,
 	if (attrs[MEMTRACE_A_MODE])
 		req->mode = nla_get_u8(attrs[MEMTRACE_A_MODE]);
 	req->no_pfn = nla_get_flag(attrs[MEMTRACE_A_NO_PFN]);
+	req->cached = nla_get_flag(attrs[MEMTRACE_A_CACHED]);
 	req->packing = !packed ? MEMTRACE_PACK_NONE :
 		       indexed ? MEMTRACE_PACK_INDEXED : MEMTRACE_PACK_WORDS;
 	return 0;
@@ -419,6 +488,28 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 		room->maxwords = clamp_t(unsigned int, READ_ONCE(pageidx_words),
 					 1, MEMTRACE_NL_WORDS);
 	}
+	if (d->cmd == MEMTRACE_CMD_FILE) {
+		/*
+		 * The start callback runs in the sender's sendmsg(): its own
+		 * file table and credentials. The reference is the walk's
+		 * until memtrace_query_release(), which every end of the
+		 * dump calls (the done callback, also when the socket is
+		 * closed half-way).
+		 */
+		struct file *file = fget(req.fd);
+
+		if (!file) {
+			d->why = MEMTRACE_WHY_BAD_FD;
+			return -EBADF;
+		}
+		err = memtrace_query_start_file(&d->query, &req, file, &caller,
+						sink, d, room, &d->msg);
+		if (err) {
+			fput(file);
+			d->why = MEMTRACE_WHY_MSG;
+		}
+		return err;
+	}
 	err = memtrace_query_start(&d->query, &req, &caller, sink, d, room);
 	if (err || !room || !d->query.show_pfn)
 		return err;
@@ -434,7 +525,7 @@ static void memtrace_nl_dump_free(struct memtrace_nl_dump *d)
 	kfree(d);
 }
 
-static int memtrace_nl_query_start(struct netlink_callback *cb)
+static int memtrace_nl_start(struct netlink_callback *cb, u8 cmd)
 {
 	struct memtrace_nl_dump *d;
 	int err;
@@ -442,6 +533,7 @@ static int memtrace_nl_query_start(struct netlink_callback *cb)
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
+	d->cmd = cmd;
 	err = memtrace_nl_query_setup(cb, d);
 	if (err && !cb->extack) {
 		/*
@@ -454,7 +546,7 @@ static int memtrace_nl_query_start(struct netlink_callback *cb)
 		err = 0;
 	}
 	if (err) {
-		memtrace_nl_explain(cb->extack, d->why, err);
+		memtrace_nl_explain(cb->extack, d, err);
 		memtrace_nl_dump_free(d);
 		return err;
 	}
@@ -462,11 +554,25 @@ static int memtrace_nl_query_start(struct netlink_callback *cb)
 	return 0;
 }
 
+static int memtrace_nl_query_start(struct netlink_callback *cb)
+{
+	return memtrace_nl_start(cb, MEMTRACE_CMD_QUERY);
+}
+
+static int memtrace_nl_file_start(struct netlink_callback *cb)
+{
+	return memtrace_nl_start(cb, MEMTRACE_CMD_FILE);
+}
+
 /* The answer's header: what is answered, the range page aligned. */
 static int memtrace_nl_put_query(struct sk_buff *skb,
-				 const struct memtrace_query *q)
+				 const struct memtrace_nl_dump *d)
 {
-	if (nla_put_u32(skb, MEMTRACE_A_PID, q->req.pid) ||
+	const struct memtrace_query *q = &d->query;
+
+	if ((d->cmd == MEMTRACE_CMD_FILE ?
+	     nla_put_u32(skb, MEMTRACE_A_FD, q->req.fd) :
+	     nla_put_u32(skb, MEMTRACE_A_PID, q->req.pid)) ||
 	    nla_put_u64_64bit(skb, MEMTRACE_A_START, q->start, MEMTRACE_A_PAD) ||
 	    nla_put_u64_64bit(skb, MEMTRACE_A_END, q->end, MEMTRACE_A_PAD) ||
 	    nla_put_u8(skb, MEMTRACE_A_MODE, q->req.mode))
@@ -482,16 +588,16 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 	int err;
 
 	if (d->err) {
-		memtrace_nl_explain(cb->extack, d->why, d->err);
+		memtrace_nl_explain(cb->extack, d, d->err);
 		return d->err;
 	}
 	if (d->summary_sent)
 		return 0;	/* NLMSG_DONE, if it did not fit after the summary */
 	hdr = genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
-			  &memtrace_genl_family, NLM_F_MULTI, MEMTRACE_CMD_QUERY);
+			  &memtrace_genl_family, NLM_F_MULTI, d->cmd);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (memtrace_nl_put_query(skb, q)) {
+	if (memtrace_nl_put_query(skb, d)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -542,7 +648,10 @@ static int memtrace_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u64_64bit(msg, MEMTRACE_A_PMD_SIZE, PMD_SIZE,
 			      MEMTRACE_A_PAD) ||
 	    nla_put_u64_64bit(msg, MEMTRACE_A_PUD_SIZE, PUD_SIZE,
-			      MEMTRACE_A_PAD))
+			      MEMTRACE_A_PAD) ||
+	    nla_put_u32(msg, MEMTRACE_A_FEATURES,
+			MEMTRACE_FEAT_CACHED | MEMTRACE_FEAT_FOLIO |
+			MEMTRACE_FEAT_FILE))
 		goto nospace;
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
@@ -564,6 +673,14 @@ static const struct genl_ops memtrace_genl_ops[] = {
 		.dumpit = memtrace_nl_query_dump,
 		.done = memtrace_nl_query_done,
 		.policy = memtrace_query_policy,
+		.maxattr = MEMTRACE_A_MAX,
+	},
+	{
+		.cmd = MEMTRACE_CMD_FILE,
+		.start = memtrace_nl_file_start,
+		.dumpit = memtrace_nl_query_dump,
+		.done = memtrace_nl_query_done,
+		.policy = memtrace_file_policy,
 		.maxattr = MEMTRACE_A_MAX,
 	},
 };

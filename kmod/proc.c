@@ -36,7 +36,12 @@
 
 #define MEMTRACE_PROC_BUF	(8 * 1024)	/* a kmalloc slab size */
 #define MEMTRACE_LINE_MAX	160	/* one record line, with room to spare */
-#define MEMTRACE_SUMMARY_MAX	256
+/*
+ * The summary line at its longest: "# summary pages=" and 20 digits, then
+ * " name=" and 20 digits for each of the 8 states (47 letters of names),
+ * "\n": 36 + 8 * 22 + 47 + 1 = 260.
+ */
+#define MEMTRACE_SUMMARY_MAX	260
 
 /*
  * Everyone may open /proc/memtrace for reading and writing: a query is judged
@@ -90,7 +95,7 @@ static int memtrace_parse_u64(const char *s, u64 *v)
 
 static int memtrace_parse_query(char *line, struct memtrace_request *req)
 {
-	char *tok[5];
+	char *tok[6];	/* PID START END MODE cached folio */
 	int n = 0, i, err;
 	u64 v, len;
 	char *p;
@@ -138,30 +143,43 @@ static int memtrace_parse_query(char *line, struct memtrace_request *req)
 	}
 
 	req->mode = MEMTRACE_MODE_RUNS;
-	if (i < n) {
-		if (!strcmp(tok[i], "pages"))
-			req->mode = MEMTRACE_MODE_PAGES;
-		else if (strcmp(tok[i], "runs"))
-			return -EINVAL;
+	if (i < n && !strcmp(tok[i], "pages"))
+		req->mode = MEMTRACE_MODE_PAGES;
+	if (i < n && (!strcmp(tok[i], "pages") || !strcmp(tok[i], "runs")))
+		i++;
+	if (i < n && !strcmp(tok[i], "cached")) {
+		req->cached = true;
+		i++;
+	}
+	if (i < n && !strcmp(tok[i], "folio")) {
+		req->folio = true;
 		i++;
 	}
 	return i == n ? 0 : -EINVAL;
 }
 
-/* The flags word, MEMTRACE_FLAGS_WIDTH letters at s (no NUL). */
-static char *memtrace_put_flags(char *s, u32 f)
+/*
+ * The flags word at s (no NUL): MEMTRACE_FLAGS_WIDTH letters, or with
+ * cached, MEMTRACE_FLAGS_WIDTH_CACHED.
+ */
+static char *memtrace_put_flags(char *s, u32 f, bool cached)
 {
-	static const char letters[] = MEMTRACE_FLAG_LETTERS;
+	static const char letters[] = MEMTRACE_FLAG_LETTERS_CACHED;
 	static const char kinds[] = MEMTRACE_KIND_LETTERS;
 	unsigned int i;
 
+	BUILD_BUG_ON(sizeof(letters) != MEMTRACE_FLAGS_WIDTH_CACHED);
 	s[0] = '-';
 	for (i = 0; i < sizeof(kinds) - 1; i++)
 		if (f & (MEMTRACE_F_ANON << i))
 			s[0] = kinds[i];
 	for (i = 0; i < MEMTRACE_FLAGS_WIDTH - 1; i++)
 		s[i + 1] = f & (MEMTRACE_F_HUGETLB << i) ? letters[i] : '-';
-	return s + MEMTRACE_FLAGS_WIDTH;
+	if (!cached)
+		return s + MEMTRACE_FLAGS_WIDTH;
+	s[MEMTRACE_FLAGS_WIDTH] = f & MEMTRACE_F_WRITEBACK ?
+				  letters[MEMTRACE_FLAGS_WIDTH - 1] : '-';
+	return s + MEMTRACE_FLAGS_WIDTH_CACHED;
 }
 
 /*
@@ -230,13 +248,23 @@ static char *memtrace_put_str(char *p, const char *s)
 	return p;
 }
 
+/* The size of a folio of that order: "4K", "64K", "2M", "32M", "1G", "64G" */
+static char *memtrace_put_folio(char *p, unsigned int order)
+{
+	unsigned int shift = PAGE_SHIFT + order;
+
+	p = memtrace_put_dec(p, 1ULL << (shift % 10));
+	*p++ = "BKMGTPE"[min(shift / 10, 6U)];
+	return p;
+}
+
 static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 {
 	struct memtrace_proc_file *pf = arg;
 	char *p = pf->buf + pf->len;
 
-	/* "0x<16>\t<20>\t<9>\t<2>\t<6>\t0x<16>\t-<10>\n": at most 87 bytes */
-	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 87);
+	/* "0x<16>\t<20>\t<9>\t<4>\t<7>\t0x<16>\t-<10>\t<4>\n": at most 96 bytes (size and folio "512M" with 64K pages) */
+	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 96);
 	if (MEMTRACE_PROC_BUF - pf->len < MEMTRACE_LINE_MAX)
 		return -ENOSPC;
 	p = memtrace_put_hex(p, r->addr);
@@ -247,13 +275,21 @@ static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 	*p++ = '\t';
 	p = memtrace_put_str(p, memtrace_size_name(r->flags));
 	*p++ = '\t';
-	p = memtrace_put_flags(p, r->flags);
+	p = memtrace_put_flags(p, r->flags, pf->query.req.cached);
 	*p++ = '\t';
 	p = memtrace_put_hex(p, r->pfn);
 	*p++ = '\t';
 	if (r->node < 0)
 		*p++ = '-';
 	p = memtrace_put_dec(p, r->node < 0 ? -(s64)r->node : r->node);
+	if (pf->query.req.folio) {
+		*p++ = '\t';
+		if ((r->state == MEMTRACE_PRESENT || r->state == MEMTRACE_ZERO ||
+		     r->state == MEMTRACE_CACHED) && !(r->flags & MEMTRACE_F_PFNMAP))
+			p = memtrace_put_folio(p, MEMTRACE_REC_ORDER_OF(r->flags));
+		else
+			*p++ = '-';	/* no folio */
+	}
 	*p++ = '\n';
 	pf->len = p - pf->buf;
 	return 0;
@@ -262,14 +298,15 @@ static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 static void memtrace_proc_summary(struct memtrace_proc_file *pf)
 {
 	const u64 *counts = memtrace_query_counts(&pf->query);
+	/* the states of this answer: CACHED only when asked for */
+	int i, n = pf->query.req.cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES;
 	u64 total = 0;
-	int i;
 
-	for (i = 0; i < MEMTRACE_NSTATES; i++)
+	for (i = 0; i < n; i++)
 		total += counts[i];
 	pf->len += scnprintf(pf->buf + pf->len, MEMTRACE_PROC_BUF - pf->len,
 			     "# summary pages=%llu", total);
-	for (i = 0; i < MEMTRACE_NSTATES; i++)
+	for (i = 0; i < n; i++)
 		pf->len += scnprintf(pf->buf + pf->len,
 				     MEMTRACE_PROC_BUF - pf->len, " %s=%llu",
 				     memtrace_state_names[i], counts[i]);
@@ -291,10 +328,13 @@ static int memtrace_proc_start(struct memtrace_proc_file *pf,
 	pf->state = MEMTRACE_PROC_ACTIVE;
 	pf->off = 0;
 	pf->len = scnprintf(pf->buf, MEMTRACE_PROC_BUF,
-			    "# memtrace pid=%d start=0x%lx end=0x%lx page_size=%lu mode=%s\n"
-			    "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n",
+			    "# memtrace pid=%d start=0x%lx end=0x%lx page_size=%lu mode=%s%s%s\n"
+			    "# addr\tpages\tstate\tsize\tflags\tpfn\tnode%s\n",
 			    q->req.pid, q->start, q->end,
-			    PAGE_SIZE, memtrace_mode_names[q->req.mode]);
+			    PAGE_SIZE, memtrace_mode_names[q->req.mode],
+			    q->req.cached ? " cached" : "",
+			    q->req.folio ? " folio" : "",
+			    q->req.folio ? "\tfolio" : "");
 	return 0;
 }
 

@@ -41,6 +41,9 @@ struct memtrace_ptes {
 	bool anon_fast;
 	pmd_t *pmdp;
 	pmd_t pmd;
+	/* the entry of address addr0, to find an entry's address */
+	pte_t *ptep0;
+	unsigned long addr0;
 };
 
 /* The part of an entry a keyed class of the given state is matched on. */
@@ -111,9 +114,11 @@ static bool memtrace_pte_bits(const struct memtrace_ptes *t, pte_t pte,
 }
 
 /*
- * A PTE's class. When it needs the struct page, the entry is read again
- * under the PTE table's lock and classified from that value: the page it maps
- * cannot be unmapped, so neither freed nor reused, while the lock is held.
+ * A PTE's class. A none entry of a VMA whose page cache is asked for
+ * (t->w->cache) is looked up there (cache.c), with no lock. When it needs
+ * the struct page, the entry is read again under the PTE table's lock and
+ * classified from that value: the page it maps cannot be unmapped, so
+ * neither freed nor reused, while the lock is held.
  * The lock is taken the way pte_offset_map_lock() takes it (pte_lockptr() of
  * the PMD value read, then pmd_same()); that function is not exported from
  * 6.5 on. -EAGAIN: the PMD changed (the table was freed or replaced); the
@@ -129,6 +134,16 @@ static noinline int memtrace_pte_class(const struct memtrace_ptes *t,
 	spinlock_t *ptl;	/* the PTE table's lock */
 	struct page *page;
 
+	if (t->w->cache && pte_none(pte)) {
+		/* CACHED asked for: a page-cache lookup (cache.c), not keyed */
+		c->flags = 0;
+		c->node = MEMTRACE_NO_NODE;
+		c->pfn = 0;
+		c->keyed = false;
+		c->state = memtrace_cache_page(t->w, t->addr0 + (ptep - t->ptep0) *
+					       PAGE_SIZE, &c->flags);
+		return 0;
+	}
 	if (!memtrace_pte_bits(t, pte, c))
 		return 0;
 	ptl = pte_lockptr(t->w->mm, &pmd);
@@ -143,8 +158,21 @@ static noinline int memtrace_pte_class(const struct memtrace_ptes *t,
 		c->flags |= memtrace_frame_flags(page, &c->node);
 		if (memtrace_page_mapped_once(page))
 			c->flags |= MEMTRACE_F_EXCL;
+		if (t->w->folio)
+			c->flags |= MEMTRACE_REC_ORDER(memtrace_page_order(page));
 	}
 	spin_unlock(ptl);
+	if (t->w->cache && pte_none(pte)) {
+		/*
+		 * Zapped since the first read (MADV_DONTNEED, reclaim): looked
+		 * up as above, and not keyed, lest a NONE class keyed here
+		 * take the table's other none entries past the page cache.
+		 */
+		c->keyed = false;
+		c->state = memtrace_cache_page(t->w, t->addr0 + (ptep - t->ptep0) *
+					       PAGE_SIZE, &c->flags);
+		return 0;
+	}
 	if (is_vm_hugetlb_page(t->vma) && c->state == MEMTRACE_PRESENT)
 		c->flags |= MEMTRACE_F_HUGETLB;
 	return 0;
@@ -352,11 +380,14 @@ memtrace_pages_miss(const struct memtrace_ptes *t, struct memtrace_cursor *cur,
 		word = which ? s1->word : s0->word;
 		c.state = which ? s1->state : s0->state;
 		c.pfn = c.state == MEMTRACE_NONE ? 0 : pte_pfn(pte);
+		c.flags = MEMTRACE_PW_FLAGS(word);
+		c.node = MEMTRACE_PW_NODE(word);
 	} else {
 		ret = memtrace_pte_class(t, ptep, pte, &c);
 		if (ret)
 			return ret;	/* -EAGAIN: what was taken is taken */
-		word = MEMTRACE_PW(c.state, c.flags, c.node);
+		/* (a folio order is never in a word: no room with FOLIO) */
+		word = MEMTRACE_PW(c.state, MEMTRACE_REC_FLAGS(c.flags), c.node);
 		which = c.keyed ? *lru1 : -1;
 		if (which == 1)
 			memtrace_slot_set(w, s1, &c, word);
@@ -383,8 +414,7 @@ memtrace_pages_miss(const struct memtrace_ptes *t, struct memtrace_cursor *cur,
 	}
 	/* the slow way: the walk must be current for it */
 	memtrace_cursor_sync(w, cur, addr);
-	ret = memtrace_add(w, addr, 1, c.state, MEMTRACE_PW_FLAGS(word), c.pfn,
-			   false, MEMTRACE_PW_NODE(word));
+	ret = memtrace_add(w, addr, 1, c.state, c.flags, c.pfn, false, c.node);
 	if (ret)
 		return ret;
 	memtrace_cursor_load(w, cur, bytes, addr + PAGE_SIZE);
@@ -458,16 +488,17 @@ int memtrace_pte_range(struct memtrace_walk *w, struct vm_area_struct *vma,
 		       pmd_t *pmdp, pmd_t pmd, unsigned long addr,
 		       unsigned long end)
 {
+	pte_t *ptep = pte_offset_kernel(&pmd, addr);
 	const struct memtrace_ptes t = {
 		.w = w, .vma = vma, .pmdp = pmdp, .pmd = pmd,
-		.anon_fast = w->one_node && vma_is_anonymous(vma),
+		/* a folio's order is in its struct page: no fast path then */
+		.anon_fast = w->one_node && vma_is_anonymous(vma) && !w->folio,
+		.ptep0 = ptep, .addr0 = addr,
 	};
-	pte_t *ptep;
 	int ret;
 
 	/* since 6.5 khugepaged may free a PTE table through RCU */
 	rcu_read_lock();
-	ptep = pte_offset_kernel(&pmd, addr);
 	if (w->mode == MEMTRACE_MODE_PAGES)
 		ret = memtrace_pte_pages(&t, ptep, addr, end);
 	else

@@ -4,11 +4,29 @@
  * walk of the target's mm. It is the one place that checks a range and
  * decides what an answer shows; the transports only parse and encode.
  */
+#include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/sched/mm.h>
 
 #include "query.h"
+
+/*
+ * Whose page cache c may see CACHED (uapi/memtrace.h, MEMTRACE_CACHED): a
+ * caller with CAP_SYS_ADMIN any file's, else the files its fsuid owns
+ * (with a netlink socket, only when its opener's fsuid is the same: never
+ * more than the opener). The walk adds shared anonymous memory.
+ */
+static void memtrace_query_cache_policy(struct memtrace_cache_policy *p,
+					const struct memtrace_request *req,
+					const struct memtrace_caller *c)
+{
+	p->cached = req->cached;
+	p->all = c->cap_admin;
+	p->fsuid = c->cred->fsuid;
+	if (c->opener && !uid_eq(c->opener->fsuid, p->fsuid))
+		p->fsuid = INVALID_UID;
+}
 
 /*
  * Start answering req for caller c in q; records go to sink(arg, ...), and
@@ -26,6 +44,7 @@ int memtrace_query_start(struct memtrace_query *q,
 {
 	u64 start = req->start, end = req->end;
 	bool whole = req->to_task_size;
+	struct memtrace_cache_policy policy;
 	struct mm_struct *mm;
 
 	if (req->mode > MEMTRACE_MODE_MAX)
@@ -51,8 +70,10 @@ int memtrace_query_start(struct memtrace_query *q,
 	q->start = start;
 	q->end = end;
 	q->show_pfn = c->cap_admin && !req->no_pfn;
+	memtrace_query_cache_policy(&policy, req, c);
 	memtrace_walk_init(&q->walk, mm, start, end, req->mode, q->show_pfn,
-			   sink, arg, room);
+			   &policy, sink, arg, room);
+	q->walk.folio = req->folio;
 	return 0;
 }
 

@@ -13,6 +13,8 @@
 #include "target.h"
 #include "walk.h"
 
+struct file;
+
 /* How the transport packs records; only netlink packs. */
 enum memtrace_packing {
 	MEMTRACE_PACK_NONE,	/* a record at a time (text, nested attributes) */
@@ -23,11 +25,15 @@ enum memtrace_packing {
 /* A request, as the transport parsed it. */
 struct memtrace_request {
 	pid_t pid;		/* in the caller's pid namespace */
+	int fd;			/* MEMTRACE_CMD_FILE: the sender's descriptor */
 	u64 start;
 	u64 end;
-	bool to_task_size;	/* no end given: up to the target's TASK_SIZE */
+	/* no end given: up to the target's TASK_SIZE (a file: to its size) */
+	bool to_task_size;
 	enum memtrace_mode mode;
 	bool no_pfn;		/* pfns not wanted, even where allowed */
+	bool cached;		/* CACHED pages wanted */
+	bool folio;		/* folio orders wanted */
 	enum memtrace_packing packing;
 };
 
@@ -45,6 +51,13 @@ int memtrace_query_start(struct memtrace_query *q,
 			 const struct memtrace_caller *c,
 			 memtrace_sink_t sink, void *arg,
 			 struct memtrace_room *room);
+/* file.c: a file's page cache (MEMTRACE_CMD_FILE), in the sender's context */
+int memtrace_query_start_file(struct memtrace_query *q,
+			      const struct memtrace_request *req,
+			      struct file *file,
+			      const struct memtrace_caller *c,
+			      memtrace_sink_t sink, void *arg,
+			      struct memtrace_room *room, const char **why);
 void memtrace_query_release(struct memtrace_query *q);
 
 /* Make progress: records reach the sink until it is full or all are out. */

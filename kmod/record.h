@@ -10,6 +10,16 @@
 
 #include <linux/types.h>
 
+/*
+ * Inside the module, bits 24-31 of a record's flags hold its folio order
+ * when the query asked for it (uapi/memtrace.h, "Folio order"): records of
+ * different orders then never merge. Sinks put them out apart.
+ */
+#define MEMTRACE_REC_ORDER_SHIFT	24
+#define MEMTRACE_REC_ORDER(o)		((u32)(o) << MEMTRACE_REC_ORDER_SHIFT)
+#define MEMTRACE_REC_ORDER_OF(f)	((f) >> MEMTRACE_REC_ORDER_SHIFT)
+#define MEMTRACE_REC_FLAGS(f)		((f) & (MEMTRACE_REC_ORDER(1) - 1))
+
 struct memtrace_record {
 	u64 addr;
 	u64 pages;

@@ -28,8 +28,8 @@
  *
  * The walker's files, in the order a walk goes down: this one (steps, VMAs,
  * pgd to pmd), pte.c (PTE tables: the hot loops), leaf.c (huge entries),
- * record.c (pieces of equal pages into records, for the sink or the room it
- * lends).
+ * cache.c (pages with no entry but in the page cache, when asked), record.c
+ * (pieces of equal pages into records, for the sink or the room it lends).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -40,7 +40,8 @@
 
 #include "walk_internal.h"
 
-const char *const memtrace_state_names[MEMTRACE_NSTATES] = MEMTRACE_STATE_NAMES;
+const char *const memtrace_state_names[MEMTRACE_NSTATES_ALL] =
+	MEMTRACE_STATE_NAMES_ALL;
 
 /* Yields to a busy hugetlb i_mmap_rwsem before waiting for it under mmap_lock */
 #define MEMTRACE_I_MMAP_TRIES	8
@@ -72,7 +73,7 @@ static int memtrace_pmd_range(struct memtrace_walk *w,
 again:
 		pmd = READ_ONCE(*pmdp);
 		if (pmd_none(pmd))
-			ret = memtrace_add_blank(w, addr, next, MEMTRACE_NONE);
+			ret = memtrace_add_none(w, addr, next);
 		else if (!pmd_present(pmd) || pmd_leaf(pmd))
 			ret = memtrace_pmd_huge(w, vma, pmdp, pmd, addr, next);
 		else if (pmd_bad(pmd))
@@ -110,7 +111,7 @@ static int memtrace_pud_range(struct memtrace_walk *w,
 again:
 		pud = READ_ONCE(*pudp);
 		if (pud_none(pud)) {
-			ret = memtrace_add_blank(w, addr, next, MEMTRACE_NONE);
+			ret = memtrace_add_none(w, addr, next);
 		} else if (memtrace_pud_present_leaf(pud)) {
 			ret = memtrace_pud_huge(w, vma, pudp, pud, addr, next);
 			if (ret == -EAGAIN) {
@@ -145,9 +146,10 @@ static int memtrace_p4d_range(struct memtrace_walk *w,
 		p4d_t p4d = READ_ONCE(*p4dp);
 
 		next = p4d_addr_end(addr, end);
-		if (p4d_none(p4d) || p4d_bad(p4d))
-			ret = memtrace_add_blank(w, addr, next, p4d_none(p4d) ?
-						 MEMTRACE_NONE : MEMTRACE_OTHER);
+		if (p4d_none(p4d))
+			ret = memtrace_add_none(w, addr, next);
+		else if (p4d_bad(p4d))
+			ret = memtrace_add_blank(w, addr, next, MEMTRACE_OTHER);
 		else
 			ret = memtrace_pud_range(w, vma, p4d, addr, next);
 		if (ret)
@@ -168,9 +170,10 @@ static int memtrace_vma_range(struct memtrace_walk *w,
 		pgd_t pgd = READ_ONCE(*pgdp);
 
 		next = pgd_addr_end(addr, end);
-		if (pgd_none(pgd) || pgd_bad(pgd))
-			ret = memtrace_add_blank(w, addr, next, pgd_none(pgd) ?
-						 MEMTRACE_NONE : MEMTRACE_OTHER);
+		if (pgd_none(pgd))
+			ret = memtrace_add_none(w, addr, next);
+		else if (pgd_bad(pgd))
+			ret = memtrace_add_blank(w, addr, next, MEMTRACE_OTHER);
 		else
 			ret = memtrace_p4d_range(w, vma, pgd, addr, next);
 		if (ret)
@@ -214,7 +217,10 @@ static int memtrace_vma_walk(struct memtrace_walk *w,
 		w->i_mmap_tries = 0;
 		w->i_mmap = mapping;
 	}
+	memtrace_cache_vma(w, vma);
 	ret = memtrace_vma_range(w, vma, addr, end);
+	w->cache = NULL;
+	w->cache_vma = NULL;
 	if (mapping) {
 		w->i_mmap = NULL;
 		up_read(&mapping->i_mmap_rwsem);
@@ -282,7 +288,13 @@ int memtrace_walk_step(struct memtrace_walk *w)
 			return ret == -ENOSPC ? 0 : ret;
 		w->have_pending = false;
 	}
-	if (w->next < w->end) {
+	if (w->file && w->next < w->end) {
+		ret = memtrace_cache_file(w);
+		if (ret < 0)
+			return ret;
+		if (ret == MEMTRACE_WALK_FULL)
+			return 0;
+	} else if (w->next < w->end) {
 		if (!mmget_not_zero(mm))
 			return -ESRCH;	/* the target has exited */
 		/* num_online_nodes() counts bits: once a step, not a page */
@@ -331,12 +343,15 @@ int memtrace_walk_step(struct memtrace_walk *w)
 /*
  * Set up a walk of mm's [start, end) (page aligned, end within its
  * TASK_SIZE), taking over the caller's mm_count reference (mmgrab) to it;
- * records show pfns when show_pfn is set. Records go to sink(arg, ...), and
- * in pages mode into room when it has some (NULL: none).
+ * records show pfns when show_pfn is set, and CACHED pages when cache_policy
+ * asks for them and allows them (NULL: none).
+ * Records go to sink(arg, ...), and in pages mode into room when it has some
+ * (NULL: none).
  */
 void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 			unsigned long start, unsigned long end,
 			enum memtrace_mode mode, bool show_pfn,
+			const struct memtrace_cache_policy *cache_policy,
 			memtrace_sink_t sink, void *arg,
 			struct memtrace_room *room)
 {
@@ -348,9 +363,31 @@ void memtrace_walk_init(struct memtrace_walk *w, struct mm_struct *mm,
 	w->next = start;
 	w->mode = mode;
 	w->show_pfn = show_pfn;
+	if (cache_policy)
+		w->cache_policy = *cache_policy;
 	w->sink = sink;
 	w->sink_arg = arg;
 	w->room = room;
+}
+
+/*
+ * Set up a walk of the page cache of file (memtrace_walk_init()'s, with
+ * byte offsets of the file for addresses), taking over the caller's
+ * reference to it; its cached pages have the kind flag kind (FILE or
+ * SHMEM). The caller checked that the file has a page cache to walk and
+ * that it may show it.
+ */
+void memtrace_walk_init_file(struct memtrace_walk *w, struct file *file,
+			     unsigned long start, unsigned long end,
+			     enum memtrace_mode mode, u32 kind,
+			     memtrace_sink_t sink, void *arg,
+			     struct memtrace_room *room)
+{
+	memtrace_walk_init(w, NULL, start, end, mode, false, NULL, sink, arg,
+			   room);
+	w->file = file;
+	w->cache = file->f_mapping;
+	w->cache_kind = kind;
 }
 
 void memtrace_walk_release(struct memtrace_walk *w)
@@ -358,4 +395,8 @@ void memtrace_walk_release(struct memtrace_walk *w)
 	if (w->mm)
 		mmdrop(w->mm);
 	w->mm = NULL;
+	if (w->file)
+		fput(w->file);
+	w->file = NULL;
+	w->cache = NULL;
 }

@@ -44,6 +44,14 @@ static inline int memtrace_add_nonpresent(struct memtrace_walk *w,
 			    false, MEMTRACE_NO_NODE);
 }
 
+/* cache.c */
+void memtrace_cache_vma(struct memtrace_walk *w, struct vm_area_struct *vma);
+int memtrace_add_none(struct memtrace_walk *w, unsigned long addr,
+		      unsigned long end);
+u8 memtrace_cache_page(const struct memtrace_walk *w, unsigned long addr,
+		       u32 *flags);
+int memtrace_cache_file(struct memtrace_walk *w);
+
 /* pte.c */
 int memtrace_pte_range(struct memtrace_walk *w, struct vm_area_struct *vma,
 		       pmd_t *pmdp, pmd_t pmd, unsigned long addr,

@@ -18,7 +18,7 @@
 
 #include "mt.h"
 
-const char *const mt_state_names[MEMTRACE_NSTATES] = MEMTRACE_STATE_NAMES;
+const char *const mt_state_names[MEMTRACE_NSTATES_ALL] = MEMTRACE_STATE_NAMES_ALL;
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -37,7 +37,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 
 int mt_state_from_name(const char *s, size_t len)
 {
-	for (int i = 0; i < MEMTRACE_NSTATES; i++)
+	for (int i = 0; i < MEMTRACE_NSTATES_ALL; i++)
 		if (strlen(mt_state_names[i]) == len && !memcmp(s, mt_state_names[i], len))
 			return i;
 	return -1;
@@ -47,12 +47,12 @@ static uint32_t letter_flag(char c)
 {
 	static const uint32_t bits[] = { MEMTRACE_F_HUGETLB, MEMTRACE_F_WRITE,
 					 MEMTRACE_F_DIRTY, MEMTRACE_F_YOUNG,
-					 MEMTRACE_F_EXCL };
-	const char *p = c ? strchr(MEMTRACE_FLAG_LETTERS, c) : NULL;
+					 MEMTRACE_F_EXCL, MEMTRACE_F_WRITEBACK };
+	const char *p = c ? strchr(MEMTRACE_FLAG_LETTERS_CACHED, c) : NULL;
 
-	if (!p || (size_t)(p - MEMTRACE_FLAG_LETTERS) >= sizeof(bits) / sizeof(bits[0]))
+	if (!p || (size_t)(p - MEMTRACE_FLAG_LETTERS_CACHED) >= sizeof(bits) / sizeof(bits[0]))
 		return 0;
-	return bits[p - MEMTRACE_FLAG_LETTERS];
+	return bits[p - MEMTRACE_FLAG_LETTERS_CACHED];
 }
 
 /*
@@ -84,7 +84,8 @@ int mt_parse_flags(const char *s, size_t len, uint32_t *flags)
 		bit = letter_flag(s[i]);
 		if (!bit)
 			return -EINVAL;
-		pos = (int)(strchr(MEMTRACE_FLAG_LETTERS, s[i]) - MEMTRACE_FLAG_LETTERS);
+		pos = (int)(strchr(MEMTRACE_FLAG_LETTERS_CACHED, s[i]) -
+			    MEMTRACE_FLAG_LETTERS_CACHED);
 		if (pos <= last)
 			return -EINVAL;
 		last = pos;
@@ -94,7 +95,7 @@ int mt_parse_flags(const char *s, size_t len, uint32_t *flags)
 	return 0;
 }
 
-void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1])
+void mt_format_flags(uint32_t flags, char out[MT_FLAGS_BUF])
 {
 	const char *l = MEMTRACE_FLAG_LETTERS;
 
@@ -105,6 +106,11 @@ void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1])
 	for (int i = 0; l[i] && i + 1 < MEMTRACE_FLAGS_WIDTH; i++)
 		out[i + 1] = flags & letter_flag(l[i]) ? l[i] : '-';
 	out[MEMTRACE_FLAGS_WIDTH] = '\0';
+	/* a cached page under writeback: one letter more, as the module writes it */
+	if (flags & MEMTRACE_F_WRITEBACK) {
+		out[MEMTRACE_FLAGS_WIDTH] = MEMTRACE_FLAG_LETTERS_CACHED[MEMTRACE_FLAGS_WIDTH - 1];
+		out[MEMTRACE_FLAGS_WIDTH + 1] = '\0';
+	}
 }
 
 uint64_t mt_pmd_size(unsigned int page_size)
@@ -227,12 +233,12 @@ static int parse_s32(const char *s, size_t len, int *out)
 
 int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t errlen)
 {
-	const char *f[8];
-	size_t fl[8];
-	int n = split_tabs(line, f, fl, 7);
+	const char *f[9];
+	size_t fl[9];
+	int n = split_tabs(line, f, fl, 8);
 
-	if (n != 7)
-		return fail(err, errlen, "record has %d fields, expected 7", n);
+	if (n != 7 && n != 8)
+		return fail(err, errlen, "record has %d fields, expected 7 (8 with folio)", n);
 	if (fl[0] < 3 || f[0][0] != '0' || (f[0][1] != 'x' && f[0][1] != 'X') ||
 	    mt_parse_u64(f[0], fl[0], &r->addr))
 		return fail(err, errlen, "bad address '%.*s'", (int)fl[0], f[0]);
@@ -253,7 +259,49 @@ int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t err
 		return fail(err, errlen, "pfn '%.*s' wider than 55 bits", (int)fl[5], f[5]);
 	if (parse_s32(f[6], fl[6], &r->node) || r->node < MEMTRACE_NO_NODE)
 		return fail(err, errlen, "bad node '%.*s'", (int)fl[6], f[6]);
+	r->folio = 0;
+	if (n == 8 && fl[7] == 1 && f[7][0] == '-')
+		r->folio = 1;	/* asked for, but the page has no folio */
+	else if (n == 8 && mt_parse_folio(f[7], fl[7], &r->folio))
+		return fail(err, errlen, "bad folio size '%.*s'", (int)fl[7], f[7]);
 	return 0;
+}
+
+/* A folio's size as the module writes it: "4K", "64K", "2M", "1G" */
+int mt_parse_folio(const char *s, size_t len, uint64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	const char *u;
+	uint64_t v;
+
+	if (len < 2 || !(u = memchr(units, s[len - 1], sizeof(units) - 1)) ||
+	    mt_parse_u64(s, len - 1, &v) || !v || (v & (v - 1)) || v >= 1024)
+		return -EINVAL;
+	*bytes = v << (10 * (u - units + 1));
+	return 0;
+}
+
+const char *mt_folio_text(const struct mt_record *r, char buf[16])
+{
+	if (r->folio <= 1 || (r->state != MEMTRACE_PRESENT && r->state != MEMTRACE_ZERO &&
+			  r->state != MEMTRACE_CACHED) || (r->flags & MEMTRACE_F_PFNMAP))
+		return "-";
+	return mt_folio_name(r->folio, buf);
+}
+
+/* The other way: "64K" */
+const char *mt_folio_name(uint64_t bytes, char buf[16])
+{
+	static const char units[] = "KMGT";
+	int u = 0;
+
+	bytes >>= 10;
+	while (bytes >= 1024 && u < 3) {
+		bytes >>= 10;
+		u++;
+	}
+	snprintf(buf, 16, "%llu%c", (unsigned long long)bytes, units[u]);
+	return buf;
 }
 
 /* "key=value" tokens separated by single spaces after a fixed prefix. */
@@ -296,6 +344,9 @@ int mt_parse_header(const char *line, struct mt_header *h, char *err, size_t err
 	if (!v || mt_parse_u64(v, len, &x) || x < 512 || x > (1U << 30) || (x & (x - 1)))
 		return fail(err, errlen, "header: bad or missing page_size");
 	h->page_size = (unsigned int)x;
+	/* "mode=pages cached folio": the words after the mode */
+	v = strstr(line, " folio");
+	h->folio = v && (v[6] == '\0' || v[6] == ' ' || v[6] == '\n');
 	v = kv(line, "mode", &len);
 	if (v && len == 4 && !memcmp(v, "runs", 4))
 		h->mode = MEMTRACE_MODE_RUNS;
@@ -326,6 +377,10 @@ int mt_parse_summary(const char *line, struct mt_summary *s, char *err, size_t e
 		if (!v || mt_parse_u64(v, len, &s->count[i]))
 			return fail(err, errlen, "summary: bad or missing %s", mt_state_names[i]);
 	}
+	/* only in the answer to a query with "cached" */
+	v = kv(line, mt_state_names[MEMTRACE_CACHED], &len);
+	if (v && mt_parse_u64(v, len, &s->count[MEMTRACE_CACHED]))
+		return fail(err, errlen, "summary: bad %s", mt_state_names[MEMTRACE_CACHED]);
 	return 0;
 }
 
@@ -379,6 +434,12 @@ static int answer_line(struct mt_answer *a, const char *line)
 			return 0;	/* a comment of a later version */
 		if (mt_parse_record(line, &r, why, sizeof(why)))
 			goto bad;
+		if (!r.folio != !a->hdr.folio ||
+		    (r.folio > 1 && r.folio < a->hdr.page_size)) {
+			snprintf(why, sizeof(why), "record %s a folio size the header %s",
+				 r.folio ? "has" : "lacks", a->hdr.folio ? "asks for" : "does not ask for");
+			goto bad;
+		}
 		if (r.addr != a->next) {
 			snprintf(why, sizeof(why), "record at 0x%llx, expected 0x%llx",
 				 (unsigned long long)r.addr, (unsigned long long)a->next);

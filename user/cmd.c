@@ -16,7 +16,7 @@
 #include "transport.h"
 
 const struct mt_command *const mt_commands[] = {
-	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_watch, &mt_cmd_snapshot, &mt_cmd_diff,
+	&mt_cmd_demo, &mt_cmd_query, &mt_cmd_file, &mt_cmd_watch, &mt_cmd_snapshot, &mt_cmd_diff,
 	&mt_cmd_verify, &mt_cmd_maps, &mt_cmd_map, &mt_cmd_info, NULL
 };
 
@@ -57,6 +57,13 @@ static const char range_help[] =
 	"of a mapping in /proc/PID/maps ([heap], [stack], a path or its base name:\n"
 	"the span from its first to its last line). Numbers are decimal or 0x hex;\n"
 	"START-END as maps prints it (7f612eb7d000-7f612eb85000) is hex.\n";
+
+static const char file_range_help[] =
+	"\nRANGE is START-END, START+LEN (LEN may end in K, M, G) or all: offsets in\n"
+	"the file, decimal or 0x hex, rounded out to pages. Default: the whole file.\n"
+	"An END past the end of the file is answered (none there). Needs the netlink\n"
+	"transport, and cachestat(2)'s right: owning the file or being allowed to\n"
+	"write it.\n";
 
 #define HELP_COL 24	/* where the option's help starts */
 
@@ -126,9 +133,11 @@ void mt_usage_of(const char *cmd, FILE *f)
 		*c->args ? " " : "", c->args, c->summary);
 	opts_help(f, c->opts);
 	opts_help(f, mt_common_opts);
-	if (strstr(c->args, "RANGE"))
+	if (strstr(c->args, "PID") && strstr(c->args, "RANGE"))
 		fprintf(f, "\n%sQuote names in brackets for the shell: %s %s $$ '[stack]'\n",
 			range_help, mt_prog, c->name);
+	else if (strstr(c->args, "RANGE"))
+		fputs(file_range_help, f);
 }
 
 int mt_bad_usage(const char *cmd, const char *fmt, ...)

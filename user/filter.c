@@ -52,6 +52,8 @@ static uint32_t flag_of(const char *s, size_t len)
 
 	if (l)
 		return 1U << (l - letters);
+	if (len == 1 && s[0] == 'b')	/* a cached page under writeback */
+		return MEMTRACE_F_WRITEBACK;
 	/* a size column's label: 4K 2M 1G, or 16K 32M 64G with 16K pages */
 	if (!mt_parse_size(s, len, &size))
 		return size ? size : MEMTRACE_F_SIZE_MASK;	/* a page: none of the huge sizes */

@@ -82,14 +82,23 @@ void mt_json_str(FILE *f, const char *s)
 /* One record, as query --json and snapshots write it. */
 void mt_json_record(FILE *f, const struct mt_record *r, unsigned int page_size)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF], folio[16];
 
 	mt_format_flags(r->flags, fl);
 	fprintf(f, "{\"addr\":\"0x%llx\",\"pages\":%llu,\"state\":\"%s\",\"size\":\"%s\","
-		"\"flags\":\"%s\",\"pfn\":\"0x%llx\",\"node\":%d}",
+		"\"flags\":\"%s\",\"pfn\":\"0x%llx\",\"node\":%d",
 		(unsigned long long)r->addr, (unsigned long long)r->pages,
 		mt_state_names[r->state], mt_size_name(r->flags, page_size), fl,
 		(unsigned long long)r->pfn, r->node);
+	if (r->folio) {
+		const char *name = mt_folio_text(r, folio);
+
+		if (*name == '-')
+			fputs(",\"folio\":null", f);
+		else
+			fprintf(f, ",\"folio\":\"%s\"", name);
+	}
+	fputc('}', f);
 }
 
 /* A summary: {"pages":N,"unmapped":N,...} */
@@ -98,5 +107,8 @@ void mt_json_summary(FILE *f, const struct mt_summary *s)
 	fprintf(f, "{\"pages\":%llu", (unsigned long long)s->pages);
 	for (int i = 0; i < MEMTRACE_NSTATES; i++)
 		fprintf(f, ",\"%s\":%llu", mt_state_names[i], (unsigned long long)s->count[i]);
+	if (s->count[MEMTRACE_CACHED])	/* only an answer that asked for it has any */
+		fprintf(f, ",\"%s\":%llu", mt_state_names[MEMTRACE_CACHED],
+			(unsigned long long)s->count[MEMTRACE_CACHED]);
 	fputc('}', f);
 }

@@ -123,7 +123,7 @@ static void cell_tip(FILE *f, const struct mt_map_pic *p, const struct mt_map_ba
 	const struct mt_map_cell *c = &b->cells[i];
 	uint64_t start = b->start + i * b->scale * p->page_size, pages;
 	int best = mt_map_cell_state(c, &pages);
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF];
 	const char *sep = "";
 
 	pages_of(f, start, pages, p->page_size);

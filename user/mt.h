@@ -25,7 +25,8 @@
 #define MT_ERR_MAX	 256
 #define MT_LINE_MAX	 512	/* longest line accepted in an answer */
 
-extern const char *const mt_state_names[MEMTRACE_NSTATES];
+/* every state's name, CACHED's too (only in answers that ask for it) */
+extern const char *const mt_state_names[MEMTRACE_NSTATES_ALL];
 extern const char *mt_prog;
 
 /* ---- one record of an answer, and the answer's frame ---- */
@@ -36,18 +37,28 @@ struct mt_record {
 	uint32_t flags;		/* enum memtrace_flag */
 	uint64_t pfn;
 	int node;
+	/* bytes of its pages' folio when asked (--folio); 1: asked, it has none; else 0 */
+	uint64_t folio;
 };
 
 struct mt_header {
-	long pid;
+	long pid;		/* a file's answer: the descriptor */
+	const char *path;	/* a file's answer: its path, else NULL */
 	uint64_t start, end;
 	unsigned int page_size;
 	int mode;		/* enum memtrace_mode */
+	bool folio;		/* records carry folio sizes */
 };
+
+int mt_parse_folio(const char *s, size_t len, uint64_t *bytes);
+const char *mt_folio_name(uint64_t bytes, char buf[16]);
+struct mt_record;
+/* FOLIO: its size where the page has one (present, zero, cached), else "-" */
+const char *mt_folio_text(const struct mt_record *r, char buf[16]);
 
 struct mt_summary {
 	uint64_t pages;
-	uint64_t count[MEMTRACE_NSTATES];
+	uint64_t count[MEMTRACE_NSTATES_ALL];	/* CACHED: when asked for */
 };
 
 /* Return non-zero to stop the answer (the value is handed back). */
@@ -80,7 +91,9 @@ struct mt_answer {
 
 int mt_state_from_name(const char *s, size_t len);
 int mt_parse_flags(const char *s, size_t len, uint32_t *flags);
-void mt_format_flags(uint32_t flags, char out[MEMTRACE_FLAGS_WIDTH + 1]);
+/* MEMTRACE_FLAGS_WIDTH letters, one more (b) for a page under writeback */
+#define MT_FLAGS_BUF (MEMTRACE_FLAGS_WIDTH_CACHED + 1)
+void mt_format_flags(uint32_t flags, char out[MT_FLAGS_BUF]);
 /*
  * What one entry maps: a page, or a PMD or PUD of page_size/8 entries of
  * the one below (2M and 1G with 4K pages, 32M and 64G with 16K pages).
@@ -108,7 +121,7 @@ struct mt_filter {
 
 struct mt_totals {
 	uint64_t pages;
-	uint64_t state[MEMTRACE_NSTATES];
+	uint64_t state[MEMTRACE_NSTATES_ALL];	/* CACHED: when asked for */
 	/* present pages only: */
 	uint64_t node[MT_TOTALS_NODES];	/* by NUMA node */
 	uint64_t node_other;		/* no node, or one past MT_TOTALS_NODES */
@@ -285,7 +298,7 @@ struct mt_diff {
 	uint64_t changed;		/* pages */
 	size_t nchanges;		/* runs of them */
 	size_t maps_added, maps_removed;
-	uint64_t moves[MEMTRACE_NSTATES][MEMTRACE_NSTATES];	/* pages, from -> to */
+	uint64_t moves[MEMTRACE_NSTATES_ALL][MEMTRACE_NSTATES_ALL];	/* pages, from -> to */
 	struct mt_totals ta, tb;	/* of [start, end) */
 };
 
@@ -318,7 +331,7 @@ struct mt_picture {
 	uint64_t addr;		/* address of the next page */
 	unsigned int col;
 	uint64_t rows;
-	uint64_t cell[MEMTRACE_NSTATES];	/* pages of each state in the cell being filled */
+	uint64_t cell[MEMTRACE_NSTATES_ALL];	/* pages of each state in the cell being filled */
 	uint64_t cell_pages;
 	bool cell_huge;
 };
@@ -331,7 +344,7 @@ void mt_picture_add(struct mt_picture *p, const struct mt_record *r);
 void mt_picture_end(struct mt_picture *p);
 void mt_picture_fit(struct mt_picture *p, unsigned int columns, uint64_t pages);
 void mt_picture_scale_note(const struct mt_picture *p);
-void mt_picture_legend(FILE *out, bool color, unsigned int columns);
+void mt_picture_legend(FILE *out, bool color, unsigned int columns, bool cached);
 /* Fill buf[0..npages) for [start, start + npages pages) from one record. */
 void mt_picture_fill(char *buf, uint64_t start, uint64_t npages,
 		     unsigned int page_size, const struct mt_record *r);
@@ -375,6 +388,7 @@ struct mt_command {
 #define MT_OPT_FLAGS	  1004
 #define MT_OPT_TOTALS	  1005
 #define MT_OPT_SINCE	  1006
+#define MT_OPT_FOLIO	  1007
 #define MT_OPT_OUTPUT	  'o'
 #define MT_OPT_VERSION	  'V'
 #define MT_OPT_COMPLETION 1100
@@ -388,7 +402,7 @@ extern const struct mt_command *const mt_commands[];	/* NULL-terminated */
 extern const struct mt_opt mt_common_opts[];
 extern const struct mt_opt mt_main_opts[];	/* main's own, before the command */
 extern const struct mt_command mt_cmd_demo, mt_cmd_query, mt_cmd_verify, mt_cmd_maps,
-			       mt_cmd_map, mt_cmd_info, mt_cmd_snapshot, mt_cmd_diff;
+			       mt_cmd_map, mt_cmd_info, mt_cmd_snapshot, mt_cmd_diff, mt_cmd_file;
 extern const struct mt_command mt_cmd_watch;
 
 const struct mt_command *mt_command_find(const char *name);
@@ -447,6 +461,10 @@ int mt_pid_range_args(const char *cmd, int argc, char **argv, bool each, long *p
 		      struct mt_span **spans, size_t *n, struct mt_maps *maps);
 int mt_proc_fail(long pid, const char *what, int e);
 /* snap_cmd.c: query --since FILE */
+/* query.c: one query printed whole, as query prints a span (memtrace file) */
+struct mt_query;
+int mt_query_print(struct mt_ctx *ctx, const struct mt_query *q, int picture,
+		   const struct mt_select *sel);
 int mt_since(const struct mt_ctx *ctx, const char *file, long pid, const char *range,
 	     const struct mt_span *sp, const struct mt_select *sel);
 void mt_span_label(const struct mt_ctx *ctx, bool each, const struct mt_maps *maps,

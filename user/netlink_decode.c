@@ -20,10 +20,12 @@ static int take_record(struct nl_req *r, struct mt_record *rec)
 
 	if (r->have_sum)
 		return mt_nl_proto(r, "a record after the summary");
-	if (rec->state < 0 || rec->state >= MEMTRACE_NSTATES)
+	/* CACHED and WRITEBACK only in the answer to a query that asks */
+	if (rec->state < 0 ||
+	    rec->state >= (r->q->cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES))
 		return mt_nl_proto(r, "record at 0x%llx: unknown state %d",
 			     (unsigned long long)rec->addr, rec->state);
-	if (rec->flags & ~(uint32_t)MEMTRACE_F_ALL)
+	if (rec->flags & ~(uint32_t)(r->q->cached ? MEMTRACE_F_ALL_EXT : MEMTRACE_F_ALL))
 		return mt_nl_proto(r, "record at 0x%llx: unknown flags 0x%x",
 			     (unsigned long long)rec->addr, rec->flags);
 	if (rec->pfn > MT_PM_PFN_MASK)
@@ -84,6 +86,14 @@ static int on_record(struct nl_req *r, struct nlattr *nest)
 	rec.state = state;
 	rec.flags = flags;
 	rec.node = (int32_t)nla_get_u32(tb[MEMTRACE_R_NODE]);
+	rec.folio = 0;
+	if (r->q->folio) {
+		uint8_t order;
+
+		if (!get_u8(tb[MEMTRACE_R_FOLIO], &order) || order > 30)
+			return mt_nl_proto(r, "record with a missing or malformed folio order");
+		rec.folio = (uint64_t)r->hdr.page_size << order;
+	}
 	return take_record(r, &rec);
 }
 
@@ -101,7 +111,7 @@ static int on_runs(struct nl_req *r, const struct nlattr *a)
 	const char *p = nla_data(a);
 	size_t len = (size_t)nla_len(a);
 	struct memtrace_run run;
-	struct mt_record rec;
+	struct mt_record rec = { 0 };
 	int ret;
 
 	if (len % sizeof(run))
@@ -213,14 +223,16 @@ static int on_pageidx(struct nl_req *r, const struct nlattr *a, const struct nla
 
 static int on_summary(struct nl_req *r, struct nlattr *nest)
 {
-	struct nlattr *tb[MEMTRACE_NSTATES + 1];
+	struct nlattr *tb[MEMTRACE_NSTATES_ALL + 1];
+	/* CACHED's count only in the answer to a query that asks */
+	int n = r->q->cached ? MEMTRACE_NSTATES_ALL : MEMTRACE_NSTATES;
 
 	if (r->have_sum)
 		return mt_nl_proto(r, "two summaries");
-	if (nla_parse_nested(tb, MEMTRACE_NSTATES, nest, NULL))
+	if (nla_parse_nested(tb, n, nest, NULL))
 		return mt_nl_proto(r, "malformed summary");
 	memset(&r->sum, 0, sizeof(r->sum));
-	for (int i = 0; i < MEMTRACE_NSTATES; i++) {
+	for (int i = 0; i < n; i++) {
 		if (!get_u64(tb[i + 1], &r->sum.count[i]))
 			return mt_nl_proto(r, "summary: bad or missing %s", mt_state_names[i]);
 		r->sum.pages += r->sum.count[i];
@@ -234,7 +246,7 @@ int mt_nl_on_query(struct nl_msg *msg, void *arg)
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct nlattr *tb[MEMTRACE_A_MAX + 1];
 	struct nl_req *r = arg;
-	struct mt_header h = { .page_size = r->page_size };
+	struct mt_header h = { .page_size = r->page_size, .folio = r->q->folio };
 	struct genlmsghdr *g;
 	struct nlattr *a;
 	uint32_t pid;
@@ -244,22 +256,26 @@ int mt_nl_on_query(struct nl_msg *msg, void *arg)
 	if (!genlmsg_valid_hdr(nlh, 0))
 		return mt_nl_proto(r, "short message");
 	g = nlmsg_data(nlh);
-	if (g->cmd != MEMTRACE_CMD_QUERY)
+	if (g->cmd != (r->q->path ? MEMTRACE_CMD_FILE : MEMTRACE_CMD_QUERY))
 		return mt_nl_proto(r, "answered with command %u", g->cmd);
 	/* the header first: the records need it */
 	if (genlmsg_parse(nlh, 0, tb, MEMTRACE_A_MAX, NULL))
 		return mt_nl_proto(r, "malformed attributes");
-	if (!get_u32(tb[MEMTRACE_A_PID], &pid) || !get_u64(tb[MEMTRACE_A_START], &h.start) ||
+	/* a file's answer: FD in place of PID */
+	if (!get_u32(tb[r->q->path ? MEMTRACE_A_FD : MEMTRACE_A_PID], &pid) ||
+	    !get_u64(tb[MEMTRACE_A_START], &h.start) ||
 	    !get_u64(tb[MEMTRACE_A_END], &h.end) || !get_u8(tb[MEMTRACE_A_MODE], &mode))
-		return mt_nl_proto(r, "message without PID, START, END or MODE");
+		return mt_nl_proto(r, "message without PID (FD), START, END or MODE");
 	h.pid = (long)pid;
+	h.path = r->q->path;
 	h.mode = mode;
 	if (!r->have_hdr) {
 		if (mode > MEMTRACE_MODE_MAX)
 			return mt_nl_proto(r, "unknown mode %u", mode);
 		if ((h.start | h.end) & (h.page_size - 1))
 			return mt_nl_proto(r, "start/end not page aligned");
-		if (h.end <= h.start)
+		/* a file's may be empty: no END, START at or past its end */
+		if (h.end < h.start || (h.end == h.start && !r->q->path))
 			return mt_nl_proto(r, "end <= start");
 		r->hdr = h;
 		r->have_hdr = true;

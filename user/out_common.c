@@ -9,7 +9,7 @@ const char *const mt_mode_names[] = { "runs", "pages" };
 
 const char *const mt_flag_names[] = {
 	"anon", "file", "shmem", "pfnmap", "hugetlb", "write", "dirty", "young",
-	"excl", "2M", "1G",
+	"excl", "2M", "1G", "writeback",
 };
 
 const unsigned int mt_nflag_names = sizeof(mt_flag_names) / sizeof(mt_flag_names[0]);

@@ -65,7 +65,7 @@ void mt_out_demo_begin(const struct mt_demo *d)
 	       d->pid, d->npages, mt_plural(d->npages),
 	       mt_human_size(d->page_size, size, sizeof(size)), d->pattern,
 	       d->thp ? ", THP (MADV_HUGEPAGE, 2 MiB aligned)" : ", MADV_NOHUGEPAGE");
-	mt_picture_legend(stdout, d->ctx->color, d->ctx->columns);
+	mt_picture_legend(stdout, d->ctx->color, d->ctx->columns, false);
 }
 
 void mt_out_demo_region(const struct mt_demo *d)

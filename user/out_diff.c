@@ -11,7 +11,7 @@
 static const char *page_desc(const struct mt_record *r, unsigned int ps, char *buf,
 			     size_t len)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF];
 
 	mt_format_flags(r->flags, fl);
 	if (!r->flags)
@@ -112,8 +112,8 @@ static void human_end(const struct mt_diff *d, void *arg)
 	       (unsigned long long)d->ta.pages, d->maps_added, d->maps_added == 1 ? "" : "s",
 	       d->maps_removed);
 	human_states(d);
-	for (int f = 0; f < MEMTRACE_NSTATES; f++)
-		for (int t = 0; t < MEMTRACE_NSTATES; t++)
+	for (int f = 0; f < MEMTRACE_NSTATES_ALL; f++)
+		for (int t = 0; t < MEMTRACE_NSTATES_ALL; t++)
 			if (d->moves[f][t])
 				printf("  %s -> %s: %llu page%s\n", mt_state_names[f],
 				       mt_state_names[t], (unsigned long long)d->moves[f][t],
@@ -166,7 +166,7 @@ static void tsv_pages(const struct mt_diff *d, void *arg)
 
 static void tsv_change(const struct mt_diff *d, const struct mt_change *c, void *arg)
 {
-	char f1[MEMTRACE_FLAGS_WIDTH + 1], f2[MEMTRACE_FLAGS_WIDTH + 1];
+	char f1[MT_FLAGS_BUF], f2[MT_FLAGS_BUF];
 
 	(void)d;
 	(void)arg;
@@ -181,8 +181,8 @@ static void tsv_change(const struct mt_diff *d, const struct mt_change *c, void 
 static void tsv_end(const struct mt_diff *d, void *arg)
 {
 	(void)arg;
-	for (int f = 0; f < MEMTRACE_NSTATES; f++)
-		for (int t = 0; t < MEMTRACE_NSTATES; t++)
+	for (int f = 0; f < MEMTRACE_NSTATES_ALL; f++)
+		for (int t = 0; t < MEMTRACE_NSTATES_ALL; t++)
 			if (d->moves[f][t])
 				printf("# move %s %s %llu\n", mt_state_names[f], mt_state_names[t],
 				       (unsigned long long)d->moves[f][t]);
@@ -245,7 +245,7 @@ static void json_pages(const struct mt_diff *d, void *arg)
 
 static void json_page(const char *key, const struct mt_record *r, unsigned int ps)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF];
 
 	mt_format_flags(r->flags, fl);
 	printf("\"%s\":{\"state\":\"%s\",\"size\":\"%s\",\"flags\":\"%s\"}", key,
@@ -269,8 +269,8 @@ static void json_end(const struct mt_diff *d, void *arg)
 
 	(void)arg;
 	printf("],\"moves\":[");
-	for (int f = 0; f < MEMTRACE_NSTATES; f++) {
-		for (int t = 0; t < MEMTRACE_NSTATES; t++) {
+	for (int f = 0; f < MEMTRACE_NSTATES_ALL; f++) {
+		for (int t = 0; t < MEMTRACE_NSTATES_ALL; t++) {
 			if (!d->moves[f][t])
 				continue;
 			printf("%s{\"from\":\"%s\",\"to\":\"%s\",\"pages\":%llu}", sep,

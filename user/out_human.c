@@ -27,9 +27,8 @@ static unsigned int page_size = 4096;
 static void query_header(const struct mt_header *h)
 {
 	page_size = h->page_size;
-	(void)h;
-	printf("%-18s %10s  %-9s %-4s %-6s %-12s %s\n", "ADDRESS", "PAGES",
-	       "STATE", "SIZE", "FLAGS", "PFN", "NODE");
+	printf("%-18s %10s  %-9s %-4s %-6s %-12s %-4s%s\n", "ADDRESS", "PAGES",
+	       "STATE", "SIZE", "FLAGS", "PFN", "NODE", h->folio ? " FOLIO" : "");
 }
 
 /*
@@ -48,7 +47,7 @@ static const char *pfn_text(const struct mt_record *r, char *buf, size_t len)
 /* NODE: "-" where none */
 static void query_record(const struct mt_record *r, bool first)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], pfn[24], node[12] = "-";
+	char fl[MT_FLAGS_BUF], pfn[24], node[12] = "-", folio[16];
 
 	(void)first;
 	if (r->state == MEMTRACE_UNMAPPED) {
@@ -59,9 +58,15 @@ static void query_record(const struct mt_record *r, bool first)
 	mt_format_flags(r->flags, fl);
 	if (r->node >= 0)
 		snprintf(node, sizeof(node), "%d", r->node);
-	printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %s\n", (unsigned long long)r->addr,
+	if (!r->folio) {
+		printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %s\n", (unsigned long long)r->addr,
+		       (unsigned long long)r->pages, mt_state_names[r->state],
+		       mt_size_name(r->flags, page_size), fl, pfn_text(r, pfn, sizeof(pfn)), node);
+		return;
+	}
+	printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %-4s %s\n", (unsigned long long)r->addr,
 	       (unsigned long long)r->pages, mt_state_names[r->state], mt_size_name(r->flags, page_size),
-	       fl, pfn_text(r, pfn, sizeof(pfn)), node);
+	       fl, pfn_text(r, pfn, sizeof(pfn)), node, mt_folio_text(r, folio));
 }
 
 static void query_picture(const struct mt_query_view *v)
@@ -75,7 +80,7 @@ static void query_picture(const struct mt_query_view *v)
 		mt_picture_add(&p, &v->recs[k]);
 	mt_picture_end(&p);
 	mt_picture_scale_note(&p);
-	mt_picture_legend(stdout, v->color, v->columns);
+	mt_picture_legend(stdout, v->color, v->columns, v->sum->count[MEMTRACE_CACHED] != 0);
 }
 
 static void query_summary(const struct mt_query_view *v)
@@ -86,7 +91,7 @@ static void query_summary(const struct mt_query_view *v)
 
 	printf("%llu page%s (%s):", (unsigned long long)s->pages, mt_plural(s->pages),
 	       mt_human_size(s->pages * v->page_size, buf, sizeof(buf)));
-	for (int i = 0; i < MEMTRACE_NSTATES; i++) {
+	for (int i = 0; i < MEMTRACE_NSTATES_ALL; i++) {
 		if (!s->count[i])
 			continue;
 		printf("%s %llu %s", first ? "" : ",", (unsigned long long)s->count[i],
@@ -121,7 +126,7 @@ static void verify_header(const struct mt_header *h)
 
 static void verify_disagree(const struct mt_disagreement *d, unsigned int n, bool color)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], pm[96], pfn[24];
+	char fl[MT_FLAGS_BUF], pm[96], pfn[24];
 
 	(void)n;
 	mt_format_flags(d->rec->flags, fl);

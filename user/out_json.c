@@ -31,8 +31,14 @@ static unsigned int page_size = 4096;
 static void query_header(const struct mt_header *h)
 {
 	page_size = h->page_size;
-	printf("{\"pid\":%ld,\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"page_size\":%u,"
-	       "\"mode\":\"%s\",\"records\":[", h->pid, (unsigned long long)h->start,
+	if (h->path) {	/* a file's: "addr" is the offset in it */
+		printf("{\"file\":");
+		mt_json_str(stdout, h->path);
+	} else {
+		printf("{\"pid\":%ld", h->pid);
+	}
+	printf(",\"start\":\"0x%llx\",\"end\":\"0x%llx\",\"page_size\":%u,"
+	       "\"mode\":\"%s\",\"records\":[", (unsigned long long)h->start,
 	       (unsigned long long)h->end, h->page_size, mt_mode_names[h->mode]);
 }
 
@@ -63,7 +69,7 @@ static void verify_header(const struct mt_header *h)
 
 static void verify_disagree(const struct mt_disagreement *d, unsigned int n, bool color)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], pm[96];
+	char fl[MT_FLAGS_BUF], pm[96];
 
 	(void)color;
 	mt_format_flags(d->rec->flags, fl);

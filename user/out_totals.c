@@ -14,7 +14,7 @@ void mt_out_totals_human(const char *label, const struct mt_totals *t, unsigned 
 
 	printf("%s: %llu page%s (%s)", label, (unsigned long long)t->pages, mt_plural(t->pages),
 	       mt_human_size(t->pages * ps, buf, sizeof(buf)));
-	for (int s = 0; s < MEMTRACE_NSTATES; s++) {
+	for (int s = 0; s < MEMTRACE_NSTATES_ALL; s++) {
 		if (!t->state[s])
 			continue;
 		printf("%s %llu %s", first ? ":" : ",", (unsigned long long)t->state[s],
@@ -41,6 +41,9 @@ void mt_out_totals_tsv(const char *label, const struct mt_totals *t)
 	printf("# %s pages=%llu", label, (unsigned long long)t->pages);
 	for (int s = 0; s < MEMTRACE_NSTATES; s++)
 		printf(" %s=%llu", mt_state_names[s], (unsigned long long)t->state[s]);
+	if (t->state[MEMTRACE_CACHED])	/* only an answer that asked for it has any */
+		printf(" %s=%llu", mt_state_names[MEMTRACE_CACHED],
+		       (unsigned long long)t->state[MEMTRACE_CACHED]);
 	printf(" thp=%llu hugetlb=%llu excl=%llu shared=%llu", (unsigned long long)t->thp,
 	       (unsigned long long)t->hugetlb, (unsigned long long)t->excl,
 	       (unsigned long long)t->shared);
@@ -61,6 +64,9 @@ void mt_out_totals_json(const char *key, const struct mt_totals *t, unsigned int
 	       (unsigned long long)(t->pages * ps / 1024));
 	for (int s = 0; s < MEMTRACE_NSTATES; s++)
 		printf(",\"%s\":%llu", mt_state_names[s], (unsigned long long)t->state[s]);
+	if (t->state[MEMTRACE_CACHED])
+		printf(",\"%s\":%llu", mt_state_names[MEMTRACE_CACHED],
+		       (unsigned long long)t->state[MEMTRACE_CACHED]);
 	printf(",\"thp\":%llu,\"hugetlb\":%llu,\"exclusive\":%llu,\"shared\":%llu,\"nodes\":{",
 	       (unsigned long long)t->thp, (unsigned long long)t->hugetlb,
 	       (unsigned long long)t->excl, (unsigned long long)t->shared);

@@ -14,21 +14,28 @@ static unsigned int page_size = 4096;
 static void query_header(const struct mt_header *h)
 {
 	page_size = h->page_size;
-	printf("# memtrace pid=%ld start=0x%llx end=0x%llx page_size=%u mode=%s\n"
-	       "# addr\tpages\tstate\tsize\tflags\tpfn\tnode\n", h->pid,
+	if (h->path)	/* a file's: addr is the offset in it */
+		printf("# memtrace file=%s", h->path);
+	else
+		printf("# memtrace pid=%ld", h->pid);
+	printf(" start=0x%llx end=0x%llx page_size=%u mode=%s%s\n"
+	       "# addr\tpages\tstate\tsize\tflags\tpfn\tnode%s\n",
 	       (unsigned long long)h->start, (unsigned long long)h->end, h->page_size,
-	       mt_mode_names[h->mode]);
+	       mt_mode_names[h->mode], h->folio ? " folio" : "", h->folio ? "\tfolio" : "");
 }
 
 static void query_record(const struct mt_record *r, bool first)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF], folio[16];
 
 	(void)first;
 	mt_format_flags(r->flags, fl);
-	printf("0x%llx\t%llu\t%s\t%s\t%s\t0x%llx\t%d\n", (unsigned long long)r->addr,
+	printf("0x%llx\t%llu\t%s\t%s\t%s\t0x%llx\t%d", (unsigned long long)r->addr,
 	       (unsigned long long)r->pages, mt_state_names[r->state],
 	       mt_size_name(r->flags, page_size), fl, (unsigned long long)r->pfn, r->node);
+	if (r->folio)
+		printf("\t%s", mt_folio_text(r, folio));
+	putchar('\n');
 }
 
 static void query_summary(const struct mt_query_view *v)
@@ -36,6 +43,9 @@ static void query_summary(const struct mt_query_view *v)
 	printf("# summary pages=%llu", (unsigned long long)v->sum->pages);
 	for (int i = 0; i < MEMTRACE_NSTATES; i++)
 		printf(" %s=%llu", mt_state_names[i], (unsigned long long)v->sum->count[i]);
+	if (v->sum->count[MEMTRACE_CACHED])	/* --cached found some */
+		printf(" %s=%llu", mt_state_names[MEMTRACE_CACHED],
+		       (unsigned long long)v->sum->count[MEMTRACE_CACHED]);
 	printf("\n");
 	if (v->totals)
 		mt_out_totals_tsv("totals", v->totals);
@@ -57,7 +67,7 @@ static void verify_header(const struct mt_header *h)
 
 static void verify_disagree(const struct mt_disagreement *d, unsigned int n, bool color)
 {
-	char fl[MEMTRACE_FLAGS_WIDTH + 1];
+	char fl[MT_FLAGS_BUF];
 
 	(void)n;
 	(void)color;

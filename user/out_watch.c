@@ -152,7 +152,7 @@ unsigned int mt_watch_chrome(const struct mt_watch *w)
 	FILE *f = open_memstream(&buf, &len);
 
 	if (f) {
-		mt_picture_legend(f, false, w->columns);
+		mt_picture_legend(f, false, w->columns, false);
 		fclose(f);
 		for (size_t i = 0; i < len; i++)
 			legend += buf[i] == '\n';
@@ -233,7 +233,7 @@ void mt_watch_screen(const struct mt_watch *w, FILE *f)
 	screen_head(w, f);
 	mt_watch_map(w, f, w->width, true, w->color);
 	fputs("\n", f);
-	mt_picture_legend(f, w->color, w->columns);
+	mt_picture_legend(f, w->color, w->columns, false);
 	for (unsigned int i = 0; i < w->nev; i++) {
 		fprintf(f, "  %s ", hms(w->ev[i].when, t, sizeof(t)));
 		event_words(f, w, &w->ev[i]);

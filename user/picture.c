@@ -24,6 +24,7 @@ char mt_picture_char(int state, uint32_t flags)
 	case MEMTRACE_NONE: return '.';
 	case MEMTRACE_SWAP: return 'S';
 	case MEMTRACE_MIGRATION: return 'M';
+	case MEMTRACE_CACHED: return 'c';
 	case MEMTRACE_UNMAPPED: return ' ';
 	default: return '?';
 	}
@@ -38,6 +39,7 @@ const char *mt_picture_color(int state)
 	case MEMTRACE_SWAP: return "\033[1;33m";
 	case MEMTRACE_MIGRATION: return "\033[35m";
 	case MEMTRACE_OTHER: return "\033[1;31m";
+	case MEMTRACE_CACHED: return "\033[34m";
 	default: return "";
 	}
 }
@@ -130,7 +132,7 @@ static void cell_flush(struct mt_picture *p)
 
 	if (!p->cell_pages)
 		return;
-	for (int s = 1; s < MEMTRACE_NSTATES; s++)
+	for (int s = 1; s < MEMTRACE_NSTATES_ALL; s++)
 		if (p->cell[s] >= p->cell[best])	/* a tie: the later (rarer) state */
 			best = s;
 	c = mt_picture_char(best, best == MEMTRACE_PRESENT && p->cell_huge ?
@@ -172,7 +174,7 @@ void mt_picture_add(struct mt_picture *p, const struct mt_record *r)
 
 		if (n > left)
 			n = left;
-		if ((unsigned int)r->state < MEMTRACE_NSTATES)
+		if ((unsigned int)r->state < MEMTRACE_NSTATES_ALL)
 			p->cell[r->state] += n;
 		else
 			p->cell[MEMTRACE_OTHER] += n;
@@ -206,11 +208,11 @@ void mt_picture_end(struct mt_picture *p)
 }
 
 /* The legend, wrapped to columns */
-void mt_picture_legend(FILE *out, bool color, unsigned int columns)
+void mt_picture_legend(FILE *out, bool color, unsigned int columns, bool cached)
 {
 	static const int order[] = { MEMTRACE_PRESENT, MEMTRACE_ZERO, MEMTRACE_NONE,
 				     MEMTRACE_SWAP, MEMTRACE_MIGRATION, MEMTRACE_OTHER,
-				     MEMTRACE_UNMAPPED };
+				     MEMTRACE_UNMAPPED, MEMTRACE_CACHED };
 	unsigned int col = 9;
 
 	fputs("  legend:", out);
@@ -219,6 +221,8 @@ void mt_picture_legend(FILE *out, bool color, unsigned int columns)
 		const char *huge = s == MEMTRACE_PRESENT ? " ('H' huge)" : "";
 		unsigned int len = 5 + (unsigned int)(strlen(mt_state_names[s]) + strlen(huge));
 
+		if (s == MEMTRACE_CACHED && !cached)
+			continue;
 		if (col + len > columns && col > 9) {
 			fputs("\n         ", out);
 			col = 9;

@@ -187,6 +187,8 @@ struct query_opts {
 	bool each;
 	struct mt_select sel;
 	const char *since;	/* --since FILE */
+	bool cached;		/* --cached */
+	bool folio;		/* --folio */
 };
 
 static int query_opt(void *state, int val, const char *arg)
@@ -197,9 +199,11 @@ static int query_opt(void *state, int val, const char *arg)
 	case 'r': o->mode = MEMTRACE_MODE_RUNS; return 0;
 	case 'P': o->mode = MEMTRACE_MODE_PAGES; return 0;
 	case 'e': o->each = true; return 0;
+	case 'C': o->cached = true; return 0;
 	case 'i': o->picture = 1; return 0;
 	case 'I': o->picture = 0; return 0;
 	case MT_OPT_SINCE: o->since = arg; return 0;
+	case MT_OPT_FOLIO: o->folio = true; return 0;
 	}
 	return mt_select_opt("query", &o->sel, val, arg);
 }
@@ -234,6 +238,22 @@ static int query_span(struct mt_ctx *ctx, const struct mt_query *q, int picture,
 	return ret;
 }
 
+/* One query printed whole: open, its span, close (memtrace file). */
+int mt_query_print(struct mt_ctx *ctx, const struct mt_query *q, int picture,
+		   const struct mt_select *sel)
+{
+	bool pfn_said = false;
+	int ret;
+
+	if (picture < 0)
+		picture = ctx->out->human && isatty(STDOUT_FILENO) ? 2 : 0;
+	ctx->out->query_open(false);
+	ret = query_span(ctx, q, picture, sel, &pfn_said);
+	if (!ret)
+		ctx->out->query_close(false);
+	return ret;
+}
+
 static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 {
 	struct query_opts o = { .mode = MEMTRACE_MODE_RUNS, .picture = -1 };
@@ -264,7 +284,8 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 	ctx->out->query_open(o.each);
 	for (size_t i = 0; i < n && !ret; i++) {
 		struct mt_query q = { .pid = pid, .all = spans[i].all, .start = spans[i].start,
-				      .end = spans[i].end, .mode = o.mode };
+				      .end = spans[i].end, .mode = o.mode,
+				      .cached = o.cached, .folio = o.folio };
 
 		if (i)
 			ctx->out->query_sep();
@@ -281,6 +302,10 @@ static int query_run(struct mt_ctx *ctx, int argc, char **argv)
 static const struct mt_opt query_opts[] = {
 	{ .name = "runs", .shrt = 'r', .val = 'r', .help = "merge equal adjacent pages (default)" },
 	{ .name = "pages", .shrt = 'P', .val = 'P', .help = "one record per page" },
+	{ .name = "cached", .val = 'C', .help = "file pages with no entry but in the page cache: cached" },
+	{ .name = "folio",
+	  .val = MT_OPT_FOLIO,
+	  .help = "the size of each page's folio (4K, 64K, 2M...), apart from how it is mapped" },
 	{ .name = "each",
 	  .shrt = 'e',
 	  .val = 'e',

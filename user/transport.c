@@ -175,6 +175,25 @@ int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
 	const char *why;
 
 	err->err = e;
+	if (q->path && e != -ENOENT) {
+		/* a file's: the kernel's message (err->kmsg) says which check */
+		if (e == -EPERM)
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s: permission denied: a file's page cache is shown only "
+				 "to its owner or whoever may write it, as cachestat(2) does",
+				 q->path);
+		else if (e == -ERANGE)
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s: range 0x%llx-0x%llx is past the largest file offset",
+				 q->path, (unsigned long long)q->start,
+				 (unsigned long long)q->end);
+		else if (e == -EINVAL)
+			snprintf(err->msg, sizeof(err->msg),
+				 "%s: the module refused it (%s)", q->path, strerror(-e));
+		else
+			snprintf(err->msg, sizeof(err->msg), "%s: %s", q->path, strerror(-e));
+		return e;
+	}
 	switch (-e) {
 	case ENOENT:
 		snprintf(err->msg, sizeof(err->msg), "%s not found: the memtrace module is not "
@@ -217,6 +236,16 @@ int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
 		break;
 	}
 	return e;
+}
+
+int mt_transport_no_file(struct mt_error *err, const char *what)
+{
+	err->err = -EOPNOTSUPP;
+	snprintf(err->msg, sizeof(err->msg),
+		 "memtrace file needs the netlink transport: %s cannot be handed the file's "
+		 "descriptor (is the module's generic netlink family there? try "
+		 "--transport=netlink)", what);
+	return -EOPNOTSUPP;
 }
 
 int mt_transport_check_header(const struct mt_query *q, const struct mt_header *h,

@@ -27,6 +27,14 @@ struct mt_query {
 	bool all;		/* RANGE "all": start/end unused */
 	uint64_t start, end;	/* [start, end), rounded by the module */
 	int mode;		/* enum memtrace_mode */
+	bool cached;		/* ask for CACHED pages (MEMTRACE_FEAT_CACHED) */
+	bool folio;		/* ask for folio sizes (MEMTRACE_FEAT_FOLIO) */
+	/*
+	 * A file's page cache (MEMTRACE_CMD_FILE, netlink only): path names it
+	 * for messages and output, pid is the descriptor the caller opened;
+	 * start/end are offsets in the file, all: the whole file.
+	 */
+	const char *path;
 };
 
 struct mt_error {
@@ -42,6 +50,7 @@ struct mt_info {
 	unsigned int nstates;
 	uint32_t flags_mask;
 	uint64_t task_size;
+	uint32_t features;	/* enum memtrace_feature; 0 from a module without */
 	int family_id;		/* the generic netlink family's id */
 };
 
@@ -100,6 +109,8 @@ int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
  * (a test's tree otherwise); release: NULL for the running kernel's.
  */
 const char *mt_module_hint(const char *root, const char *release);
+/* A file's query on a transport that cannot pass a descriptor: say so. */
+int mt_transport_no_file(struct mt_error *err, const char *what);
 /* The answer's header must be the one asked for. */
 int mt_transport_check_header(const struct mt_query *q, const struct mt_header *h,
 			      struct mt_error *err);

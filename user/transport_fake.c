@@ -79,6 +79,8 @@ static int fake_query(struct mt_session *s, const struct mt_query *q, mt_record_
 	pid_t child = 0;
 	int fd, ret;
 
+	if (q->path)
+		return mt_transport_no_file(err, "the fake module");
 	mt_proc_line(q, line, sizeof(line));
 	if (path[0] == '|')
 		fd = fake_cmd(s, path + 1, line, &child);

@@ -170,6 +170,10 @@ static int on_info(struct nl_msg *msg, void *arg)
 	    !get_u32(tb[MEMTRACE_A_FLAGS_MASK], &info->flags_mask) ||
 	    !get_u64(tb[MEMTRACE_A_TASK_SIZE], &info->task_size))
 		return mt_nl_proto(r, "GET_INFO: bad or missing NSTATES, FLAGS_MASK or TASK_SIZE");
+	/* a module older than FEATURES has none of them */
+	info->features = 0;
+	if (tb[MEMTRACE_A_FEATURES] && !get_u32(tb[MEMTRACE_A_FEATURES], &info->features))
+		return mt_nl_proto(r, "GET_INFO: bad FEATURES");
 	r->got_info = true;
 	return NL_OK;
 }
@@ -363,12 +367,16 @@ static bool nested(void)
 /* The QUERY request for q; NULL when out of memory. */
 static struct nl_msg *query_request(struct mt_nl *nl, const struct mt_query *q)
 {
-	struct nl_msg *msg = request(nl, MEMTRACE_CMD_QUERY, NLM_F_DUMP);
+	struct nl_msg *msg = request(nl, q->path ? MEMTRACE_CMD_FILE : MEMTRACE_CMD_QUERY,
+				     NLM_F_DUMP);
 
-	if (!msg || nla_put_u32(msg, MEMTRACE_A_PID, (uint32_t)q->pid) ||
+	if (!msg || nla_put_u32(msg, q->path ? MEMTRACE_A_FD : MEMTRACE_A_PID,
+				(uint32_t)q->pid) ||
 	    nla_put_u8(msg, MEMTRACE_A_MODE, (uint8_t)q->mode) ||
-	    (!nested() && nla_put_flag(msg, MEMTRACE_A_PACKED)) ||
-	    (!nested() && !env_on("MEMTRACE_NL_WORDS") &&
+	    (!nested() && !q->folio && nla_put_flag(msg, MEMTRACE_A_PACKED)) ||
+	    (q->cached && nla_put_flag(msg, MEMTRACE_A_CACHED)) ||
+	    (q->folio && nla_put_flag(msg, MEMTRACE_A_FOLIO)) ||
+	    (!nested() && !q->folio && !env_on("MEMTRACE_NL_WORDS") &&
 	     nla_put_flag(msg, MEMTRACE_A_INDEXED)) ||
 	    (!q->all && (nla_put_u64(msg, MEMTRACE_A_START, q->start) ||
 			 nla_put_u64(msg, MEMTRACE_A_END, q->end)))) {
@@ -418,6 +426,28 @@ static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb
 	ret = nl_open(s, err);
 	if (ret)
 		return ret;
+	if (q->cached && !(s->nl->info.features & MEMTRACE_FEAT_CACHED)) {
+		/* strict validation would refuse the attribute: say why first */
+		err->err = -EOPNOTSUPP;
+		snprintf(err->msg, sizeof(err->msg),
+			 "the module (version %s) cannot report cached pages: GET_INFO has no "
+			 "MEMTRACE_FEAT_CACHED (load a newer module)", s->nl->info.version);
+		return -EOPNOTSUPP;
+	}
+	if (q->folio && !(s->nl->info.features & MEMTRACE_FEAT_FOLIO)) {
+		err->err = -EOPNOTSUPP;
+		snprintf(err->msg, sizeof(err->msg),
+			 "the module (version %s) cannot report folio sizes: GET_INFO has no "
+			 "MEMTRACE_FEAT_FOLIO (load a newer module)", s->nl->info.version);
+		return -EOPNOTSUPP;
+	}
+	if (q->path && !(s->nl->info.features & MEMTRACE_FEAT_FILE)) {
+		err->err = -EOPNOTSUPP;
+		snprintf(err->msg, sizeof(err->msg),
+			 "the module (version %s) cannot report a file's page cache: GET_INFO has "
+			 "no MEMTRACE_FEAT_FILE (load a newer module)", s->nl->info.version);
+		return -EOPNOTSUPP;
+	}
 	r = &s->nl->req;
 	memset(r, 0, sizeof(*r));
 	r->q = q;

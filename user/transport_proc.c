@@ -25,11 +25,14 @@ static const char *const modes[] = { "runs", "pages" };	/* enum memtrace_mode */
 /* The query as the module reads it: "PID START END MODE\n" or "PID all MODE\n". */
 int mt_proc_line(const struct mt_query *q, char *line, size_t size)
 {
+	const char *cached = q->cached ? " cached" : "", *folio = q->folio ? " folio" : "";
+
 	if (q->all)
-		return snprintf(line, size, "%ld all %s\n", q->pid, modes[q->mode]);
-	return snprintf(line, size, "%ld 0x%llx 0x%llx %s\n", q->pid,
+		return snprintf(line, size, "%ld all %s%s%s\n", q->pid, modes[q->mode], cached,
+				folio);
+	return snprintf(line, size, "%ld 0x%llx 0x%llx %s%s%s\n", q->pid,
 			(unsigned long long)q->start, (unsigned long long)q->end,
-			modes[q->mode]);
+			modes[q->mode], cached, folio);
 }
 
 struct proc_wrap {
@@ -124,8 +127,13 @@ static int proc_query(struct mt_session *s, const struct mt_query *q, mt_record_
 		      struct mt_error *err)
 {
 	const char *path = mt_proc_path();
-	int fd = open(path, O_RDWR | O_CLOEXEC), ret;
+	int fd, ret;
 
+	if (q->path && access(path, F_OK))
+		return mt_transport_fail(err, -ENOENT, q, path);	/* not loaded */
+	if (q->path)
+		return mt_transport_no_file(err, path);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return mt_transport_fail(err, -errno, q, path);
 	ret = write_query(fd, path, q, err);

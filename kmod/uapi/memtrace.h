@@ -21,6 +21,40 @@
  *   MEMTRACE_MIGRATION  a migration entry (the page is being moved)
  *   MEMTRACE_OTHER      any other non-present entry (uffd-wp marker,
  *                       device-private entry, hwpoison, ...)
+ *   MEMTRACE_CACHED     only in an answer that asks for it (netlink:
+ *                       MEMTRACE_A_CACHED; /proc/memtrace: the word
+ *                       "cached"), in place of NONE: no page-table entry,
+ *                       but the file (or tmpfs/shmem) page that a fault
+ *                       there would map is in the page cache. What
+ *                       mincore(2) calls resident is PRESENT + CACHED (but
+ *                       for a tmpfs page swapped out and still in the swap
+ *                       cache, which stays NONE). Found by a lookup of the
+ *                       file's page-cache tree under RCU, as cachestat(2)
+ *                       counts: no page is faulted, read, referenced or
+ *                       marked accessed. Pages of a large folio past
+ *                       the end of the file are CACHED too, as mincore(2)
+ *                       says. A query that does not ask never
+ *                       gets it (nor its counts): old clients see NONE.
+ *                       Only where the caller may know a file's residency,
+ *                       the rule of mincore(2) since Linux 5.0
+ *                       (CVE-2019-5489), judged on the querying identity
+ *                       (with netlink, never more than the socket's
+ *                       opener): a caller with CAP_SYS_ADMIN (in the
+ *                       initial user namespace) sees every mapping's; any
+ *                       other sees the page cache of a mapping whose inode
+ *                       is owned by the caller's fsuid, or of shared
+ *                       anonymous memory (MAP_SHARED|MAP_ANONYMOUS, SysV
+ *                       shm). Any other mapping's pages with no entry stay
+ *                       NONE (a file the caller could write but does not
+ *                       own included, even one the target opened for
+ *                       writing: stricter than mincore(2)). Only mappings
+ *                       whose faults fill them from the page cache of a
+ *                       regular file, a block device or tmpfs/shmem: never
+ *                       anonymous memory, hugetlbfs, DAX, VM_PFNMAP,
+ *                       VM_MIXEDMAP or VM_IO mappings, secret memory
+ *                       (memfd_secret), KVM guest memory, dma-buf or other
+ *                       anonymous inodes, character devices or other
+ *                       special files.
  *
  * Flags
  * -----
@@ -53,6 +87,36 @@
  *                        arm64's contiguous PTEs (6.9+) are PTEs: their
  *                        dirty and young are the whole block's, as the
  *                        kernel's ptep_get() and pagemap report them
+ * Set on CACHED pages: FILE or SHMEM (tmpfs, shared anonymous memory), and
+ *   DIRTY                the page cache's dirty tag is set (the folio is
+ *                        dirty and not yet written back), as cachestat(2)
+ *                        counts nr_dirty; tmpfs/shmem keeps no such tag
+ *   WRITEBACK            the folio is being written back (the writeback
+ *                        tag, cachestat(2)'s nr_writeback)
+ * A swap entry whose page is still in the swap cache is not told apart:
+ * no kernel from 5.10 to 7.3 exports a swap-cache lookup to modules
+ * (swapper_spaces, lookup_swap_cache(), swap_cache_get_folio(),
+ * filemap_get_incore_folio()), so GET_INFO never announces
+ * MEMTRACE_FEAT_SWAPCACHE.
+ *
+ * Folio order
+ * -----------
+ * Asked for (netlink: MEMTRACE_A_FOLIO; /proc/memtrace: the word "folio",
+ * after "cached" if both), each record says the order of the folio (the
+ * compound page) its pages belong to: a folio of PAGE_SIZE << order bytes.
+ * It is what the page is, apart from how it is mapped (the SIZE flags): a
+ * 64K anonymous folio (mTHP, 6.8+) mapped by 16 PTEs has order 4 and no
+ * SIZE flag; a 2M THP whose PMD was split into PTEs (mprotect(2) of part
+ * of it) keeps order 9 until the folio itself is split. PRESENT pages:
+ * their folio's order, read under the entry's lock; a huge entry: the
+ * order of its size; ZERO: 0, or the huge zero page's order; CACHED: the
+ * page-cache entry's order; every other state, and a frame with no
+ * struct page (PFNMAP): 0. Runs hold pages of one order. The answer comes
+ * in record nests (MEMTRACE_R_FOLIO) or /proc lines (a last column,
+ * "folio", the folio's size: 4K, 16K, 64K, ... 2M, or "-" where the order
+ * is 0 for want of a folio); a PACKED query with
+ * FOLIO is EINVAL. The anonymous fast path (no struct page read for a
+ * writable private page) is off for such a query: it costs more.
  *
  * Frame value ("pfn")
  * -------------------
@@ -74,9 +138,10 @@
  * Write one query line, then read the answer from the same open file (a
  * query written later replaces it: one open file serves many queries):
  *
- *   QUERY := PID WS RANGE [WS MODE] [WS] [NEWLINE]
+ *   QUERY := PID WS RANGE [WS MODE] [WS "cached"] [WS] [NEWLINE]
  *   RANGE := START WS END | START WS "+" LENGTH | "all"
  *   MODE  := "runs" | "pages"                      (default: runs)
+ *   "cached": report MEMTRACE_CACHED pages (MEMTRACE_FEAT_CACHED)
  *   PID, START, END, LENGTH: decimal, or hex with a 0x prefix
  *
  * START is rounded down and END up to page boundaries; "all" is [0, the
@@ -102,6 +167,12 @@
  * kind (a anon, f file, s shmem, p pfnmap), h hugetlb, w write, d dirty,
  * y young, x exclusive. size is 4K, 2M or 1G. pfn is hex.
  *
+ * A query with "cached" is answered the same way but for three things: the
+ * first header line ends in " cached", the flags word has one letter more
+ * (MEMTRACE_FLAGS_WIDTH_CACHED: b for WRITEBACK, last), and the summary
+ * ends in " cached=N". A CACHED record's size is 4K, its pfn 0x0 and its
+ * node -1.
+ *
  * A file answers only the queries written to it: read(2) of a file without a
  * query of its own fails with ENODATA. From a shell, use one open file:
  *   exec 3<>/proc/memtrace; echo "$$ all" >&3; cat <&3
@@ -114,7 +185,13 @@
  *
  *   MEMTRACE_CMD_GET_INFO (doit)  request: no attributes
  *                                 reply: VERSION, PAGE_SIZE, NSTATES,
- *                                 FLAGS_MASK, TASK_SIZE
+ *                                 FLAGS_MASK, TASK_SIZE, FEATURES (u32,
+ *                                 enum memtrace_feature: what a query
+ *                                 may ask for besides; a module without
+ *                                 it has none of them). A later
+ *                                 version may add attributes to this
+ *                                 reply: a client ignores those it
+ *                                 does not know.
  *   MEMTRACE_CMD_QUERY (dump)     request: PID (required), START (default
  *                                 0), END (default: the target's
  *                                 TASK_SIZE), MODE (default runs),
@@ -123,12 +200,26 @@
  *                                 see below), NO_PFN (flag: every pfn
  *                                 0, as for a caller without
  *                                 CAP_SYS_ADMIN; a residency query
- *                                 saves 8 bytes a page)
+ *                                 saves 8 bytes a page), CACHED (flag:
+ *                                 report MEMTRACE_CACHED pages; only
+ *                                 when GET_INFO's FEATURES has
+ *                                 MEMTRACE_FEAT_CACHED, else EINVAL),
+ *                                 FOLIO (flag: each record nest
+ *                                 carries MEMTRACE_R_FOLIO; not with
+ *                                 PACKED; MEMTRACE_FEAT_FOLIO)
  *                                 replies: each message repeats PID, START,
  *                                 END, MODE of the answer and carries
  *                                 MEMTRACE_A_RECORD nests in address
  *                                 order; the last one carries
  *                                 MEMTRACE_A_SUMMARY
+ *   MEMTRACE_CMD_FILE (dump)      only when GET_INFO's FEATURES has
+ *                                 MEMTRACE_FEAT_FILE: the page cache
+ *                                 of a file, see "Files" below.
+ *                                 request: FD (required), START, END,
+ *                                 MODE, PACKED, INDEXED as for QUERY
+ *                                 (NO_PFN and CACHED are accepted and
+ *                                 change nothing); replies as for
+ *                                 QUERY, with FD in place of PID
  *
  * Attributes are validated strictly: an unknown or unexpected attribute or a
  * wrong length is EINVAL, a MODE above MEMTRACE_MODE_MAX is ERANGE, each with
@@ -140,7 +231,43 @@
  * A record nest holds MEMTRACE_R_ADDR (u64), MEMTRACE_R_PAGES (u64),
  * MEMTRACE_R_STATE (u8), MEMTRACE_R_FLAGS (u32), MEMTRACE_R_PFN (u64),
  * MEMTRACE_R_NODE (s32). A summary nest holds one u64 per state,
- * attribute number = state + 1.
+ * attribute number = state + 1: MEMTRACE_NSTATES of them, and one more
+ * (MEMTRACE_CACHED + 1) in the answer to a query with CACHED.
+ *
+ * Files
+ * -----
+ * MEMTRACE_CMD_FILE answers what fincore(1) and cachestat(2) tell: which
+ * pages of a file are in its page cache, with no process involved. The
+ * sender opens the file and passes its descriptor (MEMTRACE_A_FD: netlink
+ * only, /proc/memtrace has no such query), looked up in the sender's file
+ * table when the dump starts (the request's sendmsg()); the module holds
+ * that file until the dump ends, however it ends (the last message, an
+ * error, the socket closed half-way). A block device's page cache and size
+ * are the device's own (not its /dev node's).
+ * START and END are byte offsets in the file: START is rounded down, END up
+ * to pages; without END, the answer ends at the file's size (rounded up to
+ * a page) when the dump starts, without START it starts at 0. An END past
+ * the end of the file is answered all the same, as cachestat(2) does:
+ * pages past EOF are NONE, but for the tail of a large folio that
+ * straddles EOF (CACHED, as mincore(2) says). START or END past
+ * MAX_LFS_FILESIZE is ERANGE, END <= START (as given) EINVAL; with END
+ * omitted and START at or past the end of the file the answer is empty
+ * (START = END, no records, a summary of zeros).
+ * A record's ADDR is a byte offset in the file. Every page is CACHED (flags
+ * FILE, or SHMEM for tmpfs; DIRTY and WRITEBACK as for CACHED above) or
+ * NONE (not in the page cache, a tmpfs page swapped out included); the
+ * summary has MEMTRACE_NSTATES_ALL counts. Looked up as the CACHED state
+ * is, under RCU without a page reference: a truncation racing the answer
+ * shows some of its pages as they were, never faults.
+ * Who may ask: the rule of cachestat(2) (can_do_cachestat()), judged on the
+ * sender, so that a file one may only read keeps its residency to itself
+ * (CVE-2019-5489): the descriptor is open for writing, or the sender owns
+ * the inode or has CAP_FOWNER over it, or the sender may open it for
+ * writing (MAY_WRITE); and when the socket's opener has another fsuid,
+ * only a sender with CAP_SYS_ADMIN. Else EPERM.
+ * Errors, each with an extack message: no FD (EINVAL), FD not open or an
+ * O_PATH descriptor (EBADF), not a regular file or block device, a
+ * hugetlbfs or DAX file, or one without a page cache (EINVAL), EPERM.
  *
  * Packed answers
  * --------------
@@ -188,12 +315,22 @@ enum memtrace_state {
 	MEMTRACE_SWAP,
 	MEMTRACE_MIGRATION,
 	MEMTRACE_OTHER,
-	MEMTRACE_NSTATES
+	MEMTRACE_CACHED,	/* only when asked for: see above */
+	MEMTRACE_NSTATES_ALL
 };
+
+/*
+ * The states of an answer that asks for nothing more, and what GET_INFO's
+ * NSTATES says (a client checks it against its own).
+ */
+#define MEMTRACE_NSTATES MEMTRACE_CACHED
 
 /* Names as printed by /proc/memtrace and the client, indexed by state. */
 #define MEMTRACE_STATE_NAMES \
 	{ "unmapped", "none", "zero", "present", "swap", "migration", "other" }
+#define MEMTRACE_STATE_NAMES_ALL					\
+	{ "unmapped", "none", "zero", "present", "swap", "migration", "other", \
+	  "cached" }
 
 enum memtrace_flag {
 	MEMTRACE_F_ANON    = 1U << 0,
@@ -207,6 +344,7 @@ enum memtrace_flag {
 	MEMTRACE_F_EXCL    = 1U << 8,
 	MEMTRACE_F_SIZE_PMD = 1U << 9,
 	MEMTRACE_F_SIZE_PUD = 1U << 10,
+	MEMTRACE_F_WRITEBACK = 1U << 11,	/* CACHED pages only */
 };
 
 /* Their first names, the sizes they have with 4K pages. */
@@ -216,7 +354,10 @@ enum memtrace_flag {
 #define MEMTRACE_F_KIND_MASK \
 	(MEMTRACE_F_ANON | MEMTRACE_F_FILE | MEMTRACE_F_SHMEM | MEMTRACE_F_PFNMAP)
 #define MEMTRACE_F_SIZE_MASK (MEMTRACE_F_SIZE_PMD | MEMTRACE_F_SIZE_PUD)
+/* The flags of an answer that asks for nothing more (GET_INFO's FLAGS_MASK) */
 #define MEMTRACE_F_ALL	     ((MEMTRACE_F_SIZE_PUD << 1) - 1)
+/* Every flag, CACHED pages' included */
+#define MEMTRACE_F_ALL_EXT   ((MEMTRACE_F_WRITEBACK << 1) - 1)
 
 /*
  * The flags word: position 0 is the kind (MEMTRACE_KIND_LETTERS: a anon,
@@ -226,6 +367,9 @@ enum memtrace_flag {
 #define MEMTRACE_KIND_LETTERS "afsp"
 #define MEMTRACE_FLAG_LETTERS "hwdyx"
 #define MEMTRACE_FLAGS_WIDTH  6
+/* With "cached": one letter more, b (WRITEBACK), after x */
+#define MEMTRACE_FLAG_LETTERS_CACHED "hwdyxb"
+#define MEMTRACE_FLAGS_WIDTH_CACHED  7
 
 #define MEMTRACE_NO_NODE (-1)
 
@@ -239,6 +383,18 @@ enum memtrace_mode {
 #define MEMTRACE_SWAP_TYPE_BITS	  5
 #define MEMTRACE_SWAP_TYPE_MASK	  ((1ULL << MEMTRACE_SWAP_TYPE_BITS) - 1)
 
+/*
+ * What a query may ask for besides the answer every module gives (GET_INFO's
+ * MEMTRACE_A_FEATURES).
+ */
+enum memtrace_feature {
+	MEMTRACE_FEAT_CACHED	= 1U << 0,	/* MEMTRACE_CACHED, WRITEBACK */
+	/* a SWAP page still in the swap cache: never, see above */
+	MEMTRACE_FEAT_SWAPCACHE	= 1U << 1,
+	MEMTRACE_FEAT_FOLIO	= 1U << 2,	/* folio orders: see above */
+	MEMTRACE_FEAT_FILE	= 1U << 3,	/* MEMTRACE_CMD_FILE */
+};
+
 /* Generic netlink */
 #define MEMTRACE_GENL_NAME    "memtrace"
 #define MEMTRACE_GENL_VERSION 1
@@ -247,6 +403,7 @@ enum memtrace_cmd {
 	MEMTRACE_CMD_UNSPEC,
 	MEMTRACE_CMD_GET_INFO,
 	MEMTRACE_CMD_QUERY,
+	MEMTRACE_CMD_FILE = 3,	/* page-cache residency of a file: see above */
 	__MEMTRACE_CMD_MAX
 };
 
@@ -273,6 +430,10 @@ enum memtrace_attr {
 	MEMTRACE_A_NO_PFN,	/* flag: leave pfns out (0, no PFNVEC) */
 	MEMTRACE_A_INDEXED,	/* flag: pages as PAGEIDX, not PAGEVEC */
 	MEMTRACE_A_PAGEIDX,	/* binary: struct memtrace_pageidx, __u8[], __u32[] */
+	MEMTRACE_A_CACHED,	/* flag: report MEMTRACE_CACHED pages */
+	MEMTRACE_A_FEATURES,	/* u32: enum memtrace_feature (GET_INFO) */
+	MEMTRACE_A_FOLIO,	/* flag: records carry MEMTRACE_R_FOLIO */
+	MEMTRACE_A_FD,		/* u32: FILE: a file descriptor of the sender */
 	MEMTRACE_A_PMD_SIZE,	/* u64: bytes a SIZE_PMD entry maps (GET_INFO) */
 	MEMTRACE_A_PUD_SIZE,	/* u64: bytes a SIZE_PUD entry maps (GET_INFO) */
 	__MEMTRACE_A_MAX
@@ -289,6 +450,7 @@ enum memtrace_record_attr {
 	MEMTRACE_R_PFN,		/* u64: see "Frame value" */
 	MEMTRACE_R_NODE,	/* s32 */
 	MEMTRACE_R_PAD,
+	MEMTRACE_R_FOLIO,	/* u8: folio order (a query with MEMTRACE_A_FOLIO) */
 	__MEMTRACE_R_MAX
 };
 

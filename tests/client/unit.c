@@ -194,7 +194,7 @@ static void test_answer(void)
 	struct collect c;
 	struct mt_record r;
 	uint32_t f;
-	char fl[MEMTRACE_FLAGS_WIDTH + 1], err[MT_ERR_MAX];
+	char fl[MT_FLAGS_BUF], err[MT_ERR_MAX];
 	const char *good = HDR
 		"0x10000\t4\tpresent\t4K\ta-wdyx\t0x1234\t0\n"
 		"0x14000\t4\tzero\t4K\ta-----\t0x10\t-1\n"
@@ -265,6 +265,26 @@ static void test_answer(void)
 	tap_expect(!mt_parse_record("0x7f0000000000\t16\tpresent\t2M\ta-wdy-x\t0x1234\t0", &r, err,
 			    sizeof(err)) && (r.flags & MEMTRACE_F_SIZE_2M),
 	   "record: the header's 7-letter example word parses, 2M size");
+	{
+		char fb[16];
+		uint64_t b = 0;
+
+		tap_expect(!mt_parse_record("0x7f0000000000\t1\tpresent\t4K\ta-wdy-x\t0x1234\t0\t64K",
+					    &r, err, sizeof(err)) && r.folio == 65536 &&
+			   !strcmp(mt_folio_text(&r, fb), "64K"),
+			   "record: an 8th column, the folio size, 64K");
+		tap_expect(!mt_parse_record("0x7f0000000000\t1\tnone\t4K\t------\t0x0\t-1\t-",
+					    &r, err, sizeof(err)) && r.folio == 1 &&
+			   !strcmp(mt_folio_text(&r, fb), "-"),
+			   "record: folio '-' for a page with none");
+		tap_expect(mt_parse_record("0x7f0000000000\t1\tpresent\t4K\ta-----\t0x1\t0\t3K",
+					   &r, err, sizeof(err)) &&
+			   mt_parse_folio("64", 2, &b) && mt_parse_folio("0K", 2, &b) &&
+			   mt_parse_folio("1024K", 5, &b) && !mt_parse_folio("2M", 2, &b) &&
+			   b == 2 << 20 && !strcmp(mt_folio_name(b, fb), "2M") &&
+			   !strcmp(mt_folio_name(64ULL << 30, fb), "64G"),
+			   "folio sizes: powers of two below 1024 of a unit; 2M and 64G both ways");
+	}
 	tap_expect(!mt_parse_flags("s-w---", 6, &f) && f == (MEMTRACE_F_SHMEM | MEMTRACE_F_WRITE),
 	   "flags: shmem write");
 	tap_expect(!mt_parse_flags("fh----", 6, &f) && f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB),
@@ -298,6 +318,12 @@ static void test_answer(void)
 	   mt_parse_record("0x7f0000000000\t1\tpresent\t04K\ta-wdy-x\t0x1234\t0", &r, err,
 			   sizeof(err)),
 	   "record sizes of 16K pages: 16K, 32M (PMD), 64G (PUD); 8K and 04K rejected");
+	mt_format_flags(MEMTRACE_F_FILE | MEMTRACE_F_DIRTY | MEMTRACE_F_WRITEBACK, fl);
+	tap_expect(!strcmp(fl, "f--d--b") && !mt_parse_flags(fl, strlen(fl), &f) &&
+	   f == (MEMTRACE_F_FILE | MEMTRACE_F_DIRTY | MEMTRACE_F_WRITEBACK),
+	   "flags: a cached page under writeback, 7 letters, round trip: %s", fl);
+	tap_expect(mt_state_from_name("cached", 6) == MEMTRACE_CACHED &&
+	   !strcmp(mt_state_names[MEMTRACE_CACHED], "cached"), "state: cached");
 	tap_expect(mt_state_from_name("migration", 9) == MEMTRACE_MIGRATION &&
 	   mt_state_from_name("presentx", 8) == -1, "state names from the contract");
 }
@@ -480,7 +506,7 @@ static void test_picture(void)
 	   "picture chars");
 	out = NULL;
 	f = open_memstream(&out, &n);
-	mt_picture_legend(f, false, 80);
+	mt_picture_legend(f, false, 80, false);
 	fclose(f);
 	tap_expect(strstr(out, "'#' present") && strstr(out, "' ' unmapped") && !strchr(out, '\033'),
 	   "legend without color");
@@ -510,12 +536,19 @@ static void test_picture(void)
 		free(out);
 		out = NULL;
 		f = open_memstream(&out, &n);
-		mt_picture_legend(f, false, 40);
+		mt_picture_legend(f, false, 40, false);
 		fclose(f);
 		tap_expect(strlen(out) > 40 && !strstr(out, "\n\n"), "legend wrapped");
+		tap_expect(!strstr(out, "cached"), "legend: no cached without --cached");
 		for (char *l = out; *l; l += strcspn(l, "\n") + 1)
 			if (strcspn(l, "\n") > 40)
 				tap_expect(false, "legend line over 40 columns: %.60s", l);
+		free(out);
+		out = NULL;
+		f = open_memstream(&out, &n);
+		mt_picture_legend(f, false, 80, true);
+		fclose(f);
+		tap_expect(strstr(out, "'c' cached") != NULL, "legend: 'c' cached with --cached");
 		free(out);
 	}
 }

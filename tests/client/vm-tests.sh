@@ -111,6 +111,96 @@ has "$tmp/out" "^# summary pages=" "query [stack] summary"
 run 0 "query --json all" query --json $sp all
 grep -q '"summary":{"pages":' "$tmp/out"
 tap_ok $? "query --json has the summary"
+# ---- --cached: the file pages of the sleeping busybox with no entry, in the page cache ----
+# (the initramfs keeps every file page in the page cache: present + cached = its pages)
+bb=$(awk '$6 ~ /busybox$/ { print $6; exit }' /proc/$sp/maps)
+for tr in proc netlink; do
+	run 0 "query --cached --pages --tsv, $tr" --transport=$tr query --cached --pages --tsv $sp "$bb"
+	cp "$tmp/out" "$tmp/cached.$tr"
+	# kind f, or s where the root file system is tmpfs (the lab VM's initramfs)
+	awk -F'\t' '$3 == "cached" && $5 ~ /^[fs]/ { c++ } $3 == "cached" && $5 !~ /^[fs]/ { bad++ }
+		/^# summary/ { for (i = 2; i <= NF; i++) if ($i ~ /^cached=/) s = substr($i, 8) }
+		END { exit !(c > 0 && !bad && s == c) }' FS='\t| ' "$tmp/out"
+	tap_ok $? "query --cached, $tr: cached file pages (kind f or s), as many as the summary's cached="
+	run 0 "query --pages --tsv without --cached, $tr" --transport=$tr query --pages --tsv $sp "$bb"
+	! grep -q cached "$tmp/out"
+	tap_ok $? "without --cached, $tr: no cached page, no cached= in the summary"
+done
+cmp -s "$tmp/cached.proc" "$tmp/cached.netlink"
+tap_ok $? "query --cached: proc and netlink give the same answer"
+# ---- --folio: a column of folio sizes, the same over both transports ----
+for tr in proc netlink; do
+	run 0 "query --cached --folio --pages --tsv, $tr" --transport=$tr query --cached --folio --pages --tsv $sp "$bb"
+	cp "$tmp/out" "$tmp/folio.$tr"
+	# 8 columns; present and cached pages have a size, the others '-'
+	awk -F'\t' '/^#/ { next } NF != 8 { bad++ }
+		($3 == "present" || $3 == "cached") && $8 !~ /^[0-9]+[KMG]$/ { bad++ }
+		$3 != "present" && $3 != "cached" && $3 != "zero" && $8 != "-" { bad++ }
+		{ n++ } END { exit !(n > 0 && !bad) }' "$tmp/out" &&
+		grep -q '^# addr.*	folio$' "$tmp/out"
+	tap_ok $? "query --folio, $tr: a folio column, a size for each present or cached page"
+	# the same pages as without --folio
+	cut -f1-7 "$tmp/out" | grep -v '^#' >"$tmp/folio7"
+	grep -v '^#' "$tmp/cached.$tr" | cmp -s - "$tmp/folio7"
+	tap_ok $? "query --folio, $tr: the other columns as without --folio"
+done
+cmp -s "$tmp/folio.proc" "$tmp/folio.netlink"
+tap_ok $? "query --folio: proc and netlink give the same answer"
+run 0 "query --folio --json" query --folio --json $sp "$bb"
+grep -q '"folio":"[0-9]*[KMG]"' "$tmp/out"
+tap_ok $? "query --folio --json: records carry a folio size"
+# ---- file: a file's page cache, no process (netlink only) ----
+# busybox, on the initramfs, is all in the page cache: every page cached
+run 0 "file busybox --tsv" --transport=netlink file --tsv "$bb"
+sz=$(wc -c <"$bb")
+awk -v want=$(( (sz + 4095) / 4096 )) -v bb="$bb" '
+	NR == 1 { ok = $0 ~ ("^# memtrace file=" bb " start=0x0 ") }
+	/^0x/ && $3 == "cached" { c += $2 } /^0x/ && $3 != "cached" { bad++ }
+	END { exit !(ok && !bad && c == want) }' FS='\t' "$tmp/out"
+tap_ok $? "file busybox: the header names it, all its pages cached"
+# a file of 8 pages, pages 0, 2 and 5 written
+f=$tmp/file8
+dd if=/dev/zero of="$f" bs=4096 count=0 seek=8 2>/dev/null
+for i in 0 2 5; do dd if=/dev/zero of="$f" bs=4096 count=1 seek=$i conv=notrunc 2>/dev/null; done
+run 0 "file --pages --tsv" --transport=netlink file --pages --tsv "$f"
+awk '/^0x/ { s = s $3 "," } END { exit s != "cached,none,cached,none,none,cached,none,none," }' \
+	FS='\t' "$tmp/out"
+tap_ok $? "file --pages: pages 0, 2, 5 cached, the rest none"
+has "$tmp/out" "cached=3" "file: the summary counts 3 cached"
+run 0 "file RANGE 8192+12K" --transport=netlink file --pages --tsv "$f" 8192+12K
+awk '/^0x/ { s = s $1 ":" $3 "," } END { exit s != "0x2000:cached,0x3000:none,0x4000:none," }' \
+	FS='\t' "$tmp/out"
+tap_ok $? "file RANGE 8192+12K: offsets 0x2000-0x5000"
+run 0 "file --runs --json" --transport=netlink file --json "$f"
+grep -q "^{\"file\":\"$f\",\"start\":\"0x0\",\"end\":\"0x8000\"" "$tmp/out"
+tap_ok $? "file --json: the object names the file, [0, 8 pages)"
+run 0 "file --state cached --pages --tsv" --transport=netlink file --state cached --pages --tsv "$f"
+awk '/^0x/ && $3 == "cached" { c++ } /^0x/ && $3 != "cached" { bad++ }
+	END { exit !(c == 3 && !bad) }' FS='\t' "$tmp/out"
+tap_ok $? "file --state cached: the 3 cached pages listed, nothing else"
+run 0 "file --totals (human)" --transport=netlink file --totals "$f"
+has "$tmp/out" "cached" "file, human output: says cached"
+run 1 "file, proc transport" --transport=proc file "$f"
+has "$tmp/err" "needs the netlink transport" "file over proc: says it needs netlink"
+run 1 "file of a directory" --transport=netlink file /tmp
+has "$tmp/err" "regular file or block device" "file of a directory: the module's message"
+run 1 "file that does not exist" --transport=netlink file "$tmp/nope"
+has "$tmp/err" "No such file" "file that does not exist: says so"
+run 2 "file, a mapping name as RANGE" --transport=netlink file "$f" '[heap]'
+if [ -x "$RUNAS" ] && id lab >/dev/null 2>&1; then
+	chmod 0644 "$f"; chmod 0755 "$tmp"
+	"$MEMTRACE" --transport=netlink file "$f" >"$tmp/out" 2>"$tmp/err" &&
+		cp "$tmp/out" "$tmp/out.root"
+	"$RUNAS" 1000 1000 "$MEMTRACE" --transport=netlink file "$f" >"$tmp/out" 2>"$tmp/err"
+	[ $? -eq 1 ] && grep -q "permission denied" "$tmp/err" && grep -q "cachestat" "$tmp/err"
+	tap_ok $? "file, uid 1000, root's 0644 file: permission denied (cachestat's rule)"
+	chmod 0666 "$f"
+	"$RUNAS" 1000 1000 "$MEMTRACE" --transport=netlink file "$f" >"$tmp/out" 2>"$tmp/err"
+	tap_ok $? "file, uid 1000, root's 0666 file (it may write it): answered"
+else
+	tap_ok 1 "# SKIP file permission: no runas or no user lab"
+	tap_ok 1 "# SKIP file permission: no runas or no user lab"
+fi
 run 0 "maps another process" maps $sp
 has "$tmp/out" "smaps Rss" "maps shows smaps Rss"
 run 0 "maps --tsv" maps --tsv $sp

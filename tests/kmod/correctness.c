@@ -97,6 +97,9 @@ int main(void)
 	cor_t_file();
 	cor_t_fork_cow();
 	cor_t_thp();
+	cor_t_cached();
+	cor_t_folio();
+	cor_t_file_cache();
 	cor_t_whole();
 	cor_t_bad_input();
 	cor_t_isolation();

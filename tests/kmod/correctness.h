@@ -4,7 +4,9 @@
  * helpers (a mapping, a query, the expected states) and main();
  * correctness-states.c: regions in known states (anon, shared, file, fork and
  * COW, THP); correctness-query.c: the whole address space, bad input,
- * isolation, a target that exits midway, permissions.
+ * isolation, a target that exits midway, permissions; correctness-cached.c:
+ * CACHED pages (file and shmem pages in the page cache with no entry);
+ * correctness-file.c: a file's page cache with no process (MEMTRACE_CMD_FILE).
  */
 #ifndef MEMTRACE_CORRECTNESS_H
 #define MEMTRACE_CORRECTNESS_H
@@ -49,6 +51,23 @@ void cor_t_populate_shared_holes(void);
 void cor_t_file(void);
 void cor_t_fork_cow(void);
 void cor_t_thp(void);
+
+/* correctness-cached.c */
+void cor_t_cached(void);
+enum { NL_NEST, NL_WORDS, NL_INDEXED };
+#define COR_NL_PAGES	1U	/* pages mode (else runs) */
+#define COR_NL_CACHED	2U	/* MEMTRACE_A_CACHED */
+#define COR_NL_NOSTART	4U	/* FILE: no MEMTRACE_A_START */
+#define COR_NL_NOEND	8U	/* FILE: no MEMTRACE_A_END */
+int cor_nl_dump(int cmd, int id, uint64_t start, uint64_t end, unsigned int opts,
+		int packing, struct mt_answer *a, unsigned int *nsummary, char *msg,
+		unsigned long max_pages);
+
+/* correctness-file.c */
+void cor_t_file_cache(void);
+
+/* correctness-folio.c */
+void cor_t_folio(void);
 
 /* correctness-query.c */
 void cor_t_whole(void);

@@ -10,11 +10,11 @@
 
 #include "mtlib.h"
 
-const char *const mt_state_names[MEMTRACE_NSTATES] = MEMTRACE_STATE_NAMES;
+const char *const mt_state_names[MEMTRACE_NSTATES_ALL] = MEMTRACE_STATE_NAMES_ALL;
 
 int mt_state_of(const char *name)
 {
-	for (int i = 0; i < MEMTRACE_NSTATES; i++)
+	for (int i = 0; i < MEMTRACE_NSTATES_ALL; i++)
 		if (!strcmp(name, mt_state_names[i]))
 			return i;
 	return -1;
@@ -25,8 +25,15 @@ static uint32_t flags_of(const char *w, const char *size)
 	static const char letters[] = MEMTRACE_FLAG_LETTERS;
 	uint32_t f = 0;
 
-	if (strlen(w) != MEMTRACE_FLAGS_WIDTH)
+	/* an answer with "cached": one letter more, b (WRITEBACK) */
+	if (strlen(w) == MEMTRACE_FLAGS_WIDTH_CACHED) {
+		if (w[MEMTRACE_FLAGS_WIDTH] == 'b')
+			f |= MEMTRACE_F_WRITEBACK;
+		else if (w[MEMTRACE_FLAGS_WIDTH] != '-')
+			return ~0U;
+	} else if (strlen(w) != MEMTRACE_FLAGS_WIDTH) {
 		return ~0U;
+	}
 	static const char kinds[] = MEMTRACE_KIND_LETTERS;
 	const char *k = w[0] != '-' ? strchr(kinds, w[0]) : NULL;
 
@@ -120,8 +127,10 @@ static int parse_answer(char *text, struct mt_answer *a)
 				*eq = '\0';
 				if (!strcmp(tok, "pages"))
 					a->total = strtoull(eq + 1, NULL, 10);
-				else if ((s = mt_state_of(tok)) >= 0)
+				else if ((s = mt_state_of(tok)) >= 0) {
 					a->counts[s] = strtoull(eq + 1, NULL, 10);
+					a->have_cached |= s == MEMTRACE_CACHED;
+				}
 				else
 					return -EBADMSG;
 			}

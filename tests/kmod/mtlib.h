@@ -29,7 +29,8 @@ struct mt_answer {
 	int pid;
 	uint64_t start, end;	/* from the header */
 	unsigned long records;
-	uint64_t counts[MEMTRACE_NSTATES];	/* from the summary */
+	uint64_t counts[MEMTRACE_NSTATES_ALL];	/* from the summary */
+	bool have_cached;	/* the summary counts CACHED pages */
 	uint64_t total;
 	bool have_summary;
 	struct mt_page *pages;	/* (end - start) / page size entries */
@@ -72,7 +73,7 @@ unsigned long mt_crosscheck(int pid, const struct mt_answer *a, bool pfns);
 int mt_kpageflags(uint64_t pfn, uint64_t *flags);
 
 int mt_state_of(const char *name);
-extern const char *const mt_state_names[MEMTRACE_NSTATES];
+extern const char *const mt_state_names[MEMTRACE_NSTATES_ALL];
 
 /* /proc/PID/pagemap (Documentation/admin-guide/mm/pagemap.rst) */
 #define PM_PRESENT    (1ULL << 63)

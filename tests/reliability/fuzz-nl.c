@@ -67,6 +67,14 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 				return false;
 			}
 			break;
+		case MEMTRACE_A_FEATURES:
+			memcpy(&u32, d, 4);
+			if (a->nla_len != NLA_HDRLEN + 4 || u32 != (MEMTRACE_FEAT_CACHED | MEMTRACE_FEAT_FOLIO |
+							    MEMTRACE_FEAT_FILE)) {
+				snprintf(why, wl, "FEATURES length %u = 0x%x", a->nla_len, u32);
+				return false;
+			}
+			break;
 		case MEMTRACE_A_PAD:
 			break;
 		default:

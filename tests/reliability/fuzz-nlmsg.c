@@ -17,6 +17,7 @@ bool fz_nl_errno_ok(int e)
 	case EINVAL: case ERANGE: case ESRCH: case EACCES:	/* memtrace, attribute policy */
 	case EOPNOTSUPP:	/* no such command, or doit/dump not offered */
 	case ENOENT:		/* no such family */
+	case EBADF: case EPERM:	/* FILE (a command byte mutated to 3): FD, who may */
 		return true;
 	}
 	return false;
@@ -94,7 +95,7 @@ static void na_set(struct nattr *a, uint16_t type, const void *d, uint16_t dlen)
 /* A request's attributes as the kernel reads them. */
 struct nlq {
 	int verr;		/* strict validation: 0, -EINVAL or -ERANGE */
-	bool have_pid, have_start, have_end, have_mode, packed, indexed, no_pfn;
+	bool have_pid, have_start, have_end, have_mode, packed, indexed, no_pfn, folio;
 	uint32_t pid;
 	uint64_t start, end;
 	uint8_t mode;
@@ -141,6 +142,8 @@ static void nl_parse(const unsigned char *p, int len, bool info, struct nlq *q)
 		case MEMTRACE_A_PACKED:
 		case MEMTRACE_A_NO_PFN:
 		case MEMTRACE_A_INDEXED:
+		case MEMTRACE_A_CACHED:	/* the generator never sends these whole */
+		case MEMTRACE_A_FOLIO:
 			e = alen ? -ERANGE : 0;
 			break;
 		default:	/* unknown, or no policy */
@@ -176,6 +179,11 @@ static void nl_parse(const unsigned char *p, int len, bool info, struct nlq *q)
 			break;
 		case MEMTRACE_A_NO_PFN:
 			q->no_pfn = true;
+			break;
+		case MEMTRACE_A_CACHED:
+			break;
+		case MEMTRACE_A_FOLIO:
+			q->folio = true;
 			break;
 		default:
 			q->indexed = true;
@@ -219,7 +227,7 @@ static unsigned int nl_query_outcomes(const struct nlq *q)
 
 	if (q->verr)
 		return q->verr == -ERANGE ? XS_ERANGE : XS_EINVAL;
-	if (q->indexed && !q->packed)
+	if ((q->indexed && !q->packed) || (q->folio && q->packed))
 		v |= XS_EINVAL;
 	if (start >= fz_ts || (q->have_end && q->end > fz_ts))
 		v |= XS_ERANGE;

@@ -65,7 +65,7 @@ static bool check_record_nest(struct rl_check *c, const struct nlattr *nest)
 	uint64_t addr = 0, pages = 0, pfn = 0;
 	uint32_t flags = 0;
 	int32_t node = 0;
-	uint8_t state = 0;
+	uint8_t state = 0, order = 0;
 	unsigned int seen = 0;
 	const struct nlattr *a;
 	int rem;
@@ -76,7 +76,7 @@ static bool check_record_nest(struct rl_check *c, const struct nlattr *nest)
 
 		if (t == MEMTRACE_R_PAD && a->nla_len == NLA_HDRLEN)
 			continue;
-		if (t == 0 || t > MEMTRACE_R_NODE || (seen & (1U << t)))
+		if (t == 0 || t > MEMTRACE_R_FOLIO || t == MEMTRACE_R_PAD || (seen & (1U << t)))
 			return rl_check_fail(c, "record nest: attribute %u (again?)", t);
 		seen |= 1U << t;
 		switch (t) {
@@ -85,6 +85,8 @@ static bool check_record_nest(struct rl_check *c, const struct nlattr *nest)
 		case MEMTRACE_R_STATE: ok = get_fixed(a, &state, 1); break;
 		case MEMTRACE_R_FLAGS: ok = get_fixed(a, &flags, 4); break;
 		case MEMTRACE_R_PFN: ok = get_fixed(a, &pfn, 8); break;
+		/* asked for with MEMTRACE_A_FOLIO: an order below 31 */
+		case MEMTRACE_R_FOLIO: ok = get_fixed(a, &order, 1) && order <= 30; break;
 		default: ok = get_fixed(a, &node, 4); break;
 		}
 		if (!ok)
@@ -92,8 +94,8 @@ static bool check_record_nest(struct rl_check *c, const struct nlattr *nest)
 	}
 	if (rem > 0 && rem >= NLA_HDRLEN)
 		return rl_check_fail(c, "record nest: %d bytes left over", rem);
-	if (seen != 0x7e)
-		return rl_check_fail(c, "record nest: attributes 0x%x of 0x7e", seen);
+	if ((seen & ~(1U << MEMTRACE_R_FOLIO)) != 0x7e)
+		return rl_check_fail(c, "record nest: attributes 0x%x of 0x7e (+0x100)", seen);
 	return rl_check_record(c, addr, pages, state, flags, pfn, node);
 }
 
