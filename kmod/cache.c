@@ -183,8 +183,10 @@ u8 memtrace_cache_page(const struct memtrace_walk *w, unsigned long addr,
  *   page not yet read: see below).
  * A none PUD is up to 2^18 entries of a fully cached file, merged into one
  * run: without this, a writer would wait for all of them.
- * No page is referenced: a truncation racing the walk frees folios after an
- * RCU grace period, and an entry read meanwhile is reported as it was.
+ * No entry is dereferenced: its marks and order are read from the tree's
+ * nodes, which RCU keeps while the walk reads them, so a truncation racing
+ * the walk gives the answer of a moment earlier (a folio itself is not kept
+ * by RCU: reading one would need folio_try_get() and xas_reload()).
  */
 static int memtrace_cache_range(struct memtrace_walk *w, unsigned long addr,
 				pgoff_t lo, pgoff_t hi)

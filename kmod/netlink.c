@@ -70,6 +70,18 @@ enum memtrace_nl_why {
 	MEMTRACE_WHY_MSG,	/* d->msg says it */
 };
 
+/* The words of each refusal of the request's form */
+static const char *const memtrace_nl_why_msg[] = {
+	[MEMTRACE_WHY_NO_PID] = "MEMTRACE_A_PID is required",
+	[MEMTRACE_WHY_PID_RANGE] = "PID out of range",
+	[MEMTRACE_WHY_INDEXED] = "MEMTRACE_A_INDEXED needs MEMTRACE_A_PACKED",
+	[MEMTRACE_WHY_FOLIO] =
+		"MEMTRACE_A_FOLIO is answered in record nests: not with MEMTRACE_A_PACKED",
+	[MEMTRACE_WHY_NO_FD] = "MEMTRACE_A_FD is required",
+	[MEMTRACE_WHY_BAD_FD] =
+		"FD is not a file descriptor the sender has open (an O_PATH one neither)",
+};
+
 /* What a dump keeps in netlink_callback::ctx. */
 struct memtrace_nl_ctx {
 	struct memtrace_nl_dump *dump;
@@ -334,41 +346,17 @@ static int memtrace_nl_put_summary(struct sk_buff *skb,
 static void memtrace_nl_explain(struct netlink_ext_ack *extack,
 				const struct memtrace_nl_dump *d, int err)
 {
+	const char *msg = NULL;
 	int why = d->why;
 
-	if (why == MEMTRACE_WHY_MSG) {
-		/*
-		 * What NL_SET_ERR_MSG() does but for its static copy, which
-		 * needs a literal: d->msg is one of file.c's, static too.
-		 */
-		if (extack && d->msg)
-			extack->_msg = d->msg;
-		return;
-	}
-	if (why == MEMTRACE_WHY_NO_FD) {
-		NL_SET_ERR_MSG(extack, "MEMTRACE_A_FD is required");
-		return;
-	}
-	if (why == MEMTRACE_WHY_BAD_FD) {
-		NL_SET_ERR_MSG(extack,
-			       "FD is not a file descriptor the sender has open (an O_PATH one neither)");
-		return;
-	}
-	if (why == MEMTRACE_WHY_NO_PID) {
-		NL_SET_ERR_MSG(extack, "MEMTRACE_A_PID is required");
-		return;
-	}
-	if (why == MEMTRACE_WHY_PID_RANGE) {
-		NL_SET_ERR_MSG(extack, "PID out of range");
-		return;
-	}
-	if (why == MEMTRACE_WHY_INDEXED) {
-		NL_SET_ERR_MSG(extack, "MEMTRACE_A_INDEXED needs MEMTRACE_A_PACKED");
-		return;
-	}
-	if (why == MEMTRACE_WHY_FOLIO) {
-		NL_SET_ERR_MSG(extack,
-			       "MEMTRACE_A_FOLIO is answered in record nests: not with MEMTRACE_A_PACKED");
+	if (why == MEMTRACE_WHY_MSG)
+		msg = d->msg;	/* file.c's words, static too */
+	else if (why != MEMTRACE_WHY_QUERY)
+		msg = memtrace_nl_why_msg[why];
+	if (msg) {
+		/* NL_SET_ERR_MSG() but for its static copy, which needs a literal */
+		if (extack)
+			extack->_msg = msg;
 		return;
 	}
 	switch (err) {

@@ -143,10 +143,9 @@ static int memtrace_parse_query(char *line, struct memtrace_request *req)
 	}
 
 	req->mode = MEMTRACE_MODE_RUNS;
-	if (i < n && !strcmp(tok[i], "pages"))
-		req->mode = MEMTRACE_MODE_PAGES;
 	if (i < n && (!strcmp(tok[i], "pages") || !strcmp(tok[i], "runs")))
-		i++;
+		req->mode = strcmp(tok[i++], "pages") ? MEMTRACE_MODE_RUNS :
+						       MEMTRACE_MODE_PAGES;
 	if (i < n && !strcmp(tok[i], "cached")) {
 		req->cached = true;
 		i++;

@@ -134,18 +134,8 @@ static noinline int memtrace_pte_class(const struct memtrace_ptes *t,
 	spinlock_t *ptl;	/* the PTE table's lock */
 	struct page *page;
 
-	if (t->w->cache && pte_none(pte)) {
-		/* CACHED asked for: a page-cache lookup (cache.c), not keyed */
-		c->flags = 0;
-		c->node = MEMTRACE_NO_NODE;
-		c->pfn = 0;
-		c->keyed = false;
-		c->state = memtrace_cache_page(t->w, t->addr0 + (ptep - t->ptep0) *
-					       PAGE_SIZE, &c->flags);
-		return 0;
-	}
 	if (!memtrace_pte_bits(t, pte, c))
-		return 0;
+		goto none;
 	ptl = pte_lockptr(t->w->mm, &pmd);
 	spin_lock(ptl);
 	if (!pmd_same(pmd, READ_ONCE(*t->pmdp))) {
@@ -162,19 +152,20 @@ static noinline int memtrace_pte_class(const struct memtrace_ptes *t,
 			c->flags |= MEMTRACE_REC_ORDER(memtrace_page_order(page));
 	}
 	spin_unlock(ptl);
+	if (is_vm_hugetlb_page(t->vma) && c->state == MEMTRACE_PRESENT)
+		c->flags |= MEMTRACE_F_HUGETLB;
+none:
+	/*
+	 * A none entry, read without the lock or (zapped meanwhile:
+	 * MADV_DONTNEED, reclaim) with it: where CACHED is asked for, a
+	 * page-cache lookup (cache.c), and never keyed, lest a keyed NONE
+	 * class take the table's other none entries past the page cache.
+	 */
 	if (t->w->cache && pte_none(pte)) {
-		/*
-		 * Zapped since the first read (MADV_DONTNEED, reclaim): looked
-		 * up as above, and not keyed, lest a NONE class keyed here
-		 * take the table's other none entries past the page cache.
-		 */
 		c->keyed = false;
 		c->state = memtrace_cache_page(t->w, t->addr0 + (ptep - t->ptep0) *
 					       PAGE_SIZE, &c->flags);
-		return 0;
 	}
-	if (is_vm_hugetlb_page(t->vma) && c->state == MEMTRACE_PRESENT)
-		c->flags |= MEMTRACE_F_HUGETLB;
 	return 0;
 }
 

@@ -415,6 +415,23 @@ static int query_end(const struct nl_req *r, const struct mt_query *q, struct mt
 	return -EPROTO;
 }
 
+/*
+ * A query asking for what the module does not announce in GET_INFO's
+ * FEATURES: strict validation would refuse its attribute with EINVAL, so
+ * say why first (-EOPNOTSUPP, err set); 0 when not asked or announced.
+ */
+static int need_feature(struct mt_session *s, bool asked, uint32_t feature, const char *name,
+			const char *what, struct mt_error *err)
+{
+	if (!asked || (s->nl->info.features & feature))
+		return 0;
+	err->err = -EOPNOTSUPP;
+	snprintf(err->msg, sizeof(err->msg),
+		 "the module (version %s) cannot %s: GET_INFO has no %s (load a newer module)",
+		 s->nl->info.version, what, name);
+	return -EOPNOTSUPP;
+}
+
 static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb cb,
 		    void *arg, struct mt_header *hdr, struct mt_summary *sum,
 		    struct mt_error *err)
@@ -426,28 +443,13 @@ static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb
 	ret = nl_open(s, err);
 	if (ret)
 		return ret;
-	if (q->cached && !(s->nl->info.features & MEMTRACE_FEAT_CACHED)) {
-		/* strict validation would refuse the attribute: say why first */
-		err->err = -EOPNOTSUPP;
-		snprintf(err->msg, sizeof(err->msg),
-			 "the module (version %s) cannot report cached pages: GET_INFO has no "
-			 "MEMTRACE_FEAT_CACHED (load a newer module)", s->nl->info.version);
+	if (need_feature(s, q->cached, MEMTRACE_FEAT_CACHED, "MEMTRACE_FEAT_CACHED",
+			 "report cached pages", err) ||
+	    need_feature(s, q->folio, MEMTRACE_FEAT_FOLIO, "MEMTRACE_FEAT_FOLIO",
+			 "report folio sizes", err) ||
+	    need_feature(s, q->path, MEMTRACE_FEAT_FILE, "MEMTRACE_FEAT_FILE",
+			 "report a file's page cache", err))
 		return -EOPNOTSUPP;
-	}
-	if (q->folio && !(s->nl->info.features & MEMTRACE_FEAT_FOLIO)) {
-		err->err = -EOPNOTSUPP;
-		snprintf(err->msg, sizeof(err->msg),
-			 "the module (version %s) cannot report folio sizes: GET_INFO has no "
-			 "MEMTRACE_FEAT_FOLIO (load a newer module)", s->nl->info.version);
-		return -EOPNOTSUPP;
-	}
-	if (q->path && !(s->nl->info.features & MEMTRACE_FEAT_FILE)) {
-		err->err = -EOPNOTSUPP;
-		snprintf(err->msg, sizeof(err->msg),
-			 "the module (version %s) cannot report a file's page cache: GET_INFO has "
-			 "no MEMTRACE_FEAT_FILE (load a newer module)", s->nl->info.version);
-		return -EOPNOTSUPP;
-	}
 	r = &s->nl->req;
 	memset(r, 0, sizeof(*r));
 	r->q = q;
