@@ -8,13 +8,16 @@
  *            bit 62 and, as root, the swap value equal to pagemap's bits
  *            0-54; touched again: "present"
  *   hugetlb  a MAP_HUGETLB region: "none" until written, then present, 2M,
- *            flag h, pfns head + i like pagemap's
+ *            flag h, pfns head + i like pagemap's; and arm64's contiguous
+ *            hugetlb sizes (64K, 32M with 4K pages; 2M with 16K), mapped by
+ *            contiguous PTEs or PMDs, the same way
  *   thp      a 2 MiB THP: present 2M; split by mprotect of one 4K page, or by
  *            MADV_DONTNEED of one: 4K-mapped present pages (no 2M flag), the
  *            dropped page "none"
  * A part that cannot run here prints "ok N - ... # SKIP reason".
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -263,6 +266,131 @@ static void t_hugetlb(void)
 	munmap(p, HUGE);
 }
 
+/* read or write a number in a sysfs/procfs file; -1 on failure */
+static long knob_get(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int knob_set(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fprintf(f, "%ld\n", v) > 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/*
+ * One hugetlb page of a contiguous size (arm64): below the PMD's, mapped by
+ * PTEs (64K with 4K pages, 2M with 16K); above it, by contiguous PMDs (32M
+ * with 4K pages). Written, every page is present, hugetlb, writable, its
+ * size column its entries' (the page size, or the PMD's), pfns head + i,
+ * as pagemap says; and a window of one page inside it answers alike.
+ */
+static void t_hugetlb_cont_one(unsigned long size)
+{
+	const unsigned long n = size / MT_PG;
+	uint32_t szf = size < HUGE ? 0 : MEMTRACE_F_SIZE_PMD;
+	char knob[128], what[64];
+	struct mt_answer a, w;
+	unsigned long k, bad, mid = n / 2 + 1;
+	long was, now;
+	int shift = 0, err;
+	char *p;
+
+	while ((1UL << shift) < size)
+		shift++;
+	snprintf(what, sizeof(what), "hugetlb %lukB (contiguous %s)", size >> 10,
+		 size < HUGE ? "PTEs" : "PMDs");
+	snprintf(knob, sizeof(knob), "/sys/kernel/mm/hugepages/hugepages-%lukB/nr_hugepages",
+		 size >> 10);
+	was = knob_get(knob);
+	if (was >= 0 && was < 1)
+		knob_set(knob, 1);
+	now = knob_get(knob);
+	if (now < 1) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "no page of %lukB could be reserved (%s: %ld)",
+			 size >> 10, knob, now);
+		if (size < HUGE)
+			skip(what, why);	/* a small one: the lab must have it */
+		else
+			tap_ok(1, "# SKIP %s: %s", what, why);
+		return;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | shift << MAP_HUGE_SHIFT, -1, 0);
+	if (p == MAP_FAILED) {
+		tap_ok(0, "%s: mmap: %s", what, strerror(errno));
+		goto out;
+	}
+	p[0] = 1;
+	p[size - 1] = 2;
+	err = query(p, n, "pages", &a);
+	if (tap_ok(!err, "%s: pages-mode query (%s)", what, strerror(-err))) {
+		k = count(&a, n, MEMTRACE_PRESENT, MEMTRACE_F_HUGETLB | MEMTRACE_F_WRITE | szf,
+			  MEMTRACE_F_SIZE_MASK & ~szf);
+		tap_ok(k == n, "%s: %lu/%lu pages present, hugetlb, writable, mapped %s", what, k,
+		       n, szf ? "by PMDs" : "by PTEs");
+		bad = 0;
+		for (unsigned long i = 1; i < n; i++)
+			bad += a.pages[i].pfn != a.pages[0].pfn + i;
+		tap_ok(!bad && a.pages[0].pfn, "%s: pfns are head + i (%lu wrong)", what, bad);
+		bad = mt_crosscheck(self, &a, true);
+		tap_ok(!bad, "%s: %lu pages disagree with pagemap (pfns included)", what, bad);
+		err = query(p + mid * MT_PG, 1, "pages", &w);
+		tap_ok(!err && w.pages[0].state == a.pages[mid].state &&
+		       w.pages[0].flags == a.pages[mid].flags && w.pages[0].pfn == a.pages[mid].pfn,
+		       "%s: a one-page window inside it answers as the whole (flags 0x%x, 0x%x)",
+		       what, err ? 0 : w.pages[0].flags, a.pages[mid].flags);
+		mt_answer_free(&w);
+		mt_answer_free(&a);
+	}
+	munmap(p, size);
+out:
+	if (was >= 0 && was != now)
+		knob_set(knob, was);
+}
+
+/*
+ * arm64's contiguous hugetlb sizes: those of /sys/kernel/mm/hugepages that are
+ * neither the PMD's nor the PUD's (up to 64 MiB: the lab VM has 2 GiB).
+ * x86 has none.
+ */
+static void t_hugetlb_cont(void)
+{
+	const unsigned long pud = HUGE / 8 * MT_PG;
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+	struct dirent *e;
+	int tried = 0;
+
+	while (d && (e = readdir(d))) {
+		unsigned long kb, size;
+
+		if (sscanf(e->d_name, "hugepages-%lukB", &kb) != 1)
+			continue;
+		size = kb << 10;
+		if (size == HUGE || size == pud || size > 64UL << 20)
+			continue;
+		tried++;
+		t_hugetlb_cont_one(size);
+	}
+	if (d)
+		closedir(d);
+	if (!tried)
+		tap_ok(1, "# SKIP hugetlb: no contiguous hugetlb size here (only the PMD's and the PUD's)");
+}
+
 /* A 2 MiB-aligned region backed by one THP, or NULL. */
 static char *thp(char **raw)
 {
@@ -343,8 +471,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(w, "swap") || !strcmp(w, "all"))
 			t_swap();
-		if (!strcmp(w, "hugetlb") || !strcmp(w, "all"))
+		if (!strcmp(w, "hugetlb") || !strcmp(w, "all")) {
 			t_hugetlb();
+			t_hugetlb_cont();
+		}
 		if (!strcmp(w, "thp") || !strcmp(w, "all"))
 			t_thp();
 		if (argc == 1)
