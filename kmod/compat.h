@@ -139,10 +139,11 @@ static inline spinlock_t *memtrace_hugetlb_lockptr(struct vm_area_struct *vma,
 
 /*
  * A PTE read without the PTE table's lock (under RCU), as GUP-fast reads
- * one. 5.10 has no ptep_get_lockless() (GUP-fast's was its own gup_get_pte()),
- * 6.1 on do (Kbuild: MEMTRACE_HAVE_PTEP_GET_LOCKLESS); on x86-64, and on
- * arm64 up to 6.8, it is ptep_get(), one READ_ONCE(). From 6.9, arm64 maps large folios with contiguous PTEs
- * (contpte: 16 entries with 4K pages, 128 with 16K) and the hardware sets
+ * one. 5.10 has no ptep_get_lockless() (GUP-fast's was its own
+ * gup_get_pte()), 6.1 on do (Kbuild: MEMTRACE_HAVE_PTEP_GET_LOCKLESS); on
+ * x86-64, and on arm64 up to 6.8, it is ptep_get(), one READ_ONCE(). From
+ * 6.9, arm64 maps large folios with contiguous PTEs (contpte: 16 entries
+ * with 4K pages, 128 with 16K) and the hardware sets
  * the accessed and dirty bits in any one entry of a block: ptep_get() then
  * gathers them over the block (contpte_ptep_get()), which is only
  * consistent under the PTE lock, as pagemap reads it (pte_offset_map_lock(),

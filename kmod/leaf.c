@@ -145,21 +145,18 @@ static int memtrace_leaf_add(struct memtrace_walk *w,
  * but mm->page_table_lock up to 6.10 for arm64's contiguous PMDs (32M with
  * 4K pages, 1G with 16K).
  */
-static spinlock_t *memtrace_leaf_lock(struct vm_area_struct *vma,
-				      struct mm_struct *mm, pte_t *entry,
-				      spinlock_t *thp_ptl)
+static spinlock_t *memtrace_leaf_lockptr(struct vm_area_struct *vma,
+					 struct mm_struct *mm, pte_t *entry,
+					 spinlock_t *thp_ptl)
 {
-	spinlock_t *ptl = is_vm_hugetlb_page(vma) ?
-			  memtrace_hugetlb_lockptr(vma, mm, entry) : thp_ptl;
-
-	spin_lock(ptl);
-	return ptl;
+	return is_vm_hugetlb_page(vma) ?
+	       memtrace_hugetlb_lockptr(vma, mm, entry) : thp_ptl;
 }
 
 /*
  * A PMD that maps 2M at once (THP or hugetlb), or a non-present huge entry.
- * Under its lock (memtrace_leaf_lock()) the mapping can be neither split nor
- * zapped: the entry is read again there and its pages looked at before
+ * Under its lock (memtrace_leaf_lockptr()) the mapping can be neither split
+ * nor zapped: the entry is read again there and its pages looked at before
  * letting go; -EAGAIN means it changed and the caller reads the PMD again.
  */
 int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
@@ -188,8 +185,9 @@ int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 		l.node = w->node0;
 		l.flags |= MEMTRACE_F_ANON | MEMTRACE_F_EXCL;
 	} else {
-		ptl = memtrace_leaf_lock(vma, w->mm, (pte_t *)pmdp,
-					 pmd_lockptr(w->mm, pmdp));
+		ptl = memtrace_leaf_lockptr(vma, w->mm, (pte_t *)pmdp,
+					    pmd_lockptr(w->mm, pmdp));
+		spin_lock(ptl);
 		if (!pmd_same(pmd, *pmdp)) {
 			spin_unlock(ptl);
 			return -EAGAIN;
@@ -225,9 +223,10 @@ int memtrace_pud_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 			 memtrace_entry_flags(pud_write(pud), memtrace_pud_dirty(pud),
 					      pud_young(pud)),
 	};
-	spinlock_t *ptl = memtrace_leaf_lock(vma, w->mm, (pte_t *)pudp,
-					     pud_lockptr(w->mm, pudp));
+	spinlock_t *ptl = memtrace_leaf_lockptr(vma, w->mm, (pte_t *)pudp,
+						pud_lockptr(w->mm, pudp));
 
+	spin_lock(ptl);
 	if (pud_val(pud) != pud_val(READ_ONCE(*pudp))) {
 		spin_unlock(ptl);
 		return -EAGAIN;

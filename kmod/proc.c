@@ -262,7 +262,10 @@ static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 	struct memtrace_proc_file *pf = arg;
 	char *p = pf->buf + pf->len;
 
-	/* "0x<16>\t<20>\t<9>\t<4>\t<7>\t0x<16>\t-<10>\t<4>\n": at most 96 bytes (size and folio "512M" with 64K pages) */
+	/*
+	 * "0x<16>\t<20>\t<9>\t<4>\t<7>\t0x<16>\t-<10>\t<4>\n": at most 96
+	 * bytes (size and folio "512M" with 64K pages)
+	 */
 	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 96);
 	if (MEMTRACE_PROC_BUF - pf->len < MEMTRACE_LINE_MAX)
 		return -ENOSPC;
