@@ -153,26 +153,29 @@ tap_ok $? "query --folio --json: records carry a folio size"
 # busybox, on the initramfs, is all in the page cache: every page cached
 run 0 "file busybox --tsv" --transport=netlink file --tsv "$bb"
 sz=$(wc -c <"$bb")
-awk -v want=$(( (sz + 4095) / 4096 )) -v bb="$bb" '
+awk -v want=$(( (sz + PSIZE - 1) / PSIZE )) -v bb="$bb" '
 	NR == 1 { ok = $0 ~ ("^# memtrace file=" bb " start=0x0 ") }
 	/^0x/ && $3 == "cached" { c += $2 } /^0x/ && $3 != "cached" { bad++ }
 	END { exit !(ok && !bad && c == want) }' FS='\t' "$tmp/out"
 tap_ok $? "file busybox: the header names it, all its pages cached"
-# a file of 8 pages, pages 0, 2 and 5 written
+# a file of 8 pages (of the kernel's size: 16K ones on arm64-16k), pages 0,
+# 2 and 5 written
 f=$tmp/file8
-dd if=/dev/zero of="$f" bs=4096 count=0 seek=8 2>/dev/null
-for i in 0 2 5; do dd if=/dev/zero of="$f" bs=4096 count=1 seek=$i conv=notrunc 2>/dev/null; done
+dd if=/dev/zero of="$f" bs=$PSIZE count=0 seek=8 2>/dev/null
+for i in 0 2 5; do dd if=/dev/zero of="$f" bs=$PSIZE count=1 seek=$i conv=notrunc 2>/dev/null; done
 run 0 "file --pages --tsv" --transport=netlink file --pages --tsv "$f"
 awk '/^0x/ { s = s $3 "," } END { exit s != "cached,none,cached,none,none,cached,none,none," }' \
 	FS='\t' "$tmp/out"
 tap_ok $? "file --pages: pages 0, 2, 5 cached, the rest none"
 has "$tmp/out" "cached=3" "file: the summary counts 3 cached"
-run 0 "file RANGE 8192+12K" --transport=netlink file --pages --tsv "$f" 8192+12K
-awk '/^0x/ { s = s $1 ":" $3 "," } END { exit s != "0x2000:cached,0x3000:none,0x4000:none," }' \
-	FS='\t' "$tmp/out"
-tap_ok $? "file RANGE 8192+12K: offsets 0x2000-0x5000"
+# pages 2-4: 8192+12K with 4K pages
+frange=$((2 * PSIZE))+$((3 * PSIZE / 1024))K
+run 0 "file RANGE $frange" --transport=netlink file --pages --tsv "$f" "$frange"
+awk -v want="$(printf '0x%x:cached,0x%x:none,0x%x:none,' $((2 * PSIZE)) $((3 * PSIZE)) $((4 * PSIZE)))" \
+	'/^0x/ { s = s $1 ":" $3 "," } END { exit s != want }' FS='\t' "$tmp/out"
+tap_ok $? "file RANGE $frange: offsets $(printf '0x%x-0x%x' $((2 * PSIZE)) $((5 * PSIZE)))"
 run 0 "file --runs --json" --transport=netlink file --json "$f"
-grep -q "^{\"file\":\"$f\",\"start\":\"0x0\",\"end\":\"0x8000\"" "$tmp/out"
+grep -q "^{\"file\":\"$f\",\"start\":\"0x0\",\"end\":\"$(printf 0x%x $((8 * PSIZE)))\"" "$tmp/out"
 tap_ok $? "file --json: the object names the file, [0, 8 pages)"
 run 0 "file --state cached --pages --tsv" --transport=netlink file --state cached --pages --tsv "$f"
 awk '/^0x/ && $3 == "cached" { c++ } /^0x/ && $3 != "cached" { bad++ }
