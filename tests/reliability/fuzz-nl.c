@@ -11,7 +11,7 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 {
 	const struct genlmsghdr *g = NLMSG_DATA(h);
 	const struct nlattr *a;
-	unsigned int seen = 0;
+	uint64_t seen = 0;	/* bit n: attribute n came (by name below, not number) */
 	int rem;
 
 	if (h->nlmsg_type != family || h->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN ||
@@ -27,7 +27,7 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 		uint32_t u32 = 0;
 		uint64_t u64 = 0;
 
-		seen |= 1U << (a->nla_type & 31);
+		seen |= 1ULL << (a->nla_type & 63);
 		switch (a->nla_type) {
 		case MEMTRACE_A_VERSION:
 			if (a->nla_len <= NLA_HDRLEN || ((const char *)d)[a->nla_len - NLA_HDRLEN - 1]) {
@@ -82,9 +82,14 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 			return false;
 		}
 	}
-	if ((seen & 0xf80) != 0xf80 ||
-	    !(seen & 1U << MEMTRACE_A_PMD_SIZE) || !(seen & 1U << MEMTRACE_A_PUD_SIZE)) {
-		snprintf(why, wl, "attributes missing (0x%x)", seen);
+	const uint64_t want = 1ULL << MEMTRACE_A_VERSION | 1ULL << MEMTRACE_A_PAGE_SIZE |
+			      1ULL << MEMTRACE_A_NSTATES | 1ULL << MEMTRACE_A_FLAGS_MASK |
+			      1ULL << MEMTRACE_A_TASK_SIZE | 1ULL << MEMTRACE_A_PMD_SIZE |
+			      1ULL << MEMTRACE_A_PUD_SIZE;
+
+	_Static_assert(MEMTRACE_A_MAX < 64, "seen: one bit per attribute");
+	if ((seen & want) != want) {
+		snprintf(why, wl, "attributes missing (0x%" PRIx64 ")", seen);
 		return false;
 	}
 	return true;
