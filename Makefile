@@ -4,6 +4,8 @@
 #   make            build the client, and the module when this machine has
 #                   kernel headers for the running kernel (KDIR=)
 #   make test       host tests, then every in-VM suite on every kernel
+#                   of the "test" list (x86, arm64-6.12, arm64-16k)
+#   make test-all   the same on every kernel (arm64-6.1 and arm64-latest too)
 #   make demo       the lazy-allocation experiment in a throw-away lab VM
 #   make vm         a lab VM: make vm KERNEL=6.12 CMD='memtrace demo'
 #   make check      checkpatch, sparse and W=1 on the module, all kernels
@@ -19,6 +21,8 @@
 # the kernel matrix: scripts/kernels
 KERNEL ?= $(shell scripts/kernel --list default)
 KERNELS ?= $(shell scripts/kernel --list test)
+ALL_KERNELS ?= $(shell scripts/kernel --list all-test)
+CHECK_KERNELS ?= $(shell scripts/kernel --list check)
 KDIR ?= /lib/modules/$(shell uname -r)/build
 CMD ?=
 PREFIX ?= /usr/local
@@ -45,6 +49,9 @@ setup:
 test: setup
 	KERNELS="$(KERNELS)" tests/run
 
+test-all: setup
+	KERNELS="$(ALL_KERNELS)" tests/run
+
 # Where demo and vm build the module (tests/lane/run passes its own, so as
 # not to rewrite the one the test jobs beside it boot).
 KMOD_OUT ?= build/kmod-$(KERNEL)
@@ -65,8 +72,9 @@ vm: setup client
 	scripts/vm --kernel $(KERNEL) --add $(KMOD_OUT)/memtrace.ko \
 	  --add user/memtrace $(if $(CMD),-- 'insmod /lab/memtrace.ko && $(CMD)',)
 
+# (make check KERNELS=6.12 checks only those, as before the check list)
 check: setup
-	KERNELS="$(KERNELS)" scripts/check
+	CHECK_KERNELS="$(if $(filter-out file,$(origin KERNELS)),$(KERNELS),$(CHECK_KERNELS))" scripts/check
 
 # Not a test: timings side by side in one boot per kernel, to bench/results/.
 bench: setup client
@@ -150,5 +158,5 @@ clean:
 	rm -rf build kmod/*.o kmod/*.ko kmod/*.mod kmod/*.mod.c kmod/.*.cmd \
 	  kmod/modules.order kmod/Module.symvers
 
-.PHONY: all client module setup test demo vm check bench clean load unload install \
+.PHONY: all client module setup test test-all demo vm check bench clean load unload install \
 	install-client install-module uninstall dkms-src dkms-install dkms-uninstall deb

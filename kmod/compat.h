@@ -104,6 +104,69 @@ static inline bool memtrace_hugetlb_mapped_once(struct page *head, pte_t *ptep)
 #define memtrace_pud_special(pud) false
 #endif
 
+/*
+ * The dirty bit of a PUD leaf: x86 has pud_dirty() on every kernel; arm64
+ * has it from 6.5 only, but a PUD block entry there carries its dirty state
+ * in the bits a PTE does (pud_pte()), as arm64's own pud_young() reads it.
+ */
+#ifdef MEMTRACE_HAVE_PUD_DIRTY
+#define memtrace_pud_dirty(pud) pud_dirty(pud)
+#else
+#define memtrace_pud_dirty(pud) pte_dirty(pud_pte(pud))
+#endif
+
+/*
+ * The lock of a hugetlb entry (a PTE of arm64's contiguous hugetlb, a PMD or
+ * a PUD, as a pte_t *): the one mm/hugetlb.c takes to change or zap it
+ * (huge_pte_lock() in __unmap_hugepage_range(), hugetlb_change_protection(),
+ * copy_hugetlb_page_range() ...), so that holding it the page stays mapped.
+ * Which lock that is moved, and huge_pte_lockptr() (an inline of every
+ * version's linux/hugetlb.h) says it for the headers built against:
+ *  - up to 6.10 (5.10, Debian's 6.1), the PMD's split lock for a page of
+ *    exactly PMD_SIZE and mm->page_table_lock for every other size: arm64's
+ *    contiguous sizes (64K and 32M with 4K pages, 2M and 1G with 16K) are
+ *    locked with page_table_lock, not the PTE or PMD table's split lock a
+ *    walker of THPs takes;
+ *  - from 6.11 ("hugetlb must use the exact same PT locks as core-mm"), the
+ *    PUD lock from PUD_SIZE up, the PMD table's from PMD_SIZE up, below that
+ *    the PTE table's (ptep_lockptr()).
+ * pagemap read hugetlb entries under the hugetlb VMA lock alone up to 6.12
+ * (walk_hugetlb_range()); later kernels take huge_pte_lock() there too.
+ */
+static inline spinlock_t *memtrace_hugetlb_lockptr(struct vm_area_struct *vma,
+						   struct mm_struct *mm,
+						   pte_t *entry)
+{
+	return huge_pte_lockptr(hstate_vma(vma), mm, entry);
+}
+
+/*
+ * A PTE read without the PTE table's lock (under RCU), as GUP-fast reads
+ * one. 5.10 has no ptep_get_lockless() (GUP-fast's was its own
+ * gup_get_pte()), 6.1 on do (Kbuild: MEMTRACE_HAVE_PTEP_GET_LOCKLESS); on
+ * x86-64, and on arm64 up to 6.8, it is ptep_get(), one READ_ONCE(). From
+ * 6.9, arm64 maps large folios with contiguous PTEs (contpte: 16 entries
+ * with 4K pages, 128 with 16K) and the hardware sets
+ * the accessed and dirty bits in any one entry of a block: ptep_get() then
+ * gathers them over the block (contpte_ptep_get()), which is only
+ * consistent under the PTE lock, as pagemap reads it (pte_offset_map_lock(),
+ * then ptep_get()); without the lock the block can be folded, unfolded or
+ * rewritten while it is read, and ptep_get_lockless()
+ * (contpte_ptep_get_lockless(), exported) reads it again until the block's
+ * frames and permissions agree, so the dirty and young bits gathered are
+ * those of the block the entry belongs to. The walker reads locklessly with
+ * this and under the lock with ptep_get(): the same gathered bits either
+ * way, the ones pagemap's PTE read and GUP-fast see.
+ */
+static inline pte_t memtrace_ptep_get_lockless(pte_t *ptep)
+{
+#ifdef MEMTRACE_HAVE_PTEP_GET_LOCKLESS
+	return ptep_get_lockless(ptep);
+#else
+	return ptep_get(ptep);
+#endif
+}
+
 /* Page flags moved to folios in 5.16; 7.x generates only the folio tests. */
 static inline bool memtrace_page_swapbacked(struct page *page)
 {

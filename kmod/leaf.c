@@ -23,7 +23,7 @@ struct memtrace_leaf {
 	u8 state;	/* PRESENT or ZERO: a frame, its pfns step a page */
 	/* EXCL page by page (PMD index), where pagemap judges it so */
 	bool per_page;
-	DECLARE_BITMAP(excl, PTRS_PER_PMD);
+	DECLARE_BITMAP(excl, PTRS_PER_PTE);	/* a page of the PMD: PMD_SIZE / PAGE_SIZE */
 };
 
 /*
@@ -139,11 +139,25 @@ static int memtrace_leaf_add(struct memtrace_walk *w,
 }
 
 /*
+ * The lock under which a huge entry's mapping can be neither split nor
+ * zapped: a THP's (or DAX's) PMD or PUD lock, or for hugetlb the one
+ * mm/hugetlb.c takes (compat.h): the same PMD lock for a page of PMD_SIZE,
+ * but mm->page_table_lock up to 6.10 for arm64's contiguous PMDs (32M with
+ * 4K pages, 1G with 16K).
+ */
+static spinlock_t *memtrace_leaf_lockptr(struct vm_area_struct *vma,
+					 struct mm_struct *mm, pte_t *entry,
+					 spinlock_t *thp_ptl)
+{
+	return is_vm_hugetlb_page(vma) ?
+	       memtrace_hugetlb_lockptr(vma, mm, entry) : thp_ptl;
+}
+
+/*
  * A PMD that maps 2M at once (THP or hugetlb), or a non-present huge entry.
- * Under the PMD lock (for hugetlb too: huge_pte_lock() of a PMD-sized page
- * is that same lock) the mapping can be neither split nor zapped: the entry
- * is read again there and its pages looked at before letting go; -EAGAIN
- * means it changed and the caller reads the PMD again.
+ * Under its lock (memtrace_leaf_lockptr()) the mapping can be neither split
+ * nor zapped: the entry is read again there and its pages looked at before
+ * letting go; -EAGAIN means it changed and the caller reads the PMD again.
  */
 int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 		      pmd_t *pmdp, pmd_t pmd, unsigned long addr,
@@ -157,7 +171,7 @@ int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 	if (!pmd_present(pmd))
 		return memtrace_add_nonpresent(w, addr, end,
 					       __pte(pmd_val(pmd)));
-	l.flags = MEMTRACE_F_SIZE_2M |
+	l.flags = MEMTRACE_F_SIZE_PMD |
 		  memtrace_entry_flags(pmd_write(pmd), pmd_dirty(pmd),
 				       pmd_young(pmd));
 	if (w->one_node && vma_is_anonymous(vma) && pmd_write(pmd)) {
@@ -171,7 +185,9 @@ int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 		l.node = w->node0;
 		l.flags |= MEMTRACE_F_ANON | MEMTRACE_F_EXCL;
 	} else {
-		ptl = pmd_lock(w->mm, pmdp);
+		ptl = memtrace_leaf_lockptr(vma, w->mm, (pte_t *)pmdp,
+					    pmd_lockptr(w->mm, pmdp));
+		spin_lock(ptl);
 		if (!pmd_same(pmd, *pmdp)) {
 			spin_unlock(ptl);
 			return -EAGAIN;
@@ -196,19 +212,21 @@ bool memtrace_pud_present_leaf(pud_t pud)
 	return pte_present(__pte(pud_val(pud)));
 }
 
-/* A PUD that maps 1G at once (hugetlb, DAX): as a huge PMD, under the PUD lock. */
+/* A PUD that maps 1G at once (hugetlb, DAX): as a huge PMD, under its lock. */
 int memtrace_pud_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 		      pud_t *pudp, pud_t pud, unsigned long addr,
 		      unsigned long end)
 {
 	struct memtrace_leaf l = {
 		.head_pfn = pud_pfn(pud), .size = PUD_SIZE,
-		.flags = MEMTRACE_F_SIZE_1G |
-			 memtrace_entry_flags(pud_write(pud), pud_dirty(pud),
+		.flags = MEMTRACE_F_SIZE_PUD |
+			 memtrace_entry_flags(pud_write(pud), memtrace_pud_dirty(pud),
 					      pud_young(pud)),
 	};
-	spinlock_t *ptl = pud_lock(w->mm, pudp);
+	spinlock_t *ptl = memtrace_leaf_lockptr(vma, w->mm, (pte_t *)pudp,
+						pud_lockptr(w->mm, pudp));
 
+	spin_lock(ptl);
 	if (pud_val(pud) != pud_val(READ_ONCE(*pudp))) {
 		spin_unlock(ptl);
 		return -EAGAIN;

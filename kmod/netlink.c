@@ -765,6 +765,10 @@ static int memtrace_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, MEMTRACE_A_FLAGS_MASK, MEMTRACE_F_ALL) ||
 	    nla_put_u64_64bit(msg, MEMTRACE_A_TASK_SIZE, TASK_SIZE_MAX,
 			      MEMTRACE_A_PAD) ||
+	    nla_put_u64_64bit(msg, MEMTRACE_A_PMD_SIZE, PMD_SIZE,
+			      MEMTRACE_A_PAD) ||
+	    nla_put_u64_64bit(msg, MEMTRACE_A_PUD_SIZE, PUD_SIZE,
+			      MEMTRACE_A_PAD) ||
 	    nla_put_u32(msg, MEMTRACE_A_FEATURES,
 			MEMTRACE_FEAT_CACHED | MEMTRACE_FEAT_FOLIO |
 			MEMTRACE_FEAT_FILE | MEMTRACE_FEAT_TOP))

@@ -181,9 +181,30 @@ static char *memtrace_put_flags(char *s, u32 f, bool cached)
 	return s + MEMTRACE_FLAGS_WIDTH_CACHED;
 }
 
+/*
+ * The size column: what one entry maps, PAGE_SIZE, PMD_SIZE or PUD_SIZE, as
+ * 4K, 2M, 1G (4K pages) or 16K, 32M, 64G (arm64's 16K pages). Made once
+ * from the shifts, which are constants of the kernel built against.
+ */
+static char memtrace_size_names[3][8];
+
+static void memtrace_size_label(char *buf, size_t len, unsigned int shift)
+{
+	static const char units[] = "KMGTPE";
+	unsigned int i = 0;
+
+	shift -= 10;
+	while (shift >= 10 && units[i + 1]) {
+		shift -= 10;
+		i++;
+	}
+	snprintf(buf, len, "%lu%c", 1UL << shift, units[i]);
+}
+
 static const char *memtrace_size_name(u32 f)
 {
-	return f & MEMTRACE_F_SIZE_1G ? "1G" : f & MEMTRACE_F_SIZE_2M ? "2M" : "4K";
+	return memtrace_size_names[f & MEMTRACE_F_SIZE_PUD ? 2 :
+				   f & MEMTRACE_F_SIZE_PMD ? 1 : 0];
 }
 
 /*
@@ -241,8 +262,11 @@ static int memtrace_proc_sink(void *arg, const struct memtrace_record *r)
 	struct memtrace_proc_file *pf = arg;
 	char *p = pf->buf + pf->len;
 
-	/* "0x<16>\t<20>\t<9>\t<2>\t<7>\t0x<16>\t-<10>\t<5>\n": at most 94 bytes */
-	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 94);
+	/*
+	 * "0x<16>\t<20>\t<9>\t<4>\t<7>\t0x<16>\t-<10>\t<4>\n": at most 96
+	 * bytes (size and folio "512M" with 64K pages)
+	 */
+	BUILD_BUG_ON(MEMTRACE_LINE_MAX < 96);
 	if (MEMTRACE_PROC_BUF - pf->len < MEMTRACE_LINE_MAX)
 		return -ENOSPC;
 	p = memtrace_put_hex(p, r->addr);
@@ -470,6 +494,12 @@ static const struct proc_ops memtrace_proc_ops = {
 
 int memtrace_proc_init(void)
 {
+	memtrace_size_label(memtrace_size_names[0], sizeof(memtrace_size_names[0]),
+			    PAGE_SHIFT);
+	memtrace_size_label(memtrace_size_names[1], sizeof(memtrace_size_names[1]),
+			    PMD_SHIFT);
+	memtrace_size_label(memtrace_size_names[2], sizeof(memtrace_size_names[2]),
+			    PUD_SHIFT);
 	memtrace_proc_entry = proc_create(MEMTRACE_PROC_NAME, MEMTRACE_PROC_MODE, NULL,
 					  &memtrace_proc_ops);
 	return memtrace_proc_entry ? 0 : -ENOMEM;

@@ -39,6 +39,7 @@ struct memtrace_ptes {
 	 * a writable present entry needs no struct page.
 	 */
 	bool anon_fast;
+	bool hugetlb;	/* a hugetlb VMA: its pages are locked as hugetlb's */
 	pmd_t *pmdp;
 	pmd_t pmd;
 	/* the entry of address addr0, to find an entry's address */
@@ -131,28 +132,44 @@ static noinline int memtrace_pte_class(const struct memtrace_ptes *t,
 				       struct memtrace_class *c)
 {
 	pmd_t pmd = t->pmd;
-	spinlock_t *ptl;	/* the PTE table's lock */
+	spinlock_t *ptl;	/* the PTE table's lock, or hugetlb's */
 	struct page *page;
 
 	if (!memtrace_pte_bits(t, pte, c))
 		goto none;
-	ptl = pte_lockptr(t->w->mm, &pmd);
+	/*
+	 * A hugetlb page mapped by PTEs (arm64's contiguous hugetlb) is
+	 * zapped under hugetlb's lock, which up to 6.10 is the mm's
+	 * page_table_lock rather than this table's (compat.h).
+	 */
+	if (t->hugetlb)
+		ptl = memtrace_hugetlb_lockptr(t->vma, t->w->mm, ptep);
+	else
+		ptl = pte_lockptr(t->w->mm, &pmd);
 	spin_lock(ptl);
 	if (!pmd_same(pmd, READ_ONCE(*t->pmdp))) {
 		spin_unlock(ptl);
 		return -EAGAIN;
 	}
+	/*
+	 * Under the lock a contpte block cannot change but for the dirty and
+	 * young bits the hardware sets: ptep_get() gathers them over the
+	 * block, as pagemap reads it (compat.h, memtrace_ptep_get_lockless()).
+	 */
 	pte = ptep_get(ptep);
 	if (memtrace_pte_bits(t, pte, c)) {
 		page = pfn_to_page(c->pfn);
 		c->flags |= memtrace_frame_flags(page, &c->node);
-		if (memtrace_page_mapped_once(page))
+		/* a hugetlb page: pagemap's hugetlb rule, asked of its head */
+		if (t->hugetlb ?
+		    memtrace_hugetlb_mapped_once(compound_head(page), ptep) :
+		    memtrace_page_mapped_once(page))
 			c->flags |= MEMTRACE_F_EXCL;
 		if (t->w->folio)
 			c->flags |= MEMTRACE_REC_ORDER(memtrace_page_order(page));
 	}
 	spin_unlock(ptl);
-	if (is_vm_hugetlb_page(t->vma) && c->state == MEMTRACE_PRESENT)
+	if (t->hugetlb && c->state == MEMTRACE_PRESENT)
 		c->flags |= MEMTRACE_F_HUGETLB;
 none:
 	/*
@@ -189,7 +206,7 @@ static int memtrace_pte_runs(const struct memtrace_ptes *t, pte_t *ptep,
 	int ret = 0, err;
 
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
-		pte_t pte = ptep_get(ptep);
+		pte_t pte = memtrace_ptep_get_lockless(ptep);
 
 		if (n && run.keyed && memtrace_key_match(&run, pte)) {
 			n++;
@@ -438,7 +455,7 @@ memtrace_pte_pages_in(const struct memtrace_ptes *t, pte_t *ptep,
 
 	memtrace_cursor_load(w, &cur, bytes, addr);
 	for (; addr < end; addr += PAGE_SIZE, ptep++) {
-		pte_t pte = ptep_get(ptep);
+		pte_t pte = memtrace_ptep_get_lockless(ptep);
 		u64 v = pte_val(pte);
 
 		if (cur.left && memtrace_slot_fast(&s0, v, bytes)) {
@@ -484,6 +501,7 @@ int memtrace_pte_range(struct memtrace_walk *w, struct vm_area_struct *vma,
 		.w = w, .vma = vma, .pmdp = pmdp, .pmd = pmd,
 		/* a folio's order is in its struct page: no fast path then */
 		.anon_fast = w->one_node && vma_is_anonymous(vma) && !w->folio,
+		.hugetlb = is_vm_hugetlb_page(vma),
 		.ptep0 = ptep, .addr0 = addr,
 	};
 	int ret;

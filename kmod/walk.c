@@ -14,7 +14,8 @@
  *  - a PTE table is read inside rcu_read_lock(): since 6.5 khugepaged may free
  *    one with only mmap_lock held for read elsewhere, through RCU;
  *  - a struct page is read only under the lock of the entry that maps it (the
- *    PTE table's, the PMD's or the PUD's), after checking that the entry (and
+ *    PTE table's, the PMD's or the PUD's; for hugetlb, the lock hugetlb
+ *    takes: compat.h), after checking that the entry (and
  *    for a PTE, the PMD above it) is still the one read locklessly: then the
  *    page stays mapped, so neither freed nor reused, while it is looked at.
  *    The PTE table lock is taken the way pte_offset_map_lock() takes it

@@ -18,11 +18,12 @@ MT_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 MT_KERNEL_TABLE=$MT_TOP/scripts/kernels
 
 # mt_kernel_list TAG: the names of scripts/kernels with TAG, one line; TAG
-# "all" is every kernel, "archive" every one from Debian's archive.
+# "all" is every kernel, "archive" every one from Debian's archive,
+# "all-test" every one of the test and all-test lists (make test-all).
 mt_kernel_list() {
-	awk -v t="$1" '!/^#/ && NF >= 4 {
-		ok = t == "all" || (t == "archive" && $4 != "-")
-		for (i = 5; i <= NF; i++) ok = ok || $i == t
+	awk -v t="$1" '!/^#/ && NF >= 5 {
+		ok = t == "all" || (t == "archive" && $5 != "-")
+		for (i = 6; i <= NF; i++) ok = ok || $i == t || (t == "all-test" && $i == "test")
 		if (ok) printf "%s%s", n++ ? " " : "", $1
 	} END { print "" }' "$MT_KERNEL_TABLE"
 }
@@ -32,7 +33,11 @@ MT_KERNELS=$(mt_kernel_list archive)
 MT_DEFAULT_KERNEL=$(mt_kernel_list default)
 
 # Host packages the lane (and the project's build) needs. qemu is installed
-# without recommends (they pull in a graphical stack). `make deb` needs
+# without recommends (they pull in a graphical stack). The arm64 lanes need
+# qemu-system-arm (qemu-system-aarch64), qemu-user-static (to list the
+# arm64 busybox's applets) and the cross compiler of bookworm's 6.1 arm64
+# kernel, which also builds the client and test programs for arm64
+# (gcc-12-aarch64-linux-gnu, libc6-dev-arm64-cross). `make deb` needs
 # debhelper, dh-dkms (dh_dkms, a package of its own from bookworm on),
 # lintian, dpkg-dev, build-essential (dpkg-buildpackage checks it) and git.
 # The browser test of `memtrace map` (tests/client/browser-tests.sh) needs
@@ -40,7 +45,8 @@ MT_DEFAULT_KERNEL=$(mt_kernel_list default)
 MT_HOST_PKGS="qemu-system-x86 busybox-static cpio debootstrap libnl-genl-3-dev
 libnl-3-dev pkg-config sparse linux-source-6.1 xz-utils zstd kmod gcc make
 libc6-dev gzip util-linux dkms valgrind libc6-dbg debhelper dh-dkms lintian
-dpkg-dev build-essential git chromium python3 fonts-dejavu-core tmux"
+dpkg-dev build-essential git chromium python3 fonts-dejavu-core tmux
+qemu-system-arm qemu-user-static gcc-12-aarch64-linux-gnu libc6-dev-arm64-cross"
 # Packages every build chroot gets (the --include of debootstrap).
 MT_CHROOT_PKGS="make,gcc,libc6-dev,libelf-dev,ca-certificates"
 
@@ -70,6 +76,52 @@ mt_valgrind_adds() {
 	MT_VG_ADDS=(--add /usr/bin/valgrind.bin:/usr/bin/valgrind --add "$dir/lib:/usr/libexec/valgrind"
 		    --add "$dbg:$dbg")
 }
+# mt_valgrind_arm64_root: print the root that Debian bookworm's arm64
+# valgrind, libc6 (the loader and libc for valgrind and for the client it
+# runs), libc6-dbg (ld.so's symbols, which memcheck needs) and libnl are
+# extracted into, once ($MEMTRACE_CACHE/valgrind-arm64; bookworm's glibc is
+# the one gcc-12-aarch64-linux-gnu links against).
+mt_valgrind_arm64_root() {
+	local root=$MEMTRACE_CACHE/valgrind-arm64 dl deb
+	if [ ! -e "$root/.memtrace-ok" ]; then
+		dl=$(mktemp -d "$MEMTRACE_CACHE/.vg.XXXXXX")
+		mt_logged apt-download-valgrind-arm64 mt_in_dir "$dl" mt_arm_apt bookworm \
+			apt-get -q download valgrind libc6 libc6-dbg libnl-3-200 libnl-genl-3-200 ||
+			{ rm -rf "$dl"; warn "cannot download valgrind for arm64"; return 1; }
+		rm -rf "$root"
+		for deb in "$dl"/*.deb; do
+			dpkg-deb -x "$deb" "$root" || { rm -rf "$dl"; warn "cannot extract $deb"; return 1; }
+		done
+		rm -rf "$dl"
+		touch "$root/.memtrace-ok"
+	fi
+	echo "$root"
+}
+
+# mt_valgrind_adds_arm64 DIR: set MT_VG_ADDS_ARM64 to the scripts/vm --add
+# arguments that bring that valgrind (memcheck only) into an arm64 lab VM
+# with the libraries of the dynamic client it runs (build-cross's
+# memtrace-vg: memcheck sees no malloc of a static program).
+mt_valgrind_adds_arm64() {
+	local dir=$1 root id dbg f l=/lib/aarch64-linux-gnu
+	MT_VG_ADDS_ARM64=()
+	root=$(mt_valgrind_arm64_root) || return 1
+	mkdir -p "$dir/lib-arm64" || return 1
+	for f in memcheck-arm64-linux vgpreload_core-arm64-linux.so vgpreload_memcheck-arm64-linux.so default.supp; do
+		cp "$root/usr/libexec/valgrind/$f" "$dir/lib-arm64/" ||
+			{ warn "valgrind arm64: no /usr/libexec/valgrind/$f"; return 1; }
+	done
+	id=$(readelf -n "$root$l/ld-linux-aarch64.so.1" 2>/dev/null |
+		sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
+	dbg=/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug
+	[ -n "$id" ] && [ -f "$root$dbg" ] || { warn "valgrind arm64: no debug symbols of ld.so"; return 1; }
+	MT_VG_ADDS_ARM64=(--add "$root/usr/bin/valgrind.bin:/usr/bin/valgrind"
+			  --add "$dir/lib-arm64:/usr/libexec/valgrind" --add "$root$dbg:$dbg"
+			  --add "$root$l/ld-linux-aarch64.so.1:/lib/ld-linux-aarch64.so.1")
+	for f in libc.so.6 libnl-3.so.200 libnl-genl-3.so.200; do
+		MT_VG_ADDS_ARM64+=(--add "$(readlink -f "$root$l/$f"):$l/$f")
+	done
+}
 warn() { printf '%s: warning: %s\n' "$MT_PROG" "$*" >&2; }
 # Progress messages go to stderr, so stdout stays machine-readable.
 note() { printf '%s: %s\n' "$MT_PROG" "$*" >&2; }
@@ -84,15 +136,21 @@ mt_usage() {
 	sed -n '3,/^$/{/^#/!q;s/^# \{0,1\}//;p}' "$0"
 }
 
-# mt_kernel_spec K: K's line of scripts/kernels: sets MT_K_SUITE (chroot
-# suite, empty = host), MT_K_RELEASE (apt target release, may be empty) and
-# MT_K_VERRE (regexp the linux-headers-amd64 metapackage version must match;
-# the newest match wins; empty for the debug kernel).
+# mt_kernel_spec K: K's line of scripts/kernels: sets MT_K_FLAVOUR (amd64,
+# arm64, arm64-16k), MT_K_ARCH (the kernel's ARCH: x86 or arm64),
+# MT_K_SUITE (chroot suite, empty = host), MT_K_RELEASE (apt target release,
+# may be empty) and MT_K_VERRE (regexp the linux-headers-FLAVOUR metapackage
+# version must match; the newest match wins; empty for the debug kernel).
 mt_kernel_spec() {
 	local line name
 	line=$(awk -v k="$1" '!/^#/ && $1 == k' "$MT_KERNEL_TABLE")
 	[ -n "$line" ] || die "unknown kernel '$1' (choose one of: $(mt_kernel_list all))"
-	read -r name MT_K_SUITE MT_K_RELEASE MT_K_VERRE _ <<<"$line"
+	read -r name MT_K_FLAVOUR MT_K_SUITE MT_K_RELEASE MT_K_VERRE _ <<<"$line"
+	case "$MT_K_FLAVOUR" in
+	amd64) MT_K_ARCH=x86 ;;
+	arm64|arm64-*) MT_K_ARCH=arm64 ;;
+	*) die "scripts/kernels: kernel $1 has an unknown flavour '$MT_K_FLAVOUR'" ;;
+	esac
 	[ "$MT_K_SUITE" != - ] || MT_K_SUITE=
 	[ "$MT_K_RELEASE" != - ] || MT_K_RELEASE=
 	[ "$MT_K_VERRE" != - ] || MT_K_VERRE=
@@ -236,24 +294,75 @@ mt_chroot() {
 	fi
 }
 
-# mt_resolve ROOT VERRE: print "<headers-package> <version>" for the newest
-# linux-headers-amd64 metapackage whose version matches VERRE, as seen by
-# apt in ROOT. Nothing is hard-coded: the ABI comes from the archive.
+# mt_resolve ROOT VERRE [FLAVOUR]: print "<headers-package> <version>" for
+# the newest linux-headers-FLAVOUR (default amd64) metapackage whose version
+# matches VERRE, as seen by apt in ROOT (for arm64 flavours: by the arm64
+# package lists of ROOT's suite, mt_arm_apt). Nothing is hard-coded: the ABI
+# comes from the archive.
 mt_resolve() {
-	local root=$1 re=$2 best="" bestv="" pkg ver
+	local root=$1 re=$2 fl=${3:-amd64} best="" bestv="" pkg ver
 	while read -r pkg ver; do
 		[ -n "$pkg" ] || continue
 		if [ -z "$bestv" ] || dpkg --compare-versions "$ver" gt "$bestv"; then
 			best=$pkg bestv=$ver
 		fi
-	done < <(mt_in "$root" apt-cache show linux-headers-amd64 2>/dev/null | awk -v re="$re" '
+	done < <(mt_kcache "$root" "$fl" show "linux-headers-$fl" 2>/dev/null | awk -v re="$re" -v fl="$fl" '
 		/^Version:/ { v = $2 }
 		/^Depends:/ && v ~ re {
-			if (match($0, /linux-headers-[^ ,]+-amd64 \(= [^)]*\)/)) {
+			if (match($0, "linux-headers-[^ ,]+-" fl " \\(= [^)]*\\)")) {
 				s = substr($0, RSTART, RLENGTH); gsub(/[(=)]/, "", s); print s
 			}
 		}')
 	[ -n "$best" ] && printf '%s %s\n' "$best" "$bestv"
+}
+
+# arm64 kernels: their packages are resolved and downloaded with the host's
+# apt, but with package lists of their own, for arm64, of the suite they are
+# built in (bookworm for the host), kept in $MEMTRACE_CACHE/apt-arm64/SUITE;
+# the host's apt sources and dpkg architectures are not touched.
+mt_arm_suite() {
+	if [ -n "$1" ]; then basename "$1"; else . /etc/os-release; echo "${VERSION_CODENAME:-bookworm}"; fi
+}
+# mt_arm_apt SUITE CMD ARGS...: apt-get or apt-cache (CMD) for arm64 in the
+# lists of SUITE, made (and updated) when missing.
+mt_arm_apt() {
+	local suite=$1 cmd=$2 dir
+	shift 2
+	dir=$MEMTRACE_CACHE/apt-arm64/$suite
+	if [ ! -e "$dir/.memtrace-ok" ]; then
+		mkdir -p "$dir/etc/apt/apt.conf.d" "$dir/etc/apt/preferences.d" \
+			"$dir/etc/apt/sources.list.d" "$dir/var/lib/apt/lists/partial" \
+			"$dir/var/cache/apt/archives/partial" "$dir/var/lib/dpkg"
+		: >"$dir/var/lib/dpkg/status"
+		case "$suite" in
+		bookworm) printf 'deb %s bookworm main\ndeb %s bookworm-updates main\ndeb %s bookworm-security main\n' \
+			"$MT_MIRROR" "$MT_MIRROR" "$MT_SECURITY_MIRROR" ;;
+		*) mt_chroot_sources "$suite" ;;
+		esac >"$dir/etc/apt/sources.list"
+		mt_logged "apt-update-arm64-$suite" mt_arm_apt_run "$dir" apt-get -q update ||
+			die "apt-get update of the arm64 $suite lists failed"
+		touch "$dir/.memtrace-ok"
+	fi
+	mt_arm_apt_run "$dir" "$cmd" "$@"
+}
+mt_arm_apt_run() {
+	local dir=$1 cmd=$2
+	shift 2
+	"$cmd" -o Dir="$dir" -o Dir::State::status="$dir/var/lib/dpkg/status" \
+		-o APT::Architecture=arm64 -o APT::Architectures::=arm64 \
+		-o Dir::Etc::Trusted=/etc/apt/trusted.gpg -o Dir::Etc::TrustedParts=/etc/apt/trusted.gpg.d \
+		-o Debug::NoDropPrivs=1 -o APT::Sandbox::User=root "$@"
+}
+# mt_kcache ROOT FLAVOUR ARGS...: apt-cache ARGS for the kernel packages of
+# FLAVOUR: ROOT's own apt for amd64, the arm64 lists of ROOT's suite else.
+mt_kcache() {
+	local root=$1 fl=$2
+	shift 2
+	if [ "$fl" = amd64 ]; then
+		mt_in "$root" apt-cache "$@"
+	else
+		mt_arm_apt "$(mt_arm_suite "$root")" apt-cache "$@"
+	fi
 }
 
 # Preparing a kernel of the archive is three steps, each printing what it
@@ -274,9 +383,17 @@ mt_kernel_root() {
 # headers in ROOT (apt's lists refreshed once when nothing matches).
 mt_kernel_resolve() {
 	mt_kernel_spec "$1"
-	mt_resolve "$2" "$MT_K_VERRE" ||
-		{ mt_apt_update "$2" >/dev/null && mt_resolve "$2" "$MT_K_VERRE"; } ||
-		die "no linux-headers-amd64 matching /$MT_K_VERRE/ for kernel $1${2:+ in $2}"
+	mt_resolve "$2" "$MT_K_VERRE" "$MT_K_FLAVOUR" ||
+		{ mt_kupdate "$2" >/dev/null && mt_resolve "$2" "$MT_K_VERRE" "$MT_K_FLAVOUR"; } ||
+		die "no linux-headers-$MT_K_FLAVOUR matching /$MT_K_VERRE/ for kernel $1${2:+ in $2}"
+}
+# mt_kupdate ROOT: refresh the package lists the kernel's are resolved in.
+mt_kupdate() {
+	if [ "$MT_K_FLAVOUR" = amd64 ]; then
+		mt_apt_update "$1"
+	else
+		mt_logged "apt-update-arm64" mt_arm_apt "$(mt_arm_suite "$1")" apt-get -q update
+	fi
 }
 
 # mt_kernel_fetch K ROOT HEADERS VERSION: install HEADERS in ROOT, download
@@ -286,11 +403,20 @@ mt_kernel_fetch() {
 	local root=$2 hdr=$3 ver=$4 kver kroot vmlinux
 	mt_kernel_spec "$1"
 	kver=${hdr#linux-headers-}
-	mt_install "$root" "$MT_K_RELEASE" "$hdr" >&2
-	[ -e "$root/usr/src/$hdr/Makefile" ] ||
-		die "$hdr is installed but $root/usr/src/$hdr/Makefile is missing"
+	if [ "$MT_K_ARCH" = x86 ]; then
+		mt_install "$root" "$MT_K_RELEASE" "$hdr" >&2
+		[ -e "$root/usr/src/$hdr/Makefile" ] ||
+			die "$hdr is installed but $root/usr/src/$hdr/Makefile is missing"
+	else
+		mt_cross_headers "$root" "$hdr" "$ver" >&2
+	fi
 	kroot=$MEMTRACE_CACHE/kernels/$kver/root
 	[ -e "$kroot/../.memtrace-ok" ] || mt_fetch_image "$root" "$kver" "$ver" "$MT_K_RELEASE" >&2
+	if [ "$MT_K_ARCH" != x86 ]; then
+		# arm64: QEMU boots the Image; no PVH vmlinux
+		echo
+		return
+	fi
 	vmlinux=$MEMTRACE_CACHE/kernels/$kver/vmlinux
 	[ -e "$vmlinux" ] || [ -e "$vmlinux.none" ] ||
 		mt_extract_vmlinux "$kroot/boot/vmlinuz-$kver" "$vmlinux" ||
@@ -299,10 +425,60 @@ mt_kernel_fetch() {
 	[ -e "$vmlinux" ] && echo "$vmlinux" || echo
 }
 
+# mt_cross_dir ROOT KVER: where the headers of a cross-built kernel are
+# extracted, as seen from ROOT (inside the chroot, or the cache for the host).
+mt_cross_dir() {
+	if [ -n "$1" ]; then echo "/usr/src/memtrace-cross/$2"; else echo "$MEMTRACE_CACHE/cross-headers/$2"; fi
+}
+mt_in_dir() { (cd "$1" && shift && "$@"); }
+
+# mt_cross_headers ROOT HEADERS VERSION: the headers of an arm64 kernel,
+# for a cross build in ROOT (the host when empty): the linux-headers
+# packages of the flavour and the common ones, extracted (never installed)
+# into mt_cross_dir; in ROOT the kbuild tools of the same version for the
+# build machine (linux-kbuild-* is Multi-Arch: foreign, so the amd64 one
+# serves) and gcc-N-aarch64-linux-gnu, N the kernel's compiler's version.
+mt_cross_headers() {
+	local root=$1 hdr=$2 ver=$3 kver dir hb deps p pkgs dl deb gccv kbuild
+	kver=${hdr#linux-headers-}
+	dir=$(mt_cross_dir "$root" "$kver")
+	hb=$root$dir
+	deps=$(mt_kcache "$root" "$MT_K_FLAVOUR" show "$hdr=$ver" | sed -n 's/^Depends: //p' | tr ',|' '\n\n' |
+		sed 's/^ *//; s/ .*//')
+	kbuild=$(grep -m1 '^linux-kbuild-' <<<"$deps") || die "$hdr=$ver depends on no linux-kbuild package"
+	if [ ! -e "$hb/.memtrace-ok" ]; then
+		pkgs="$hdr=$ver"
+		for p in $(grep '^linux-headers-.*-common' <<<"$deps"); do pkgs+=" $p=$ver"; done
+		note "downloading $pkgs (arm64 headers, for a cross build)"
+		rm -rf "$hb"
+		mkdir -p "$hb"
+		dl=$(mktemp -d "$MEMTRACE_CACHE/kernels/.dl.XXXXXX")
+		# shellcheck disable=SC2086
+		mt_logged apt-download mt_in_dir "$dl" \
+			mt_arm_apt "$(mt_arm_suite "$root")" apt-get -q download $pkgs ||
+			{ rm -rf "$dl"; die "cannot download $pkgs"; }
+		for deb in "$dl"/*.deb; do
+			dpkg-deb -x "$deb" "$hb" || { rm -rf "$dl"; die "cannot extract $deb"; }
+		done
+		rm -rf "$dl"
+		[ -e "$hb/usr/src/$hdr/Makefile" ] || die "$hdr has no Makefile"
+		# Its Makefile includes the common headers' by absolute path
+		# (and from 7.x sets KBUILD_OUTPUT to its own), and its scripts
+		# and tools are the kbuild package's.
+		sed -i "s#\\(^\\|[ =]\\)/usr/src/#\\1$dir/usr/src/#g" "$hb/usr/src/$hdr/Makefile"
+		mkdir -p "$hb/usr/lib"
+		ln -sfn "/usr/lib/$kbuild" "$hb/usr/lib/$kbuild"
+		touch "$hb/.memtrace-ok"
+	fi
+	gccv=$(sed -n 's/.*(CROSS_COMPILE)gcc-\([0-9][0-9]*\).*/\1/p' "$hb/usr/src/$hdr/.kernelvariables")
+	[ -n "$gccv" ] || die "no compiler version in $hb/usr/src/$hdr/.kernelvariables"
+	mt_install "$root" "$MT_K_RELEASE" "$kbuild" "gcc-$gccv-aarch64-linux-gnu"
+}
+
 # mt_kernel K: prepare kernel K (chroot, headers, extracted image) when needed
 # and set KERNEL KVER KDIR VMLINUZ MODDIR CHROOT (see scripts/kernel --help)
 # plus KROOT (the extracted image) and KBUILD (KDIR as seen from the host).
-MT_KERNEL_VARS="KERNEL KVER KDIR VMLINUZ VMLINUX MODDIR CHROOT"
+MT_KERNEL_VARS="KERNEL KVER KDIR VMLINUZ VMLINUX MODDIR CHROOT ARCH CROSS_COMPILE PAGE_KIB"
 mt_kernel() {
 	local k=$1 root hdr ver
 	mt_need_root
@@ -328,11 +504,19 @@ mt_kernel() {
 	KERNEL=$k
 	KVER=${hdr#linux-headers-}
 	KDIR=/usr/src/$hdr
+	ARCH=$MT_K_ARCH CROSS_COMPILE=""
+	if [ "$ARCH" != x86 ]; then
+		KDIR=$(mt_cross_dir "$root" "$KVER")/usr/src/$hdr
+		CROSS_COMPILE=aarch64-linux-gnu-
+	fi
 	CHROOT=$root
 	KBUILD=$root$KDIR
 	KROOT=$MEMTRACE_CACHE/kernels/$KVER/root
 	VMLINUZ=$KROOT/boot/vmlinuz-$KVER
 	MODDIR=$KROOT/lib/modules/$KVER
+	PAGE_KIB=4
+	grep -qs '^CONFIG_ARM64_16K_PAGES=y' "$KROOT/boot/config-$KVER" && PAGE_KIB=16
+	grep -qs '^CONFIG_ARM64_64K_PAGES=y' "$KROOT/boot/config-$KVER" && PAGE_KIB=64
 	exec {MT_LOCKFD}>&-
 }
 
@@ -364,17 +548,17 @@ mt_extract_vmlinux() {
 # linux-{base,binary,modules}-KVER, where linux-binary-unsigned-KVER is preferred.
 mt_image_pkgs() {
 	local root=$1 kver=$2 ver=$3 p
-	if mt_in "$root" apt-cache show "linux-image-$kver-unsigned=$ver" >/dev/null 2>&1; then
+	if mt_kcache "$root" "$MT_K_FLAVOUR" show "linux-image-$kver-unsigned=$ver" >/dev/null 2>&1; then
 		echo "linux-image-$kver-unsigned=$ver"
 		return
 	fi
-	mt_in "$root" apt-cache show "linux-image-$kver=$ver" >/dev/null 2>&1 ||
+	mt_kcache "$root" "$MT_K_FLAVOUR" show "linux-image-$kver=$ver" >/dev/null 2>&1 ||
 		die "neither linux-image-$kver-unsigned nor linux-image-$kver $ver is in the archive"
 	echo "linux-image-$kver=$ver"
-	for p in $(mt_in "$root" apt-cache depends "linux-image-$kver=$ver" |
+	for p in $(mt_kcache "$root" "$MT_K_FLAVOUR" depends "linux-image-$kver=$ver" |
 		awk -v k="$kver" '$1 == "Depends:" && index($2, k) { print $2 }'); do
 		if [ "$p" = "linux-binary-$kver" ] &&
-			mt_in "$root" apt-cache show "linux-binary-unsigned-$kver=$ver" >/dev/null 2>&1; then
+			mt_kcache "$root" "$MT_K_FLAVOUR" show "linux-binary-unsigned-$kver=$ver" >/dev/null 2>&1; then
 			p=linux-binary-unsigned-$kver
 		fi
 		echo "$p=$ver"
@@ -392,11 +576,20 @@ mt_fetch_image() {
 	rm -rf "$kdir"
 	mkdir -p "$kdir"
 	# Download where apt runs (a chroot cannot see the cache), then extract.
-	dl=$(mktemp -d "$root/var/tmp/memtrace-dl.XXXXXX")
-	# shellcheck disable=SC2086
-	mt_logged apt-download mt_in "$root" \
-		sh -c 'cd "$1" && shift && exec apt-get -q download "$@"' sh "${dl#"$root"}" \
-		${rel:+-t "$rel"} $pkgs || { rm -rf "$dl"; die "cannot download" $pkgs; }
+	if [ "$MT_K_FLAVOUR" = amd64 ]; then
+		dl=$(mktemp -d "$root/var/tmp/memtrace-dl.XXXXXX")
+		# shellcheck disable=SC2086
+		mt_logged apt-download mt_in "$root" \
+			sh -c 'cd "$1" && shift && exec apt-get -q download "$@"' sh "${dl#"$root"}" \
+			${rel:+-t "$rel"} $pkgs || { rm -rf "$dl"; die "cannot download" $pkgs; }
+	else
+		# arm64: the host's apt with the arm64 lists of ROOT's suite
+		dl=$(mktemp -d "$MEMTRACE_CACHE/kernels/.dl.XXXXXX")
+		# shellcheck disable=SC2086
+		mt_logged apt-download mt_in_dir "$dl" \
+			mt_arm_apt "$(mt_arm_suite "$root")" apt-get -q download $pkgs ||
+			{ rm -rf "$dl"; die "cannot download" $pkgs; }
+	fi
 	for deb in "$dl"/*.deb; do
 		dpkg-deb -x "$deb" "$kdir/root" || { rm -rf "$dl"; die "cannot extract $deb"; }
 	done

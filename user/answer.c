@@ -113,27 +113,85 @@ void mt_format_flags(uint32_t flags, char out[MT_FLAGS_BUF])
 	}
 }
 
-const char *mt_size_name(uint32_t flags)
+uint64_t mt_pmd_size(unsigned int page_size)
 {
-	if (flags & MEMTRACE_F_SIZE_1G)
-		return "1G";
-	if (flags & MEMTRACE_F_SIZE_2M)
-		return "2M";
-	return "4K";
+	return (uint64_t)page_size * page_size / 8;
 }
 
-/* A size column ("4K", "2M", "1G") into its flag; -1 if it is none of them. */
+uint64_t mt_pud_size(unsigned int page_size)
+{
+	return mt_pmd_size(page_size) * page_size / 8;
+}
+
+/* 4096 as "4K", 2^21 as "2M": a power of two with its largest unit. */
+static void size_label(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	int i = 0;
+
+	bytes >>= 10;
+	while (bytes >= 1024 && units[i + 1]) {
+		bytes >>= 10;
+		i++;
+	}
+	snprintf(buf, len, "%llu%c", (unsigned long long)bytes, units[i]);
+}
+
+/* The size column as the module writes it: the entry's size, PAGE_SIZE, PMD or PUD. */
+const char *mt_size_name(uint32_t flags, unsigned int page_size)
+{
+	static char names[3][24];
+	static unsigned int made;
+
+	if (page_size != made) {
+		size_label(page_size, names[0], sizeof(names[0]));
+		size_label(mt_pmd_size(page_size), names[1], sizeof(names[1]));
+		size_label(mt_pud_size(page_size), names[2], sizeof(names[2]));
+		made = page_size;
+	}
+	return names[flags & MEMTRACE_F_SIZE_PUD ? 2 : flags & MEMTRACE_F_SIZE_PMD ? 1 : 0];
+}
+
+/*
+ * The size column read back (the inverse of mt_size_name), its flag ORed
+ * into *flags: a page of 4K to 64K, or a PMD or PUD of such pages. The
+ * three sets (4K 2M 1G, 16K 32M 64G, 64K 512M 4T) do not overlap, so the
+ * label alone says which one it is. -1: none of them.
+ */
 int mt_parse_size(const char *s, size_t len, uint32_t *flags)
 {
-	static const uint32_t sizes[] = { 0, MEMTRACE_F_SIZE_2M, MEMTRACE_F_SIZE_1G };
+	uint32_t flag;
 
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		const char *n = mt_size_name(sizes[i]);
+	uint64_t n = 0;
+	int shift;
 
-		if (len == strlen(n) && !memcmp(s, n, len)) {
-			*flags |= sizes[i];
-			return 0;
-		}
+	if (len < 2 || len > 5)
+		return -1;
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (s[i] < '0' || s[i] > '9' || (i == 0 && s[i] == '0'))
+			return -1;
+		n = n * 10 + (uint64_t)(s[i] - '0');
+	}
+	switch (s[len - 1]) {
+	case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	default: return -1;
+	}
+	n <<= shift;
+	/* the page sizes of x86-64 (4K) and of arm64's granules (4K, 16K, 64K) */
+	for (unsigned int ps = 4096; ps <= 65536; ps <<= 2) {
+		if (n == ps)
+			flag = 0;
+		else if (n == mt_pmd_size(ps))
+			flag = MEMTRACE_F_SIZE_PMD;
+		else if (n == mt_pud_size(ps))
+			flag = MEMTRACE_F_SIZE_PUD;
+		else
+			continue;
+		*flags |= flag;
+		return 0;
 	}
 	return -1;
 }

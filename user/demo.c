@@ -25,7 +25,6 @@
 
 #define DEMO_MAX_PAGES	(1U << 18)
 #define DEMO_MAPS_BUF	(512 * 1024)
-#define HPAGE		(2UL << 20)
 
 const char *const mt_demo_stage_names[ST_N] = {
 	"initial", "mmap", "read", "pattern", "write", "dontneed", "munmap"
@@ -160,6 +159,25 @@ static int stage(struct mt_demo *d, int st)
 	return 0;
 }
 
+/*
+ * A THP's size: what the kernel says (2M with 4K pages, 32M with arm64's
+ * 16K), else a PMD's.
+ */
+static uint64_t thp_size(unsigned int page_size)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	unsigned long long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	if (!v || (v & (v - 1)) || v < page_size)
+		v = mt_pmd_size(page_size);
+	return v;
+}
+
 static int map_region(struct mt_demo *d)
 {
 	size_t len = d->npages * d->page_size;
@@ -171,18 +189,19 @@ static int map_region(struct mt_demo *d)
 			return -errno;
 		madvise(p, len, MADV_NOHUGEPAGE);
 	} else {
-		char *raw = mmap(NULL, len + HPAGE, PROT_READ | PROT_WRITE,
+		size_t hpage = (size_t)d->hpage;
+		char *raw = mmap(NULL, len + hpage, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		uintptr_t a;
 
 		if (raw == MAP_FAILED)
 			return -errno;
-		a = ((uintptr_t)raw + HPAGE - 1) & ~(HPAGE - 1);
+		a = ((uintptr_t)raw + hpage - 1) & ~(hpage - 1);
 		p = (char *)a;
 		if (p > raw)
 			munmap(raw, (size_t)(p - raw));
-		if (p + len < raw + len + HPAGE)
-			munmap(p + len, (size_t)(raw + len + HPAGE - (p + len)));
+		if (p + len < raw + len + hpage)
+			munmap(p + len, (size_t)(raw + len + hpage - (p + len)));
 		if (madvise(p, len, MADV_HUGEPAGE))
 			mt_err("warning: madvise(MADV_HUGEPAGE): %s", strerror(errno));
 	}
@@ -345,8 +364,9 @@ static int demo_run(struct mt_ctx *ctx, int argc, char **argv)
 		return mt_bad_usage("demo", "unexpected argument '%s'", argv[optind]);
 	mt_ctx_finish(ctx);
 	d.page_size = (unsigned int)sysconf(_SC_PAGESIZE);
+	d.hpage = thp_size(d.page_size);
 	if (d.thp) {
-		uint64_t per = HPAGE / d.page_size;
+		uint64_t per = d.hpage / d.page_size;
 
 		o.n = o.pages_given ? (o.n + per - 1) / per * per : per;
 	}

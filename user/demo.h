@@ -21,6 +21,7 @@ struct mt_demo {
 	const struct mt_ctx *ctx;
 	long pid;
 	unsigned int page_size;
+	uint64_t hpage;		/* a THP's size: the PMD size (2M with 4K pages) */
 	size_t npages;
 	bool thp, pause;
 	char pattern[65];

@@ -48,17 +48,15 @@ static uint32_t flag_of(const char *s, size_t len)
 {
 	static const char letters[] = "afsphwdyx";
 	const char *l = len == 1 ? memchr(letters, s[0], sizeof(letters) - 1) : NULL;
+	uint32_t size = 0;
 
 	if (l)
 		return 1U << (l - letters);
 	if (len == 1 && s[0] == 'b')	/* a cached page under writeback */
 		return MEMTRACE_F_WRITEBACK;
-	if (len == 2 && !memcmp(s, "2M", 2))
-		return MEMTRACE_F_SIZE_2M;
-	if (len == 2 && !memcmp(s, "1G", 2))
-		return MEMTRACE_F_SIZE_1G;
-	if (len == 2 && !memcmp(s, "4K", 2))
-		return MEMTRACE_F_SIZE_MASK;	/* none of the huge sizes */
+	/* a size column's label: 4K 2M 1G, or 16K 32M 64G with 16K pages */
+	if (!mt_parse_size(s, len, &size))
+		return size ? size : MEMTRACE_F_SIZE_MASK;	/* a page: none of the huge sizes */
 	for (unsigned int i = 0; i < mt_nflag_names; i++)
 		if (strlen(mt_flag_names[i]) == len && !memcmp(s, mt_flag_names[i], len))
 			return 1U << i;

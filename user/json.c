@@ -80,7 +80,7 @@ void mt_json_str(FILE *f, const char *s)
 }
 
 /* One record, as query --json and snapshots write it. */
-void mt_json_record(FILE *f, const struct mt_record *r)
+void mt_json_record(FILE *f, const struct mt_record *r, unsigned int page_size)
 {
 	char fl[MT_FLAGS_BUF], folio[16];
 
@@ -88,7 +88,7 @@ void mt_json_record(FILE *f, const struct mt_record *r)
 	fprintf(f, "{\"addr\":\"0x%llx\",\"pages\":%llu,\"state\":\"%s\",\"size\":\"%s\","
 		"\"flags\":\"%s\",\"pfn\":\"0x%llx\",\"node\":%d",
 		(unsigned long long)r->addr, (unsigned long long)r->pages,
-		mt_state_names[r->state], mt_size_name(r->flags), fl,
+		mt_state_names[r->state], mt_size_name(r->flags, page_size), fl,
 		(unsigned long long)r->pfn, r->node);
 	if (r->folio) {
 		const char *name = mt_folio_text(r, folio);

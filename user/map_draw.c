@@ -141,7 +141,7 @@ static void cell_tip(FILE *f, const struct mt_map_pic *p, const struct mt_map_ba
 	}
 	mt_format_flags(c->flags, fl);
 	if (c->has_present && !c->flags_mixed)
-		fprintf(f, "%sflags: %s %s", nl, fl, mt_size_name(c->flags));
+		fprintf(f, "%sflags: %s %s", nl, fl, mt_size_name(c->flags, p->page_size));
 	else if (c->has_present)
 		fprintf(f, "%sflags: mixed", nl);
 	fprintf(f, "%smapping: ", nl);

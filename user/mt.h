@@ -94,7 +94,13 @@ int mt_parse_flags(const char *s, size_t len, uint32_t *flags);
 /* MEMTRACE_FLAGS_WIDTH letters, one more (b) for a page under writeback */
 #define MT_FLAGS_BUF (MEMTRACE_FLAGS_WIDTH_CACHED + 1)
 void mt_format_flags(uint32_t flags, char out[MT_FLAGS_BUF]);
-const char *mt_size_name(uint32_t flags);
+/*
+ * What one entry maps: a page, or a PMD or PUD of page_size/8 entries of
+ * the one below (2M and 1G with 4K pages, 32M and 64G with 16K pages).
+ */
+uint64_t mt_pmd_size(unsigned int page_size);
+uint64_t mt_pud_size(unsigned int page_size);
+const char *mt_size_name(uint32_t flags, unsigned int page_size);
 int mt_parse_size(const char *s, size_t len, uint32_t *flags);
 int mt_parse_header(const char *line, struct mt_header *h, char *err, size_t errlen);
 int mt_parse_record(const char *line, struct mt_record *r, char *err, size_t errlen);
@@ -234,7 +240,7 @@ int mt_check_record(struct mt_check *c, const struct mt_record *r);
 /* ---- json.c ---- */
 void mt_json_str(FILE *f, const char *s);
 void mt_json_strn(FILE *f, const char *s, size_t len);
-void mt_json_record(FILE *f, const struct mt_record *r);
+void mt_json_record(FILE *f, const struct mt_record *r, unsigned int page_size);
 void mt_json_summary(FILE *f, const struct mt_summary *s);
 
 /* ---- jsonr.c: reading JSON back (snapshots) ---- */

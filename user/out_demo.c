@@ -32,12 +32,22 @@ static const char *stage_note(const struct mt_demo *d)
 			      : "a read fault maps the shared zero page: still no frame of its "
 				"own, no RSS";
 	case ST_PATTERN:
-		return d->thp ? "MADV_DONTNEED first dropped the huge zero page of the read "
-				"stage (a write to it would only split it into 4K pages); then "
-				"the first write fault in each 2 MiB page backs all its 512 pages "
-				"at once"
-			      : "a write breaks the zero-page mapping (copy-on-write): one frame "
-				"per written page";
+		if (d->thp) {
+			static char why[256];
+
+			snprintf(why, sizeof(why),
+				 "MADV_DONTNEED first dropped the huge zero page of the read "
+				 "stage (a write to it would only split it into %u%s pages); then "
+				 "the first write fault in each %llu MiB page backs all its %llu "
+				 "pages at once",
+				 d->page_size >= 1024 ? d->page_size / 1024 : d->page_size,
+				 d->page_size >= 1024 ? "K" : " B",
+				 (unsigned long long)(d->hpage >> 20),
+				 (unsigned long long)(d->hpage / d->page_size));
+			return why;
+		}
+		return "a write breaks the zero-page mapping (copy-on-write): one frame "
+		       "per written page";
 	case ST_WRITE:
 		return "every page now has a frame of its own";
 	case ST_DONTNEED:

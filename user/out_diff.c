@@ -8,7 +8,8 @@
 #include "output.h"
 
 /* "present a-wdyx 2M", "none": a state with its flags, if any */
-static const char *page_desc(const struct mt_record *r, char *buf, size_t len)
+static const char *page_desc(const struct mt_record *r, unsigned int ps, char *buf,
+			     size_t len)
 {
 	char fl[MT_FLAGS_BUF];
 
@@ -18,7 +19,7 @@ static const char *page_desc(const struct mt_record *r, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s %s%s%s", mt_state_names[r->state], fl,
 			 r->flags & MEMTRACE_F_SIZE_MASK ? " " : "",
-			 r->flags & MEMTRACE_F_SIZE_MASK ? mt_size_name(r->flags) : "");
+			 r->flags & MEMTRACE_F_SIZE_MASK ? mt_size_name(r->flags, ps) : "");
 	return buf;
 }
 
@@ -71,8 +72,8 @@ static void human_change(const struct mt_diff *d, const struct mt_change *c, voi
 	char from[48], to[48], size[32];
 
 	(void)arg;
-	printf("%s -> %s: %llu page%s at 0x%llx (%s)\n", page_desc(&c->from, from, sizeof(from)),
-	       page_desc(&c->to, to, sizeof(to)), (unsigned long long)c->pages,
+	printf("%s -> %s: %llu page%s at 0x%llx (%s)\n", page_desc(&c->from, d->page_size, from, sizeof(from)),
+	       page_desc(&c->to, d->page_size, to, sizeof(to)), (unsigned long long)c->pages,
 	       mt_plural(c->pages), (unsigned long long)c->addr,
 	       mt_human_size(c->pages * d->page_size, size, sizeof(size)));
 }
@@ -173,8 +174,8 @@ static void tsv_change(const struct mt_diff *d, const struct mt_change *c, void 
 	mt_format_flags(c->to.flags, f2);
 	printf("0x%llx\t%llu\t%s\t%s\t%s\t%s\t%s\t%s\n", (unsigned long long)c->addr,
 	       (unsigned long long)c->pages, mt_state_names[c->from.state],
-	       mt_size_name(c->from.flags), f1, mt_state_names[c->to.state],
-	       mt_size_name(c->to.flags), f2);
+	       mt_size_name(c->from.flags, d->page_size), f1, mt_state_names[c->to.state],
+	       mt_size_name(c->to.flags, d->page_size), f2);
 }
 
 static void tsv_end(const struct mt_diff *d, void *arg)
@@ -242,13 +243,13 @@ static void json_pages(const struct mt_diff *d, void *arg)
 	printf("],\"changes\":[");
 }
 
-static void json_page(const char *key, const struct mt_record *r)
+static void json_page(const char *key, const struct mt_record *r, unsigned int ps)
 {
 	char fl[MT_FLAGS_BUF];
 
 	mt_format_flags(r->flags, fl);
 	printf("\"%s\":{\"state\":\"%s\",\"size\":\"%s\",\"flags\":\"%s\"}", key,
-	       mt_state_names[r->state], mt_size_name(r->flags), fl);
+	       mt_state_names[r->state], mt_size_name(r->flags, ps), fl);
 }
 
 static void json_change(const struct mt_diff *d, const struct mt_change *c, void *arg)
@@ -256,9 +257,9 @@ static void json_change(const struct mt_diff *d, const struct mt_change *c, void
 	(void)arg;
 	printf("%s{\"addr\":\"0x%llx\",\"pages\":%llu,", d->nchanges > 1 ? "," : "",
 	       (unsigned long long)c->addr, (unsigned long long)c->pages);
-	json_page("from", &c->from);
+	json_page("from", &c->from, d->page_size);
 	putchar(',');
-	json_page("to", &c->to);
+	json_page("to", &c->to, d->page_size);
 	putchar('}');
 }
 

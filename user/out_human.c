@@ -21,8 +21,12 @@ static void span_label(const struct mt_map *m, size_t i, size_t n)
 
 /* ---- query ---- */
 
+/* the page size of the answer being printed, for its size column */
+static unsigned int page_size = 4096;
+
 static void query_header(const struct mt_header *h)
 {
+	page_size = h->page_size;
 	printf("%-18s %10s  %-9s %-4s %-6s %-12s %-4s%s\n", "ADDRESS", "PAGES",
 	       "STATE", "SIZE", "FLAGS", "PFN", "NODE", h->folio ? " FOLIO" : "");
 }
@@ -57,11 +61,11 @@ static void query_record(const struct mt_record *r, bool first)
 	if (!r->folio) {
 		printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %s\n", (unsigned long long)r->addr,
 		       (unsigned long long)r->pages, mt_state_names[r->state],
-		       mt_size_name(r->flags), fl, pfn_text(r, pfn, sizeof(pfn)), node);
+		       mt_size_name(r->flags, page_size), fl, pfn_text(r, pfn, sizeof(pfn)), node);
 		return;
 	}
 	printf("0x%016llx %10llu  %-9s %-4s %-6s %-12s %-4s %s\n", (unsigned long long)r->addr,
-	       (unsigned long long)r->pages, mt_state_names[r->state], mt_size_name(r->flags),
+	       (unsigned long long)r->pages, mt_state_names[r->state], mt_size_name(r->flags, page_size),
 	       fl, pfn_text(r, pfn, sizeof(pfn)), node, mt_folio_text(r, folio));
 }
 

@@ -25,8 +25,12 @@ static void comma(void)
 
 /* ---- query ---- */
 
+/* the page size of the answer being printed, for its size column */
+static unsigned int page_size = 4096;
+
 static void query_header(const struct mt_header *h)
 {
+	page_size = h->page_size;
 	if (h->path) {	/* a file's: "addr" is the offset in it */
 		printf("{\"file\":");
 		mt_json_str(stdout, h->path);
@@ -42,7 +46,7 @@ static void query_record(const struct mt_record *r, bool first)
 {
 	if (!first)
 		putchar(',');
-	mt_json_record(stdout, r);
+	mt_json_record(stdout, r, page_size);
 }
 
 static void query_summary(const struct mt_query_view *v)

@@ -8,8 +8,12 @@
 
 /* ---- query ---- */
 
+/* the page size of the answer being printed, for its size column */
+static unsigned int page_size = 4096;
+
 static void query_header(const struct mt_header *h)
 {
+	page_size = h->page_size;
 	if (h->path)	/* a file's: addr is the offset in it */
 		printf("# memtrace file=%s", h->path);
 	else
@@ -28,7 +32,7 @@ static void query_record(const struct mt_record *r, bool first)
 	mt_format_flags(r->flags, fl);
 	printf("0x%llx\t%llu\t%s\t%s\t%s\t0x%llx\t%d", (unsigned long long)r->addr,
 	       (unsigned long long)r->pages, mt_state_names[r->state],
-	       mt_size_name(r->flags), fl, (unsigned long long)r->pfn, r->node);
+	       mt_size_name(r->flags, page_size), fl, (unsigned long long)r->pfn, r->node);
 	if (r->folio)
 		printf("\t%s", mt_folio_text(r, folio));
 	putchar('\n');

@@ -69,7 +69,7 @@ void mt_snap_write(FILE *f, const struct mt_snap *s)
 		(unsigned long long)h->end, h->page_size, mt_mode_names[h->mode]);
 	for (size_t i = 0; i < s->nrecs; i++) {
 		fputs(i ? ",\n" : "\n", f);
-		mt_json_record(f, &s->recs[i]);
+		mt_json_record(f, &s->recs[i], h->page_size);
 	}
 	fprintf(f, "],\n\"summary\":");
 	mt_json_summary(f, &s->sum);

@@ -76,8 +76,17 @@
  *                        page's for all its pages, but each page's own on
  *                        6.11 to 6.14; hugetlb: the folio's)
  *   HUGETLB              the page belongs to a hugetlbfs mapping
- *   SIZE_2M / SIZE_1G    mapped by a PMD / PUD entry (THP or hugetlb);
- *                        neither: mapped by a 4K PTE
+ *   SIZE_PMD / SIZE_PUD  mapped by a PMD / PUD entry (THP or hugetlb);
+ *                        neither: mapped by a PTE (one page). Their sizes
+ *                        are the kernel's PMD_SIZE and PUD_SIZE, which
+ *                        GET_INFO reports: 2M and 1G with 4K pages (x86-64,
+ *                        arm64), 32M and 64G with arm64's 16K pages; a
+ *                        64-bit table of PAGE_SIZE/8 entries makes them
+ *                        PAGE_SIZE^2/8 and PAGE_SIZE^3/64. Also named
+ *                        SIZE_2M / SIZE_1G (their 4K-page sizes).
+ *                        arm64's contiguous PTEs (6.9+) are PTEs: their
+ *                        dirty and young are the whole block's, as the
+ *                        kernel's ptep_get() and pagemap report them
  * Set on CACHED pages: FILE or SHMEM (tmpfs, shared anonymous memory), and
  *   DIRTY                the page cache's dirty tag is set (the folio is
  *                        dirty and not yet written back), as cachestat(2)
@@ -360,16 +369,20 @@ enum memtrace_flag {
 	MEMTRACE_F_DIRTY   = 1U << 6,
 	MEMTRACE_F_YOUNG   = 1U << 7,
 	MEMTRACE_F_EXCL    = 1U << 8,
-	MEMTRACE_F_SIZE_2M = 1U << 9,
-	MEMTRACE_F_SIZE_1G = 1U << 10,
+	MEMTRACE_F_SIZE_PMD = 1U << 9,
+	MEMTRACE_F_SIZE_PUD = 1U << 10,
 	MEMTRACE_F_WRITEBACK = 1U << 11,	/* CACHED pages only */
 };
 
+/* Their first names, the sizes they have with 4K pages. */
+#define MEMTRACE_F_SIZE_2M MEMTRACE_F_SIZE_PMD
+#define MEMTRACE_F_SIZE_1G MEMTRACE_F_SIZE_PUD
+
 #define MEMTRACE_F_KIND_MASK \
 	(MEMTRACE_F_ANON | MEMTRACE_F_FILE | MEMTRACE_F_SHMEM | MEMTRACE_F_PFNMAP)
-#define MEMTRACE_F_SIZE_MASK (MEMTRACE_F_SIZE_2M | MEMTRACE_F_SIZE_1G)
+#define MEMTRACE_F_SIZE_MASK (MEMTRACE_F_SIZE_PMD | MEMTRACE_F_SIZE_PUD)
 /* The flags of an answer that asks for nothing more (GET_INFO's FLAGS_MASK) */
-#define MEMTRACE_F_ALL	     ((MEMTRACE_F_SIZE_1G << 1) - 1)
+#define MEMTRACE_F_ALL	     ((MEMTRACE_F_SIZE_PUD << 1) - 1)
 /* Every flag, CACHED pages' included */
 #define MEMTRACE_F_ALL_EXT   ((MEMTRACE_F_WRITEBACK << 1) - 1)
 
@@ -451,6 +464,8 @@ enum memtrace_attr {
 	MEMTRACE_A_FOLIO,	/* flag: records carry MEMTRACE_R_FOLIO */
 	MEMTRACE_A_FD,		/* u32: FILE: a file descriptor of the sender */
 	MEMTRACE_A_PROC,	/* nest: enum memtrace_proc_attr (TOP) */
+	MEMTRACE_A_PMD_SIZE,	/* u64: bytes a SIZE_PMD entry maps (GET_INFO) */
+	MEMTRACE_A_PUD_SIZE,	/* u64: bytes a SIZE_PUD entry maps (GET_INFO) */
 	__MEMTRACE_A_MAX
 };
 

@@ -35,7 +35,9 @@
 #define TAP_SHARED
 #include "tap.h"
 
-#define PAGE 4096UL
+/* the kernel's page size (4K, 16K on arm64-16k), set first thing in main() */
+extern unsigned long bench_page;
+#define PAGE bench_page
 #define MIB (1024UL * 1024)
 #define HUGE (2 * MIB)
 

@@ -21,10 +21,15 @@ MEMTRACE_FAKE_LIE to a comma-separated list of WHERE[:HOW]:
 Each lying page is reported on its own, in runs mode too. Pages outside the
 queried range are ignored.
 """
-import os, struct, sys
+import os, platform, struct, sys
 
 PS = os.sysconf("SC_PAGE_SIZE")
-TASK_SIZE = (1 << 47) - PS  # x86-64 TASK_SIZE_MAX
+# TASK_SIZE_MAX: x86-64's (4-level paging) keeps a guard page below 2^47;
+# arm64's is 2^VA_BITS (48 with Debian's 4K kernels, 52 with its 16K ones)
+if platform.machine() == "aarch64":
+    TASK_SIZE = 1 << (52 if PS == 16384 else 48)
+else:
+    TASK_SIZE = (1 << 47) - PS
 
 
 def num(s):

@@ -298,14 +298,32 @@ static void test_answer(void)
 	tap_expect(!mt_parse_flags(fl, strlen(fl), &f) &&
 	   f == (MEMTRACE_F_FILE | MEMTRACE_F_HUGETLB | MEMTRACE_F_DIRTY | MEMTRACE_F_EXCL),
 	   "flags round trip");
+	tap_expect(!strcmp(mt_size_name(MEMTRACE_F_SIZE_1G, 4096), "1G") &&
+	   !strcmp(mt_size_name(MEMTRACE_F_SIZE_2M, 4096), "2M") && !strcmp(mt_size_name(0, 4096), "4K"),
+	   "size names, 4K pages");
+	/* arm64-16k: a PMD maps 32M, a PUD 64G (issue 21) */
+	tap_expect(!strcmp(mt_size_name(0, 16384), "16K") &&
+	   !strcmp(mt_size_name(MEMTRACE_F_SIZE_PMD, 16384), "32M") &&
+	   !strcmp(mt_size_name(MEMTRACE_F_SIZE_PUD, 16384), "64G") &&
+	   !strcmp(mt_size_name(MEMTRACE_F_SIZE_PMD, 4096), "2M"),
+	   "size names, 16K pages: 16K, 32M, 64G (and back to 4K pages)");
+	tap_expect(!mt_parse_record("0x7f0000000000\t2048\tpresent\t32M\ta-wdy-x\t0x1234\t0", &r, err,
+			    sizeof(err)) && (r.flags & MEMTRACE_F_SIZE_MASK) == MEMTRACE_F_SIZE_PMD &&
+	   !mt_parse_record("0x7f0000000000\t1\tpresent\t16K\ta-wdy-x\t0x1234\t0", &r, err,
+			    sizeof(err)) && !(r.flags & MEMTRACE_F_SIZE_MASK) &&
+	   !mt_parse_record("0x7f0000000000\t1\tpresent\t64G\ta-wdy-x\t0x1234\t0", &r, err,
+			    sizeof(err)) && (r.flags & MEMTRACE_F_SIZE_MASK) == MEMTRACE_F_SIZE_PUD &&
+	   mt_parse_record("0x7f0000000000\t1\tpresent\t8K\ta-wdy-x\t0x1234\t0", &r, err,
+			   sizeof(err)) &&
+	   mt_parse_record("0x7f0000000000\t1\tpresent\t04K\ta-wdy-x\t0x1234\t0", &r, err,
+			   sizeof(err)),
+	   "record sizes of 16K pages: 16K, 32M (PMD), 64G (PUD); 8K and 04K rejected");
 	mt_format_flags(MEMTRACE_F_FILE | MEMTRACE_F_DIRTY | MEMTRACE_F_WRITEBACK, fl);
 	tap_expect(!strcmp(fl, "f--d--b") && !mt_parse_flags(fl, strlen(fl), &f) &&
 	   f == (MEMTRACE_F_FILE | MEMTRACE_F_DIRTY | MEMTRACE_F_WRITEBACK),
 	   "flags: a cached page under writeback, 7 letters, round trip: %s", fl);
 	tap_expect(mt_state_from_name("cached", 6) == MEMTRACE_CACHED &&
 	   !strcmp(mt_state_names[MEMTRACE_CACHED], "cached"), "state: cached");
-	tap_expect(!strcmp(mt_size_name(MEMTRACE_F_SIZE_1G), "1G") && !strcmp(mt_size_name(0), "4K"),
-	   "size names");
 	tap_expect(mt_state_from_name("migration", 9) == MEMTRACE_MIGRATION &&
 	   mt_state_from_name("presentx", 8) == -1, "state names from the contract");
 }

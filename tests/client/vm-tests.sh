@@ -21,6 +21,10 @@ fi
 topt=
 [ -n "$TRANSPORT" ] && topt="--transport=$TRANSPORT"
 tmp=$(mktemp -d /tmp/mt-vm.XXXXXX)
+# the kernel's page size (4K, or 16K on arm64-16k; busybox has no getconf)
+# and a THP's, in pages (512 with 4K pages, 2048 with 16K)
+PSIZE=$(mt_page_size)
+THP_PAGES=$(( $(cat /sys/kernel/mm/transparent_hugepage/hpage_pmd_size 2>/dev/null || echo 2097152) / PSIZE ))
 pids=
 
 cleanup() {
@@ -85,9 +89,9 @@ tap_ok $? "demo --pattern all: 16 present after the pattern"
 if [ -e /sys/kernel/mm/transparent_hugepage/enabled ] && \
    ! grep -q '\[never\]' /sys/kernel/mm/transparent_hugepage/enabled; then
 	run 0 "demo --thp" demo --tsv --thp
-	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $12 }' "$tmp/out" | grep -qx 512
-	tap_ok $? "demo --thp: the first write backs all 512 pages at once"
-	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $19 }' "$tmp/out" | grep -qx 'H\{512\}'
+	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $12 }' "$tmp/out" | grep -qx $THP_PAGES
+	tap_ok $? "demo --thp: the first write backs all $THP_PAGES pages at once"
+	awk -F'\t' '$1 == "stage" && $3 == "pattern" { print $19 }' "$tmp/out" | grep -qx "H\{$THP_PAGES\}"
 	tap_ok $? "demo --thp: drawn as huge pages"
 else
 	tap_lack "demo --thp" "no THP"
@@ -149,26 +153,29 @@ tap_ok $? "query --folio --json: records carry a folio size"
 # busybox, on the initramfs, is all in the page cache: every page cached
 run 0 "file busybox --tsv" --transport=netlink file --tsv "$bb"
 sz=$(wc -c <"$bb")
-awk -v want=$(( (sz + 4095) / 4096 )) -v bb="$bb" '
+awk -v want=$(( (sz + PSIZE - 1) / PSIZE )) -v bb="$bb" '
 	NR == 1 { ok = $0 ~ ("^# memtrace file=" bb " start=0x0 ") }
 	/^0x/ && $3 == "cached" { c += $2 } /^0x/ && $3 != "cached" { bad++ }
 	END { exit !(ok && !bad && c == want) }' FS='\t' "$tmp/out"
 tap_ok $? "file busybox: the header names it, all its pages cached"
-# a file of 8 pages, pages 0, 2 and 5 written
+# a file of 8 pages (of the kernel's size: 16K ones on arm64-16k), pages 0,
+# 2 and 5 written
 f=$tmp/file8
-dd if=/dev/zero of="$f" bs=4096 count=0 seek=8 2>/dev/null
-for i in 0 2 5; do dd if=/dev/zero of="$f" bs=4096 count=1 seek=$i conv=notrunc 2>/dev/null; done
+dd if=/dev/zero of="$f" bs=$PSIZE count=0 seek=8 2>/dev/null
+for i in 0 2 5; do dd if=/dev/zero of="$f" bs=$PSIZE count=1 seek=$i conv=notrunc 2>/dev/null; done
 run 0 "file --pages --tsv" --transport=netlink file --pages --tsv "$f"
 awk '/^0x/ { s = s $3 "," } END { exit s != "cached,none,cached,none,none,cached,none,none," }' \
 	FS='\t' "$tmp/out"
 tap_ok $? "file --pages: pages 0, 2, 5 cached, the rest none"
 has "$tmp/out" "cached=3" "file: the summary counts 3 cached"
-run 0 "file RANGE 8192+12K" --transport=netlink file --pages --tsv "$f" 8192+12K
-awk '/^0x/ { s = s $1 ":" $3 "," } END { exit s != "0x2000:cached,0x3000:none,0x4000:none," }' \
-	FS='\t' "$tmp/out"
-tap_ok $? "file RANGE 8192+12K: offsets 0x2000-0x5000"
+# pages 2-4: 8192+12K with 4K pages
+frange=$((2 * PSIZE))+$((3 * PSIZE / 1024))K
+run 0 "file RANGE $frange" --transport=netlink file --pages --tsv "$f" "$frange"
+awk -v want="$(printf '0x%x:cached,0x%x:none,0x%x:none,' $((2 * PSIZE)) $((3 * PSIZE)) $((4 * PSIZE)))" \
+	'/^0x/ { s = s $1 ":" $3 "," } END { exit s != want }' FS='\t' "$tmp/out"
+tap_ok $? "file RANGE $frange: offsets $(printf '0x%x-0x%x' $((2 * PSIZE)) $((5 * PSIZE)))"
 run 0 "file --runs --json" --transport=netlink file --json "$f"
-grep -q "^{\"file\":\"$f\",\"start\":\"0x0\",\"end\":\"0x8000\"" "$tmp/out"
+grep -q "^{\"file\":\"$f\",\"start\":\"0x0\",\"end\":\"$(printf 0x%x $((8 * PSIZE)))\"" "$tmp/out"
 tap_ok $? "file --json: the object names the file, [0, 8 pages)"
 run 0 "file --state cached --pages --tsv" --transport=netlink file --state cached --pages --tsv "$f"
 awk '/^0x/ && $3 == "cached" { c++ } /^0x/ && $3 != "cached" { bad++ }
@@ -233,7 +240,7 @@ has "$tmp/out" "smaps Rss" "maps shows smaps Rss"
 run 0 "maps --tsv" maps --tsv $sp
 # the module's present total must equal smaps' Rss for a sleeping process
 # ([vvar] is a PFN map: present to the module perhaps, never in Rss)
-awk -F'\t' -v ps="$(getconf PAGESIZE 2>/dev/null || echo 4096)" '
+awk -F'\t' -v ps="$PSIZE" '
 	$1 !~ /^#/ && $11 !~ /^\[vvar/ { kb += $4 * ps / 1024 }
 	/^# rss/ { split($0, f, "smaps_rss_kbytes="); rss = f[2] + 0 }
 	END { if (kb != rss) { print "# present " kb " kB, Rss " rss " kB"; exit 1 } }' "$tmp/out"
@@ -264,7 +271,7 @@ kill -CONT $sp
 # ---- info: GET_INFO and the transport in use ----
 run 0 "info" info
 has "$tmp/out" "^transport: *${TRANSPORT:-netlink}" "info names the transport (${TRANSPORT:-netlink})"
-has "$tmp/out" "^page size: *4096" "info: page size"
+has "$tmp/out" "^page size: *$PSIZE\$" "info: page size"
 run 0 "info --json" info --json
 has "$tmp/out" '"nstates":7,' "info --json: 7 states"
 

@@ -20,18 +20,26 @@ static bool below_task_size(uint64_t addr)
 
 /*
  * This process's TASK_SIZE (a child's is the same): 2^47 - 4096 with 4-level
- * paging, 2^56 - 4096 with 5-level (x86-64 TASK_SIZE_MAX); 0 if neither fits.
+ * paging, 2^56 - 4096 with 5-level (x86-64 TASK_SIZE_MAX); on arm64
+ * 2^VA_BITS, no guard page (39, 42, 47, 48 or 52 bits); 0 if none fits.
  */
 static uint64_t task_size(void)
 {
-	for (int bits = 47; bits <= 56; bits += 56 - 47) {
-		uint64_t ts = (1ULL << bits) - 4096;
+	static const int bits[] = { 39, 42, 47, 48, 52, 56 };
 
-		if (below_task_size(ts - cor_psz) && !below_task_size(ts))
-			return ts;
+	for (unsigned int i = 0; i < sizeof(bits) / sizeof(bits[0]); i++) {
+		for (int guard = 1; guard >= 0; guard--) {
+			uint64_t ts = (1ULL << bits[i]) - (guard ? 4096 : 0);
+
+			if (below_task_size(ts - cor_psz) && !below_task_size(ts))
+				return ts;
+		}
 	}
 	return 0;
 }
+
+/* the page size, as the queries below are written in pages */
+#define PSZ ((unsigned long)cor_psz)
 
 /* The header and summary of an "all" answer: 0, or what is wrong with them. */
 static const char *whole_answer(const char *text, uint64_t ts, uint64_t *end, uint64_t *total,
@@ -111,7 +119,9 @@ void cor_t_whole(void)
 	if (!err) {
 		for (int i = 0; i < MEMTRACE_NSTATES; i++)
 			sum += a.counts[i];
-		tap_ok(sum == a.total && a.total == 0x7ffffffffULL,
+		/* END page-rounded: 2^47 with pages of more than 4K */
+		tap_ok(sum == a.total &&
+		       a.total == (0x7ffffffff000ULL + cor_psz - 1) / cor_psz,
 		       "summary adds up: %" PRIu64 " pages", a.total);
 		tap_ok(a.counts[MEMTRACE_PRESENT] > 0 && a.counts[MEMTRACE_UNMAPPED] > a.total / 2,
 		       "whole space: %" PRIu64 " present, %" PRIu64 " unmapped",
@@ -238,13 +248,14 @@ void cor_t_bad_input(void)
 		char buf[256];
 		int n;
 
-		n = snprintf(q, sizeof(q), "%d 0x1000 +0x1000", me);
+		/* pages 1 to 2: 0x1000-0x2000 with 4K pages */
+		n = snprintf(q, sizeof(q), "%d 0x%lx +0x%lx", me, PSZ, PSZ);
 		tap_ok(pwrite(fd, q, n, 5) < 0 && errno == ESPIPE, "pwrite at an offset: ESPIPE");
 		tap_ok(write(fd, q, n) == n, "good query accepted");
 		tap_ok(write(fd, "junk", 4) < 0 && errno == EINVAL, "then a bad one: EINVAL");
 		n = read(fd, buf, sizeof(buf) - 1);
 		buf[n > 0 ? n : 0] = 0;
-		snprintf(q, sizeof(q), "# memtrace pid=%d start=0x1000 end=0x2000", me);
+		snprintf(q, sizeof(q), "# memtrace pid=%d start=0x%lx end=0x%lx", me, PSZ, 2 * PSZ);
 		tap_ok(!strncmp(buf, q, strlen(q)), "the bad line left the good query in place");
 		close(fd);
 	}
@@ -254,33 +265,38 @@ void cor_t_bad_input(void)
 void cor_t_isolation(void)
 {
 	int f1 = open("/proc/memtrace", O_RDWR), f2 = open("/proc/memtrace", O_RDWR);
-	char q[128], b1[128], b2[128];
+	char q[128], b1[128], b2[128], w1[64], w2[64];
 	int n;
 
-	n = snprintf(q, sizeof(q), "%d 0x1000 +0x1000", getpid());
+	/* in pages: 0x1000 +0x1000 etc. with 4K pages */
+	n = snprintf(q, sizeof(q), "%d 0x%lx +0x%lx", getpid(), PSZ, PSZ);
 	tap_ok(write(f1, q, n) == n, "isolation: first file's query");
-	n = snprintf(q, sizeof(q), "%d 0x5000 +0x3000 pages", getpid());
+	n = snprintf(q, sizeof(q), "%d 0x%lx +0x%lx pages", getpid(), 5 * PSZ, 3 * PSZ);
 	tap_ok(write(f2, q, n) == n, "isolation: second file's query");
 	n = read(f1, b1, 60);
 	b1[n > 0 ? n : 0] = 0;
 	n = read(f2, b2, 60);
 	b2[n > 0 ? n : 0] = 0;
-	tap_ok(strstr(b1, "start=0x1000 end=0x2000") && strstr(b2, "start=0x5000 end=0x8000"),
+	snprintf(w1, sizeof(w1), "start=0x%lx end=0x%lx", PSZ, 2 * PSZ);
+	snprintf(w2, sizeof(w2), "start=0x%lx end=0x%lx", 5 * PSZ, 8 * PSZ);
+	tap_ok(strstr(b1, w1) && strstr(b2, w2),
 	       "isolation: each file answers its own query");
 	/* a second query on the same file replaces the first, even mid-answer */
-	n = snprintf(q, sizeof(q), "%d 0xc000 +0x2000", getpid());
+	n = snprintf(q, sizeof(q), "%d 0x%lx +0x%lx", getpid(), 12 * PSZ, 2 * PSZ);
 	tap_ok(write(f1, q, n) == n, "reuse: a second query on a half-read file");
 	n = read(f1, b1, 60);
 	b1[n > 0 ? n : 0] = 0;
-	tap_ok(strncmp(b1, "# memtrace", 10) == 0 && strstr(b1, "start=0xc000 end=0xe000"),
+	snprintf(w1, sizeof(w1), "start=0x%lx end=0x%lx", 12 * PSZ, 14 * PSZ);
+	tap_ok(strncmp(b1, "# memtrace", 10) == 0 && strstr(b1, w1),
 	       "reuse: the answer to the second query starts afresh");
 	while (read(f1, b1, sizeof(b1)) > 0)
 		;
-	n = snprintf(q, sizeof(q), "%d 0x10000 +0x1000", getpid());
+	n = snprintf(q, sizeof(q), "%d 0x%lx +0x%lx", getpid(), 16 * PSZ, PSZ);
 	tap_ok(write(f1, q, n) == n, "reuse: a third query after the end of an answer");
 	n = read(f1, b1, 60);
 	b1[n > 0 ? n : 0] = 0;
-	tap_ok(strncmp(b1, "# memtrace", 10) == 0 && strstr(b1, "start=0x10000 end=0x11000"),
+	snprintf(w1, sizeof(w1), "start=0x%lx end=0x%lx", 16 * PSZ, 17 * PSZ);
+	tap_ok(strncmp(b1, "# memtrace", 10) == 0 && strstr(b1, w1),
 	       "reuse: the third query is answered");
 	close(f1);
 	close(f2);
@@ -289,7 +305,7 @@ void cor_t_isolation(void)
 	 * A file answers only queries written to it: no "last query of the
 	 * same user" for a fresh file, even in the process that wrote one.
 	 */
-	n = snprintf(q, sizeof(q), "%d 0x9000 +0x1000\n", getpid());
+	n = snprintf(q, sizeof(q), "%d 0x%lx +0x%lx\n", getpid(), 9 * PSZ, PSZ);
 	tap_ok(mt_write_raw(q, n) == 0, "write a query to one file and close it");
 	f1 = open("/proc/memtrace", O_RDONLY);
 	errno = 0;
@@ -305,7 +321,8 @@ void cor_t_isolation(void)
 	n = read(f1, b1, sizeof(b1) - 1);
 	b1[n > 0 ? n : 0] = 0;
 	close(f1);
-	tap_ok(strstr(b1, "start=0x9000 end=0xa000") != NULL, "cat <&3 answers it");
+	snprintf(w1, sizeof(w1), "start=0x%lx end=0x%lx", 9 * PSZ, 10 * PSZ);
+	tap_ok(strstr(b1, w1) != NULL, "cat <&3 answers it");
 }
 
 /* Target exits in the middle of an answer: a clean errno. */

@@ -139,7 +139,8 @@ void cor_t_file(void)
 	volatile char sink;
 
 	memset(buf, 'x', sizeof(buf));
-	for (int i = 0; i < NP; i++)
+	/* NP pages of the kernel's size (a 4K page at a time: 16K pages are 4) */
+	for (long i = 0; i < NP * cor_psz / (long)sizeof(buf); i++)
 		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
 			exit(2);
 	p = mmap(NULL, NP * cor_psz, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
@@ -270,7 +271,11 @@ static bool huge_zero_expected(bool madv_ok, char *why, size_t len)
 	bool thp;
 
 	sysfs_word(THP_SYS "enabled", top, sizeof(top));
-	sysfs_word(THP_SYS "hugepages-2048kB/enabled", pmd, sizeof(pmd));
+	char knob[96];
+
+	/* hugepages-2048kB with 4K pages, hugepages-32768kB with 16K */
+	snprintf(knob, sizeof(knob), THP_SYS "hugepages-%lukB/enabled", cor_huge() >> 10);
+	sysfs_word(knob, pmd, sizeof(pmd));
 	sysfs_word(THP_SYS "use_zero_page", zp, sizeof(zp));
 	if (!strcmp(pmd, "always") || !strcmp(pmd, "madvise"))
 		thp = true;
@@ -278,8 +283,8 @@ static bool huge_zero_expected(bool madv_ok, char *why, size_t len)
 		thp = !strcmp(top, "always") || !strcmp(top, "madvise");
 	else
 		thp = false;
-	snprintf(why, len, "enabled [%s], hugepages-2048kB [%s], use_zero_page %s, MADV_HUGEPAGE %s, THP_DISABLE %d",
-		 top, pmd, zp, madv_ok ? "ok" : "failed", dis);
+	snprintf(why, len, "enabled [%s], %s [%s], use_zero_page %s, MADV_HUGEPAGE %s, THP_DISABLE %d",
+		 top, knob + strlen(THP_SYS), pmd, zp, madv_ok ? "ok" : "failed", dis);
 	return thp && !strcmp(zp, "1") && madv_ok && dis == 0;
 }
 
@@ -340,7 +345,7 @@ static int huge_zero_mapped(char *p, size_t huge, char *why, size_t len)
 
 void cor_t_thp(void)
 {
-	size_t huge = 2UL << 20;
+	size_t huge = cor_huge();
 	char *raw = mmap(NULL, 3 * huge, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char *p = (char *)(((uintptr_t)raw + huge - 1) & ~(huge - 1));
@@ -370,7 +375,7 @@ void cor_t_thp(void)
 		for (unsigned long i = 0; i < huge / cor_psz; i++) {
 			const struct mt_page *pg = &a.pages[i];
 			bool hz = pg->state == MEMTRACE_ZERO &&
-				  (pg->flags & MEMTRACE_F_SIZE_MASK) == MEMTRACE_F_SIZE_2M;
+				  (pg->flags & MEMTRACE_F_SIZE_MASK) == MEMTRACE_F_SIZE_PMD;
 
 			if (hz != want && bad++ < 4)
 				tap_diag("page %lu: %s flags 0x%x", i, mt_state_names[pg->state],
@@ -378,20 +383,22 @@ void cor_t_thp(void)
 		}
 		if (want)
 			tap_ok(!bad,
-			       "THP read fault: all %zu pages zero, 2M (the huge zero page; %lu are not)",
-			       huge / cor_psz, bad);
+			       "THP read fault: all %zu pages zero, %zuM (the huge zero page; %lu are not)",
+			       huge / cor_psz, huge >> 20, bad);
 		else
-			tap_ok(!bad, "THP read fault, no huge zero page: no page is zero 2M (%lu are)", bad);
+			tap_ok(!bad, "THP read fault, no huge zero page: no page is zero %zuM (%lu are)",
+			       huge >> 20, bad);
 	}
 	mt_answer_free(&a);
 
 	madvise(p, huge, MADV_DONTNEED);
 	p[0] = 1;
 	kb = smaps_kb(p, "AnonHugePages");
-	tap_ok(kb == 2048, "THP: the kernel backed the region with a huge page (AnonHugePages %ld kB)", kb);
+	tap_ok(kb == (long)(huge >> 10), "THP: the kernel backed the region with a huge page (AnonHugePages %ld kB)", kb);
 	if (cor_look(getpid(), p, huge / cor_psz, &a, "THP written"))
-		cor_expect(&a, huge / cor_psz, "P", MEMTRACE_F_ANON | MEMTRACE_F_SIZE_2M, 0,
-			   "THP: 512 pages present, mapped 2M");
+		cor_expect(&a, huge / cor_psz, "P", MEMTRACE_F_ANON | MEMTRACE_F_SIZE_PMD, 0,
+			   huge == 2UL << 20 ? "THP: 512 pages present, mapped 2M" :
+			   "THP: a PMD's pages present, mapped by the PMD");
 	mt_answer_free(&a);
 	munmap(raw, 3 * huge);
 }

@@ -10,6 +10,19 @@
 TAP_SHARED_STATE;
 
 long cor_psz;
+
+size_t cor_huge(void)
+{
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+	unsigned long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%lu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v > (unsigned long)cor_psz ? v : (size_t)cor_psz * cor_psz / 8;
+}
 bool cor_root;
 
 char *cor_map(size_t len, int prot, int flags)

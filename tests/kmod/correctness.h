@@ -37,6 +37,8 @@
 
 /* correctness.c */
 extern long cor_psz;
+/* a PMD-sized THP: 2M with 4K pages, 32M with 16K (hpage_pmd_size) */
+size_t cor_huge(void);
 extern bool cor_root;
 char *cor_map(size_t len, int prot, int flags);
 bool cor_look(int pid, void *p, unsigned long n, struct mt_answer *a,

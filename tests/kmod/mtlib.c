@@ -44,10 +44,30 @@ static uint32_t flags_of(const char *w, const char *size)
 	for (int i = 0; i < MEMTRACE_FLAGS_WIDTH - 1; i++)
 		if (w[i + 1] == letters[i])
 			f |= MEMTRACE_F_HUGETLB << i;
-	if (!strcmp(size, "2M"))
-		f |= MEMTRACE_F_SIZE_2M;
-	else if (!strcmp(size, "1G"))
-		f |= MEMTRACE_F_SIZE_1G;
+	/*
+	 * The size column: this kernel's page, PMD or PUD size (4K 2M 1G, or
+	 * 16K 32M 64G on arm64-16k); any other word (a "4K" where pages are
+	 * 16K) is a bad record.
+	 */
+	char *end;
+	uint64_t ps = (uint64_t)sysconf(_SC_PAGESIZE), n = strtoull(size, &end, 10);
+
+	if (!strcmp(end, "K"))
+		n <<= 10;
+	else if (!strcmp(end, "M"))
+		n <<= 20;
+	else if (!strcmp(end, "G"))
+		n <<= 30;
+	else if (!strcmp(end, "T"))
+		n <<= 40;
+	else
+		return ~0U;
+	if (n == ps * ps / 8)
+		f |= MEMTRACE_F_SIZE_PMD;
+	else if (n == ps * ps / 8 * ps / 8)
+		f |= MEMTRACE_F_SIZE_PUD;
+	else if (n != ps)
+		return ~0U;
 	return f;
 }
 

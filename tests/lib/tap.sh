@@ -111,3 +111,10 @@ tap_done() {
 tap_exit() {
 	[ "$tap_failed" = 0 ]
 }
+
+# mt_page_size: the kernel's page size in bytes (4096; 16384 on arm64-16k),
+# from smaps (busybox has no getconf).
+mt_page_size() {
+	getconf PAGESIZE 2>/dev/null ||
+		awk '/^KernelPageSize:/ { print $2 * 1024; exit }' /proc/self/smaps
+}

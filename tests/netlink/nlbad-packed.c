@@ -4,6 +4,7 @@
  * INDEXED and NO_PFN ask), each checked as memtrace.h says.
  */
 #include "nlbad.h"
+#include "pg.h"
 
 /* What a packed answer held (packed_cb). */
 struct packed_seen {
@@ -102,7 +103,7 @@ static void packed_query(const char *what, const void *p, int mode, int how,
 	memset(ps, 0, sizeof(*ps));
 	nlbad_query(getpid());
 	nlb_u64(&nlbad_req, MEMTRACE_A_START, (uintptr_t)p);
-	nlb_u64(&nlbad_req, MEMTRACE_A_END, (uintptr_t)p + 4 * 4096);
+	nlb_u64(&nlbad_req, MEMTRACE_A_END, (uintptr_t)p + 4 * MT_PG);
 	nlb_u8(&nlbad_req, MEMTRACE_A_MODE, (uint8_t)mode);
 	if (how & Q_PACKED)
 		nlb_attr(&nlbad_req, MEMTRACE_A_PACKED, NULL, 0);
@@ -157,7 +158,7 @@ static bool packed_words_ok(const struct packed_seen *ps)
 /* PACKED, INDEXED and NO_PFN do what memtrace.h says (run as root: pfns shown). */
 void nlbad_packed_checks(void)
 {
-	char *p = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, 4 * MT_PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct packed_seen ps;
 	char old[16];
 
@@ -166,7 +167,7 @@ void nlbad_packed_checks(void)
 		return;
 	}
 	p[0] = 1;
-	p[2 * 4096] = 1;
+	p[2 * MT_PG] = 1;
 	packed_query("pages, packed", p, MEMTRACE_MODE_PAGES, Q_PACKED, &ps);
 	tap_ok(ps.pagevecs >= 1 && ps.pfnvecs == ps.pagevecs && !ps.records && !ps.other &&
 	       !ps.pageidxs && ps.pfn_or != 0 && geteuid() == 0 && packed_words_ok(&ps),
@@ -207,5 +208,5 @@ void nlbad_packed_checks(void)
 	packed_query("pages, nested", p, MEMTRACE_MODE_PAGES, 0, &ps);
 	tap_ok(ps.records == 4 && !ps.runs && !ps.pagevecs && !ps.other,
 	       "pages, not packed: 4 record nests (%u), no arrays", ps.records);
-	munmap(p, 4 * 4096);
+	munmap(p, 4 * MT_PG);
 }

@@ -4,6 +4,7 @@
  * 1000 (user "lab") in a child; the target exits in the middle of a dump.
  */
 #include "nlbad.h"
+#include "pg.h"
 
 /* ---- a good query, parsed ---- */
 
@@ -62,7 +63,7 @@ static int parse_cb(const struct nlmsghdr *h, void *arg)
 			}
 			a->records++;
 			a->pages += pages;
-			a->next = addr + pages * 4096;
+			a->next = addr + pages * MT_PG;
 		} else if (nlr_type(at) == MEMTRACE_A_SUMMARY) {
 			nlr_for_each_attr(r, nlr_data(at), nlr_len(at), rrem) {
 				int t = nlr_type(r);

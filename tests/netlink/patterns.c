@@ -18,8 +18,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pg.h"
+
 #define NP 16
-#define HUGE (2UL << 20)
+#define HUGE mt_thp_size()
 
 static long ps;
 static FILE *out;

@@ -5,6 +5,9 @@
 # loaded; tests/run picks it up as /lab/suite-netlink.sh, tests/netlink/run
 # runs it on its own. Programs, from /lab unless set in the environment:
 #   MEMTRACE  the client            RUNAS     tests/client/runas
+#   MEMTRACE_VG  the client valgrind runs (default: /lab/memtrace-vg when
+#             there is one, the arm64 lanes' dynamic build: memcheck sees no
+#             malloc of a static program; else MEMTRACE)
 #   PATTERNS  tests/netlink/patterns    NLBAD  tests/netlink/nlbad
 #   BOUNDED   tests/netlink/bounded     MODULE the .ko (for the unload tests)
 # 1. transport equivalence: a stopped target (patterns.c: the correctness
@@ -31,6 +34,8 @@ PATTERNS=${PATTERNS:-$L/patterns}
 NLBAD=${NLBAD:-$L/nlbad}
 BOUNDED=${BOUNDED:-$L/bounded}
 MODULE=${MODULE:-$L/memtrace.ko}
+if [ -z "$MEMTRACE_VG" ] && [ -x "$L/memtrace-vg" ]; then MEMTRACE_VG=$L/memtrace-vg; fi
+MEMTRACE_VG=${MEMTRACE_VG:-$MEMTRACE}
 tmp=$(mktemp -d /tmp/mt-nl.XXXXXX)
 chmod 1777 "$tmp"	# uid 1000 writes its regions file here
 pids=
@@ -93,7 +98,7 @@ mt --transport=proc info
 grep -q '^transport: *proc' "$tmp/out"
 tap_ok $? "--transport=proc info: says proc"
 mt info --json
-grep -q '"transport":"netlink".*"page_size":4096,"nstates":7,' "$tmp/out"
+grep -q "\"transport\":\"netlink\".*\"page_size\":$(mt_page_size),\"nstates\":7," "$tmp/out"
 tap_ok $? "info --json"
 
 # ---- 1. transport equivalence on stopped targets ----
@@ -292,7 +297,7 @@ else
 	for t in "0 info --json" "0 query --pages $sp all" "0 verify $sp all" "0 demo --tsv" \
 		"1 query 999999 all" "1 query $sp 0x0-0xffffffffffff000"; do
 		want=${t%% *} args=${t#* }
-		$vg "$MEMTRACE" --transport=netlink $args >"$tmp/out" 2>"$tmp/err"
+		$vg "$MEMTRACE_VG" --transport=netlink $args >"$tmp/out" 2>"$tmp/err"
 		r=$?
 		[ $r -eq "$want" ] && ! grep -q '^==' "$tmp/err"
 		tap_ok $? "valgrind: memtrace --transport=netlink $args (exit $r, want $want, no error, no leak)"

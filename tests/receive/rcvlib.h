@@ -12,9 +12,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "pg.h"
+
 #include "rlib.h"
 
-#define RC_PS 4096UL
+/* the kernel's page size (4K; 16K on arm64-16k) */
+#define RC_PS MT_PG
 
 /* One page of an answer. */
 struct rc_pg {

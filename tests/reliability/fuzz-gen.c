@@ -4,6 +4,7 @@
  * as tokens or as bytes.
  */
 #include "fuzz.h"
+#include "pg.h"
 
 static const char *const words[] = {
 	"all", "runs", "pages", "ALL", "Runs", "PAGES", "run", "page", "pagess", "runsx",
@@ -35,8 +36,8 @@ uint64_t fz_pick_addr(void)
 	case 0: return 0;
 	case 1: return 1;
 	case 2: return 4095;
-	case 3: return 4096;
-	case 4: return fz_ts - 4096;
+	case 3: return MT_PG;
+	case 4: return fz_ts - MT_PG;
 	case 5: return fz_ts - 1;
 	case 6: return fz_ts;
 	case 7: return fz_ts + 1;
@@ -48,8 +49,8 @@ uint64_t fz_pick_addr(void)
 	case 13: return UINT64_MAX - 4095;
 	case 14: return rl_next(&fz_rng);
 	case 15: return rl_below(&fz_rng, fz_ts);
-	case 16: return r + rl_below(&fz_rng, 64 * 4096);
-	default: return r + rl_below(&fz_rng, NREG) * 4096;
+	case 16: return r + rl_below(&fz_rng, 64 * MT_PG);
+	default: return r + rl_below(&fz_rng, NREG) * MT_PG;
 	}
 }
 
@@ -103,7 +104,7 @@ void fz_valid_query(struct toks *q, bool mutate_numbers)
 	if (rl_chance(&fz_rng, 12)) {
 		add_tok(q, "all");
 	} else {
-		s = mutate_numbers ? fz_pick_addr() : (uintptr_t)fz_region + rl_below(&fz_rng, NREG) * 4096;
+		s = mutate_numbers ? fz_pick_addr() : (uintptr_t)fz_region + rl_below(&fz_rng, NREG) * MT_PG;
 		if (mutate_numbers)
 			fmt_num(b, sizeof(b), s);
 		else
@@ -111,7 +112,7 @@ void fz_valid_query(struct toks *q, bool mutate_numbers)
 		add_tok(q, b);
 		if (rl_chance(&fz_rng, 35)) {
 			uint64_t l = mutate_numbers && rl_chance(&fz_rng, 40) ? fz_pick_addr() :
-				     (1 + rl_below(&fz_rng, 8)) * 4096 + (rl_chance(&fz_rng, 20) ? rl_below(&fz_rng, 4096) : 0);
+				     (1 + rl_below(&fz_rng, 8)) * MT_PG + (rl_chance(&fz_rng, 20) ? rl_below(&fz_rng, MT_PG) : 0);
 
 			b[0] = '+';
 			if (mutate_numbers)
@@ -120,7 +121,7 @@ void fz_valid_query(struct toks *q, bool mutate_numbers)
 				snprintf(b + 1, sizeof(b) - 1, "%" PRIu64, l);
 		} else {
 			uint64_t e = mutate_numbers && rl_chance(&fz_rng, 40) ? fz_pick_addr() :
-				     s + (1 + rl_below(&fz_rng, 8)) * 4096;
+				     s + (1 + rl_below(&fz_rng, 8)) * MT_PG;
 
 			if (mutate_numbers)
 				fmt_num(b, sizeof(b), e);

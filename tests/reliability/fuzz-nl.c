@@ -4,13 +4,14 @@
  * verdict, the socket kept in step, the fuzz loop.
  */
 #include "fuzz.h"
+#include "pg.h"
 
 /* GET_INFO's reply, checked. */
 static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, size_t wl)
 {
 	const struct genlmsghdr *g = NLMSG_DATA(h);
 	const struct nlattr *a;
-	unsigned int seen = 0;
+	uint64_t seen = 0;	/* bit n: attribute n came (by name below, not number) */
 	int rem;
 
 	if (h->nlmsg_type != family || h->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN ||
@@ -26,7 +27,7 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 		uint32_t u32 = 0;
 		uint64_t u64 = 0;
 
-		seen |= 1U << (a->nla_type & 31);
+		seen |= 1ULL << (a->nla_type & 63);
 		switch (a->nla_type) {
 		case MEMTRACE_A_VERSION:
 			if (a->nla_len <= NLA_HDRLEN || ((const char *)d)[a->nla_len - NLA_HDRLEN - 1]) {
@@ -42,7 +43,7 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 				return false;
 			}
 			memcpy(&u32, d, 4);
-			if ((a->nla_type == MEMTRACE_A_PAGE_SIZE && u32 != 4096) ||
+			if ((a->nla_type == MEMTRACE_A_PAGE_SIZE && u32 != MT_PG) ||
 			    (a->nla_type == MEMTRACE_A_NSTATES && u32 != MEMTRACE_NSTATES) ||
 			    (a->nla_type == MEMTRACE_A_FLAGS_MASK && u32 != MEMTRACE_F_ALL)) {
 				snprintf(why, wl, "attribute %u = %u", a->nla_type, u32);
@@ -53,6 +54,16 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 			memcpy(&u64, d, 8);
 			if (a->nla_len != NLA_HDRLEN + 8 || u64 != fz_ts) {
 				snprintf(why, wl, "TASK_SIZE 0x%" PRIx64 ", /proc says 0x%" PRIx64, u64, fz_ts);
+				return false;
+			}
+			break;
+		case MEMTRACE_A_PMD_SIZE:
+		case MEMTRACE_A_PUD_SIZE:
+			/* 2M and 1G with 4K pages, 32M and 64G with 16K */
+			memcpy(&u64, d, 8);
+			if (a->nla_len != NLA_HDRLEN + 8 ||
+			    u64 != MT_PG * MT_PG / 8 * (a->nla_type == MEMTRACE_A_PUD_SIZE ? MT_PG / 8 : 1)) {
+				snprintf(why, wl, "attribute %u = 0x%" PRIx64, a->nla_type, u64);
 				return false;
 			}
 			break;
@@ -72,8 +83,14 @@ static bool check_info(const struct nlmsghdr *h, uint16_t family, char *why, siz
 			return false;
 		}
 	}
-	if ((seen & 0xf80) != 0xf80) {
-		snprintf(why, wl, "attributes missing (0x%x)", seen);
+	const uint64_t want = 1ULL << MEMTRACE_A_VERSION | 1ULL << MEMTRACE_A_PAGE_SIZE |
+			      1ULL << MEMTRACE_A_NSTATES | 1ULL << MEMTRACE_A_FLAGS_MASK |
+			      1ULL << MEMTRACE_A_TASK_SIZE | 1ULL << MEMTRACE_A_PMD_SIZE |
+			      1ULL << MEMTRACE_A_PUD_SIZE;
+
+	_Static_assert(MEMTRACE_A_MAX < 64, "seen: one bit per attribute");
+	if ((seen & want) != want) {
+		snprintf(why, wl, "attributes missing (0x%" PRIx64 ")", seen);
 		return false;
 	}
 	return true;

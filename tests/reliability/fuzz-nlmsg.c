@@ -4,6 +4,7 @@
  * (nl_parse(), nl_judge()) and how they are built and mutated (fz_nl_build()).
  */
 #include "fuzz.h"
+#include "pg.h"
 
 struct nstats fz_ns;
 static uint16_t unused_ids[64];
@@ -305,14 +306,14 @@ size_t fz_nl_build(struct nlr *s, uint32_t seq, uint16_t *flags_out, uint16_t *t
 
 	if (query) {
 		uint32_t pid = rl_chance(&fz_rng, 70) ? (uint32_t)fz_self : (uint32_t)fz_pick_pid();
-		uint64_t start = (uintptr_t)fz_region, end = start + NREG * 4096;
+		uint64_t start = (uintptr_t)fz_region, end = start + NREG * MT_PG;
 		uint8_t mode = rl_below(&fz_rng, 2);
 
 		cmd = MEMTRACE_CMD_QUERY;
 		flags |= NLM_F_DUMP;
 		if (rl_chance(&fz_rng, 25)) {
 			start = fz_pick_addr();
-			end = rl_chance(&fz_rng, 50) ? fz_pick_addr() : start + rl_below(&fz_rng, 64) * 4096;
+			end = rl_chance(&fz_rng, 50) ? fz_pick_addr() : start + rl_below(&fz_rng, 64) * MT_PG;
 		}
 		if (pid == 1 && mode == 1 && rl_chance(&fz_rng, 80))
 			mode = 0;

@@ -36,6 +36,7 @@
  * The files: see fuzz.h.
  */
 #include "fuzz.h"
+#include "pg.h"
 
 TAP_SHARED_STATE;
 
@@ -86,7 +87,7 @@ static void collect_rec(void *arg, uint64_t addr, uint64_t pages, unsigned int s
 
 	(void)node;
 	for (uint64_t i = 0; i < pages; i++) {
-		uint64_t p = (addr - k->base) / 4096 + i;
+		uint64_t p = (addr - k->base) / MT_PG + i;
 
 		if (p < NREG) {
 			k->state[p] = state;
@@ -101,7 +102,7 @@ static void known_answer(void)
 {
 	/* pages 0-3 written, 4-7 read (zero page), 8-11 untouched, 12-15 written then dropped */
 	static const char want[] = "PPPPZZZZNNNNNNNN";
-	char *p = mmap(NULL, NREG * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = mmap(NULL, NREG * MT_PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	volatile char sink;
 	struct mt_answer a;
 	unsigned long bad = 0;
@@ -110,17 +111,17 @@ static void known_answer(void)
 	struct nlr s;
 	int err;
 
-	madvise(p, NREG * 4096, MADV_NOHUGEPAGE);
+	madvise(p, NREG * MT_PG, MADV_NOHUGEPAGE);
 	for (int i = 0; i < 4; i++)
-		p[i * 4096] = 1;
+		p[i * MT_PG] = 1;
 	for (int i = 4; i < 8; i++)
-		sink = p[i * 4096];
+		sink = p[i * MT_PG];
 	(void)sink;
 	for (int i = 12; i < 16; i++)
-		p[i * 4096] = 1;
-	madvise(p + 12 * 4096, 4 * 4096, MADV_DONTNEED);
+		p[i * MT_PG] = 1;
+	madvise(p + 12 * MT_PG, 4 * MT_PG, MADV_DONTNEED);
 
-	err = mt_query(fz_self, (uintptr_t)p, (uintptr_t)p + NREG * 4096, "pages", &a);
+	err = mt_query(fz_self, (uintptr_t)p, (uintptr_t)p + NREG * MT_PG, "pages", &a);
 	if (tap_ok(!err, "after the fuzz: /proc answers a known query (%s)", strerror(-err))) {
 		for (int i = 0; i < NREG; i++) {
 			int w = want[i] == 'P' ? MEMTRACE_PRESENT : want[i] == 'Z' ? MEMTRACE_ZERO :
@@ -137,11 +138,11 @@ static void known_answer(void)
 	}
 	err = nlr_open(&s);
 	if (!err) {
-		rl_check_init(&c, fz_self, (uintptr_t)p, (uintptr_t)p + NREG * 4096, MEMTRACE_MODE_PAGES,
+		rl_check_init(&c, fz_self, (uintptr_t)p, (uintptr_t)p + NREG * MT_PG, MEMTRACE_MODE_PAGES,
 			      fz_is_root);
 		c.on_record = collect_rec;
 		c.arg = &k;
-		err = rl_nl_query(&s, &c, fz_self, (uintptr_t)p, (uintptr_t)p + NREG * 4096, true,
+		err = rl_nl_query(&s, &c, fz_self, (uintptr_t)p, (uintptr_t)p + NREG * MT_PG, true,
 				  MEMTRACE_MODE_PAGES, NULL);
 		nlr_close(&s);
 	}
@@ -154,7 +155,7 @@ static void known_answer(void)
 	}
 	tap_ok(!err && !bad && k.n == NREG, "after the fuzz: netlink answers the same query: %s (%s)",
 	       want, err ? (c.err[0] ? c.err : strerror(-err)) : bad ? "states differ" : "ok");
-	munmap(p, NREG * 4096);
+	munmap(p, NREG * MT_PG);
 }
 
 /* The reproducers of the grammar deviations the fuzzer found, one line each. */
@@ -232,9 +233,9 @@ int main(int argc, char **argv)
 	fz_ts = task_size();
 	if (!tap_ok(fz_ts != 0, "TASK_SIZE from the 'all' header: 0x%" PRIx64, fz_ts))
 		return tap_done();
-	fz_region = mmap(NULL, NREG * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fz_region = mmap(NULL, NREG * MT_PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (int i = 0; i < NREG; i += 2)
-		fz_region[i * 4096] = 1;
+		fz_region[i * MT_PG] = 1;
 	c = fork();
 	if (!c)
 		_exit(0);

@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pg.h"
 #include "tap.h"
 #include "rlib.h"
 
@@ -49,7 +50,7 @@ static char *big(void)
 		exit(2);
 	}
 	madvise(p, BIG, MADV_NOHUGEPAGE);
-	for (unsigned long i = 0; i < BIG; i += 4096)
+	for (unsigned long i = 0; i < BIG; i += MT_PG)
 		p[i] = 1;
 	return p;
 }
@@ -100,8 +101,8 @@ static int proc_hold(const char *ready, const char *go)
 	tap_ok(n == (ssize_t)sizeof(buf), "proc-hold: first 4 KiB of the answer read (%zd)", n);
 	empty = open("/proc/memtrace", O_RDWR);
 	ro = open("/proc/memtrace", O_RDONLY);
-	done = query_fd(getpid(), s, s + 16 * 4096, "runs");
-	rl_check_init(&c, getpid(), s, s + 16 * 4096, MEMTRACE_MODE_RUNS, true);
+	done = query_fd(getpid(), s, s + 16 * MT_PG, "runs");
+	rl_check_init(&c, getpid(), s, s + 16 * MT_PG, MEMTRACE_MODE_RUNS, true);
 	err = done >= 0 ? rl_proc_read_all(done, &c, 4096, NULL) : done;
 	tap_ok(empty >= 0 && ro >= 0 && !err, "proc-hold: files open, one read to EOF (%s %s)",
 	       strerror(-err), c.err);

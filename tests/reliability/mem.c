@@ -8,13 +8,16 @@
  *            bit 62 and, as root, the swap value equal to pagemap's bits
  *            0-54; touched again: "present"
  *   hugetlb  a MAP_HUGETLB region: "none" until written, then present, 2M,
- *            flag h, pfns head + i like pagemap's
+ *            flag h, pfns head + i like pagemap's; and arm64's contiguous
+ *            hugetlb sizes (64K, 32M with 4K pages; 2M with 16K), mapped by
+ *            contiguous PTEs or PMDs, the same way
  *   thp      a 2 MiB THP: present 2M; split by mprotect of one 4K page, or by
  *            MADV_DONTNEED of one: 4K-mapped present pages (no 2M flag), the
  *            dropped page "none"
  * A part that cannot run here prints "ok N - ... # SKIP reason".
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -24,6 +27,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "pg.h"
 #include "../kmod/mtlib.h"
 #include "tap.h"
 #include "rlib.h"
@@ -31,7 +35,7 @@
 #ifndef MADV_PAGEOUT
 #define MADV_PAGEOUT 21
 #endif
-#define HUGE (2UL << 20)
+#define HUGE mt_thp_size()
 
 static int self;
 
@@ -47,7 +51,7 @@ static void on_rec(void *arg, uint64_t addr, uint64_t pages, unsigned int state,
 	struct mt_answer *a = arg;
 
 	for (uint64_t i = 0; i < pages; i++) {
-		struct mt_page *p = &a->pages[(addr - a->start) / 4096 + i];
+		struct mt_page *p = &a->pages[(addr - a->start) / MT_PG + i];
 
 		p->state = state;
 		p->flags = flags;
@@ -60,7 +64,7 @@ static void on_rec(void *arg, uint64_t addr, uint64_t pages, unsigned int state,
 /* A pages-mode query of [p, p + n pages), checked line by line, one entry per page. */
 static int query(void *p, unsigned long n, const char *mode, struct mt_answer *a)
 {
-	uint64_t s = (uintptr_t)p, e = s + n * 4096;
+	uint64_t s = (uintptr_t)p, e = s + n * MT_PG;
 	struct rl_check c;
 	char q[128];
 	int fd, len, err;
@@ -142,20 +146,20 @@ static void t_swap(void)
 		skip("swap: pages move to swap and back", "no swap device (see the suite's zram setup)");
 		return;
 	}
-	p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	copy = malloc(n * 4096);
-	madvise(p, n * 4096, MADV_NOHUGEPAGE);
+	p = mmap(NULL, n * MT_PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	copy = malloc(n * MT_PG);
+	madvise(p, n * MT_PG, MADV_NOHUGEPAGE);
 	srand(42);
-	for (unsigned long i = 0; i < n * 4096; i++)
+	for (unsigned long i = 0; i < n * MT_PG; i++)
 		p[i] = (char)(rand() >> 7);
-	memcpy(copy, p, n * 4096);
+	memcpy(copy, p, n * MT_PG);
 	for (int t = 0; t < 20; t++) {
-		if (madvise(p, n * 4096, MADV_PAGEOUT)) {
+		if (madvise(p, n * MT_PG, MADV_PAGEOUT)) {
 			skip("swap: pages move to swap and back", "MADV_PAGEOUT refused");
 			return;
 		}
 		swapped = 0;
-		if (!mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * 4096, pm))
+		if (!mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * MT_PG, pm))
 			for (unsigned long i = 0; i < n; i++)
 				swapped += !!(pm[i] & PM_SWAP);
 		if (swapped == n)
@@ -171,7 +175,7 @@ static void t_swap(void)
 		       swapped);
 		bad = mt_crosscheck(self, &a, true);
 		tap_ok(!bad, "swap: %lu pages disagree with pagemap", bad);
-		mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * 4096, pm);
+		mt_pagemap(self, (uintptr_t)p, (uintptr_t)p + n * MT_PG, pm);
 		for (unsigned long i = 0; i < n; i++)
 			if (a.pages[i].state == MEMTRACE_SWAP && (pm[i] & PM_SWAP)) {
 				if (a.pages[i].pfn == (pm[i] & PM_PFN) && a.pages[i].pfn)
@@ -190,7 +194,7 @@ static void t_swap(void)
 	mt_answer_free(&a);
 
 	/* touch: back to present, data intact */
-	tap_ok(!memcmp(p, copy, n * 4096), "swap: data intact after the round trip");
+	tap_ok(!memcmp(p, copy, n * MT_PG), "swap: data intact after the round trip");
 	err = query(p, n, "pages", &a);
 	if (tap_ok(!err, "swap: query after touching (%s)", strerror(-err))) {
 		unsigned long pr = count(&a, n, MEMTRACE_PRESENT, MEMTRACE_F_ANON, 0);
@@ -200,13 +204,13 @@ static void t_swap(void)
 		tap_ok(!bad, "swap: after touching, %lu pages disagree with pagemap", bad);
 		mt_answer_free(&a);
 	}
-	munmap(p, n * 4096);
+	munmap(p, n * MT_PG);
 	free(copy);
 }
 
 static void t_hugetlb(void)
 {
-	const unsigned long n = HUGE / 4096;
+	const unsigned long n = HUGE / MT_PG;
 	struct mt_answer a;
 	char *p = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB,
 		       -1, 0);
@@ -248,15 +252,143 @@ static void t_hugetlb(void)
 	}
 	if (fd >= 0)
 		close(fd);
-	snprintf(want, sizeof(want), "0x%lx\t512\tpresent\t2M\t", (unsigned long)p);
+	/* a PMD: 512 pages of 2M with 4K pages, 2048 of 32M with 16K */
+	snprintf(want, sizeof(want), "0x%lx\t%lu\tpresent\t%luM\t", (unsigned long)p, n,
+		 (unsigned long)(HUGE >> 20));
 	{
 		char *l = strstr(buf, want);
 		char *w = l ? l + strlen(want) : NULL;
 
 		tap_ok(w && w[1] == 'h' && w[2] == 'w',
-		       "hugetlb: runs mode prints one run of 512 pages, 2M, flags '%.6s'", w ? w : "?");
+		       "hugetlb: runs mode prints one run of %lu pages, %luM, flags '%.6s'", n,
+		       (unsigned long)(HUGE >> 20), w ? w : "?");
 	}
 	munmap(p, HUGE);
+}
+
+/* read or write a number in a sysfs/procfs file; -1 on failure */
+static long knob_get(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	long v = -1;
+
+	if (f && fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int knob_set(const char *path, long v)
+{
+	FILE *f = fopen(path, "w");
+	int ok = f && fprintf(f, "%ld\n", v) > 0;
+
+	if (f && fclose(f))
+		ok = 0;
+	return ok ? 0 : -1;
+}
+
+/*
+ * One hugetlb page of a contiguous size (arm64): below the PMD's, mapped by
+ * PTEs (64K with 4K pages, 2M with 16K); above it, by contiguous PMDs (32M
+ * with 4K pages). Written, every page is present, hugetlb, writable, its
+ * size column its entries' (the page size, or the PMD's), pfns head + i,
+ * as pagemap says; and a window of one page inside it answers alike.
+ */
+static void t_hugetlb_cont_one(unsigned long size)
+{
+	const unsigned long n = size / MT_PG;
+	uint32_t szf = size < HUGE ? 0 : MEMTRACE_F_SIZE_PMD;
+	char knob[128], what[64];
+	struct mt_answer a, w;
+	unsigned long k, bad, mid = n / 2 + 1;
+	long was, now;
+	int shift = 0, err;
+	char *p;
+
+	while ((1UL << shift) < size)
+		shift++;
+	snprintf(what, sizeof(what), "hugetlb %lukB (contiguous %s)", size >> 10,
+		 size < HUGE ? "PTEs" : "PMDs");
+	snprintf(knob, sizeof(knob), "/sys/kernel/mm/hugepages/hugepages-%lukB/nr_hugepages",
+		 size >> 10);
+	was = knob_get(knob);
+	if (was >= 0 && was < 1)
+		knob_set(knob, 1);
+	now = knob_get(knob);
+	if (now < 1) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "no page of %lukB could be reserved (%s: %ld)",
+			 size >> 10, knob, now);
+		if (size < HUGE)
+			skip(what, why);	/* a small one: the lab must have it */
+		else
+			tap_ok(1, "# SKIP %s: %s", what, why);
+		return;
+	}
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | shift << MAP_HUGE_SHIFT, -1, 0);
+	if (p == MAP_FAILED) {
+		tap_ok(0, "%s: mmap: %s", what, strerror(errno));
+		goto out;
+	}
+	p[0] = 1;
+	p[size - 1] = 2;
+	err = query(p, n, "pages", &a);
+	if (tap_ok(!err, "%s: pages-mode query (%s)", what, strerror(-err))) {
+		k = count(&a, n, MEMTRACE_PRESENT, MEMTRACE_F_HUGETLB | MEMTRACE_F_WRITE | szf,
+			  MEMTRACE_F_SIZE_MASK & ~szf);
+		tap_ok(k == n, "%s: %lu/%lu pages present, hugetlb, writable, mapped %s", what, k,
+		       n, szf ? "by PMDs" : "by PTEs");
+		bad = 0;
+		for (unsigned long i = 1; i < n; i++)
+			bad += a.pages[i].pfn != a.pages[0].pfn + i;
+		tap_ok(!bad && a.pages[0].pfn, "%s: pfns are head + i (%lu wrong)", what, bad);
+		bad = mt_crosscheck(self, &a, true);
+		tap_ok(!bad, "%s: %lu pages disagree with pagemap (pfns included)", what, bad);
+		err = query(p + mid * MT_PG, 1, "pages", &w);
+		tap_ok(!err && w.pages[0].state == a.pages[mid].state &&
+		       w.pages[0].flags == a.pages[mid].flags && w.pages[0].pfn == a.pages[mid].pfn,
+		       "%s: a one-page window inside it answers as the whole (flags 0x%x, 0x%x)",
+		       what, err ? 0 : w.pages[0].flags, a.pages[mid].flags);
+		mt_answer_free(&w);
+		mt_answer_free(&a);
+	}
+	munmap(p, size);
+out:
+	if (was >= 0 && was != now)
+		knob_set(knob, was);
+}
+
+/*
+ * arm64's contiguous hugetlb sizes: those of /sys/kernel/mm/hugepages that are
+ * neither the PMD's nor the PUD's (up to 64 MiB: the lab VM has 2 GiB).
+ * x86 has none.
+ */
+static void t_hugetlb_cont(void)
+{
+	const unsigned long pud = HUGE / 8 * MT_PG;
+	DIR *d = opendir("/sys/kernel/mm/hugepages");
+	struct dirent *e;
+	int tried = 0;
+
+	while (d && (e = readdir(d))) {
+		unsigned long kb, size;
+
+		if (sscanf(e->d_name, "hugepages-%lukB", &kb) != 1)
+			continue;
+		size = kb << 10;
+		if (size == HUGE || size == pud || size > 64UL << 20)
+			continue;
+		tried++;
+		t_hugetlb_cont_one(size);
+	}
+	if (d)
+		closedir(d);
+	if (!tried)
+		tap_ok(1, "# SKIP hugetlb: no contiguous hugetlb size here (only the PMD's and the PUD's)");
 }
 
 /* A 2 MiB-aligned region backed by one THP, or NULL. */
@@ -268,7 +400,7 @@ static char *thp(char **raw)
 	p = (char *)(((uintptr_t)*raw + HUGE - 1) & ~(HUGE - 1));
 	madvise(p, HUGE, MADV_HUGEPAGE);
 	memset(p, 3, HUGE);
-	if (smaps_kb(p, "AnonHugePages") != 2048) {
+	if (smaps_kb(p, "AnonHugePages") != (long)(HUGE >> 10)) {	/* 2048 kB, 32768 on 16K */
 		munmap(*raw, 2 * HUGE);
 		return NULL;
 	}
@@ -277,7 +409,7 @@ static char *thp(char **raw)
 
 static void t_thp(void)
 {
-	const unsigned long n = HUGE / 4096;
+	const unsigned long n = HUGE / MT_PG;
 	char mode[64] = "", *raw, *p;
 	struct mt_answer a;
 	unsigned long k, bad;
@@ -306,9 +438,9 @@ static void t_thp(void)
 		mt_answer_free(&a);
 
 		if (how)
-			madvise(p + hole * 4096, 4096, MADV_DONTNEED);
+			madvise(p + hole * MT_PG, MT_PG, MADV_DONTNEED);
 		else
-			mprotect(p + hole * 4096, 4096, PROT_READ);
+			mprotect(p + hole * MT_PG, MT_PG, PROT_READ);
 		err = query(p, n, "pages", &a);
 		if (!tap_ok(!err, "THP (%s): query after the split (%s)", what, strerror(-err)))
 			continue;
@@ -339,8 +471,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(w, "swap") || !strcmp(w, "all"))
 			t_swap();
-		if (!strcmp(w, "hugetlb") || !strcmp(w, "all"))
+		if (!strcmp(w, "hugetlb") || !strcmp(w, "all")) {
 			t_hugetlb();
+			t_hugetlb_cont();
+		}
 		if (!strcmp(w, "thp") || !strcmp(w, "all"))
 			t_thp();
 		if (argc == 1)

@@ -182,9 +182,31 @@ void rl_flag_word(uint32_t f, char *s)
 	s[MEMTRACE_FLAGS_WIDTH] = '\0';
 }
 
+/* 4096 as "4K": the size column's words */
+static void rl_size_label(uint64_t bytes, char *buf, size_t len)
+{
+	static const char units[] = "KMGTPE";
+	int i = 0;
+
+	bytes >>= 10;
+	while (bytes >= 1024 && units[i + 1]) {
+		bytes >>= 10;
+		i++;
+	}
+	snprintf(buf, len, "%llu%c", (unsigned long long)bytes, units[i]);
+}
+
+/* The size column: a page, a PMD or a PUD (4K 2M 1G, or 16K 32M 64G). */
 const char *rl_size_name(uint32_t f)
 {
-	return f & MEMTRACE_F_SIZE_1G ? "1G" : f & MEMTRACE_F_SIZE_2M ? "2M" : "4K";
+	static char names[3][24];
+
+	if (!names[0][0]) {
+		rl_size_label(MT_PG * MT_PG / 8 * MT_PG / 8, names[2], sizeof(names[2]));
+		rl_size_label(MT_PG * MT_PG / 8, names[1], sizeof(names[1]));
+		rl_size_label(MT_PG, names[0], sizeof(names[0]));
+	}
+	return names[f & MEMTRACE_F_SIZE_PUD ? 2 : f & MEMTRACE_F_SIZE_PMD ? 1 : 0];
 }
 
 static const char *const mode_names[] = { "runs", "pages" };
@@ -206,12 +228,12 @@ static bool text_line(struct rl_text *t, char *line)
 
 	t->line_no++;
 	if (t->line_no == 1) {
-		if (sscanf(line, "# memtrace pid=%d start=0x%llx end=0x%llx page_size=4096 mode=%15s",
-			   &pid, &a, &b, mode) != 4)
+		if (sscanf(line, "# memtrace pid=%d start=0x%llx end=0x%llx page_size=%llu mode=%15s",
+			   &pid, &a, &b, &e, mode) != 5 || e != MT_PG)
 			return rl_check_fail(c, "bad header: %s", line);
 		snprintf(canon, sizeof(canon),
-			 "# memtrace pid=%d start=0x%llx end=0x%llx page_size=4096 mode=%s",
-			 pid, a, b, mode);
+			 "# memtrace pid=%d start=0x%llx end=0x%llx page_size=%lu mode=%s",
+			 pid, a, b, MT_PG, mode);
 		if (strcmp(canon, line))
 			return rl_check_fail(c, "header not canonical: %s", line);
 		if (strcmp(mode, "runs") && strcmp(mode, "pages"))
@@ -261,10 +283,10 @@ static bool text_line(struct rl_text *t, char *line)
 			s = i;
 	if (s < 0)
 		return rl_check_fail(c, "bad state: %s", line);
-	if (!strcmp(size, "2M"))
-		flags |= MEMTRACE_F_SIZE_2M;
-	else if (!strcmp(size, "1G"))
-		flags |= MEMTRACE_F_SIZE_1G;
+	if (!strcmp(size, rl_size_name(MEMTRACE_F_SIZE_PMD)))
+		flags |= MEMTRACE_F_SIZE_PMD;
+	else if (!strcmp(size, rl_size_name(MEMTRACE_F_SIZE_PUD)))
+		flags |= MEMTRACE_F_SIZE_PUD;
 	if (strlen(word) == MEMTRACE_FLAGS_WIDTH) {
 		const char *k = strchr(MEMTRACE_KIND_LETTERS, word[0]);
 

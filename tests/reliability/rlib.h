@@ -20,8 +20,10 @@
 
 #include "memtrace.h"
 #include "nlraw.h"
+#include "pg.h"
 
-#define RL_PAGE ((uint64_t)4096)
+/* the kernel's page size (4K; 16K on arm64-16k) */
+#define RL_PAGE ((uint64_t)MT_PG)
 /* or-ed into the mode of rl_nl_query(_msg): ask for a packed answer */
 #define RL_PACKED 0x100
 /* and with it: pages a byte each (MEMTRACE_A_INDEXED) */

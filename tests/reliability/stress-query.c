@@ -25,14 +25,14 @@ static void stable_rec(void *arg, uint64_t addr, uint64_t pages, unsigned int st
 		       uint32_t flags, uint64_t pfn, int64_t node)
 {
 	struct stable_cmp *k = arg;
-	uint64_t s = k->st->addr, e = s + SPAGES * 4096;
-	uint64_t from = addr > s ? addr : s, to = addr + pages * 4096;
+	uint64_t s = k->st->addr, e = s + SPAGES * MT_PG;
+	uint64_t from = addr > s ? addr : s, to = addr + pages * MT_PG;
 
 	(void)node;
 	if (to > e)
 		to = e;
-	for (uint64_t a = from; a < to; a += 4096) {
-		unsigned int i = (a - s) / 4096, want = k->st->state[i];
+	for (uint64_t a = from; a < to; a += MT_PG) {
+		unsigned int i = (a - s) / MT_PG, want = k->st->state[i];
 		bool bad = state != want;
 
 		k->pages++;
@@ -94,8 +94,8 @@ void stress_querier(int qi, uint64_t seed)
 		if (k < 15 && (!mode || k < 3)) {
 			whole = true;
 		} else if (k < 45) {
-			s = base + rl_below(&r, APAGES + SPAGES) * 4096;
-			e = s + (1 + rl_below(&r, 1024)) * 4096;
+			s = base + rl_below(&r, APAGES + SPAGES) * MT_PG;
+			e = s + (1 + rl_below(&r, 1024)) * MT_PG;
 			if (e > base + SPAN)
 				e = base + SPAN;
 		}

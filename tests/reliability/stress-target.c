@@ -25,34 +25,34 @@ static void target_child(int idx, pid_t k, int st)
  */
 static int stable_setup(int idx, char *t, struct stable *s)
 {
-	char *lk = t, *pn = t + SQ * 4096, *z = t + 2 * SQ * 4096, *rw = t + 3 * SQ * 4096;
+	char *lk = t, *pn = t + SQ * MT_PG, *z = t + 2 * SQ * MT_PG, *rw = t + 3 * SQ * MT_PG;
 	uint64_t pm[SPAGES];
 	const char *what;
 	int err;
 
 	what = "mmap";
-	if (mmap(lk, SQ * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+	if (mmap(lk, SQ * MT_PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 		 -1, 0) == MAP_FAILED ||
-	    mmap(pn, SQ * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+	    mmap(pn, SQ * MT_PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
 		 -1, 0) == MAP_FAILED ||
-	    mmap(z, SQ * 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+	    mmap(z, SQ * MT_PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 		 -1, 0) == MAP_FAILED ||
-	    mmap(rw, SQ * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+	    mmap(rw, SQ * MT_PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
 		 -1, 0) == MAP_FAILED)
 		goto fail;
 	/* 4K pages only: no THP fault, khugepaged leaves it alone */
 	what = "madvise(MADV_NOHUGEPAGE)";
-	if (madvise(t, SPAGES * 4096, MADV_NOHUGEPAGE))
+	if (madvise(t, SPAGES * MT_PG, MADV_NOHUGEPAGE))
 		goto fail;
-	memset(lk, 0x5a + idx, SQ * 4096);
+	memset(lk, 0x5a + idx, SQ * MT_PG);
 	what = "mlock";
-	if (mlock(lk, SQ * 4096))
+	if (mlock(lk, SQ * MT_PG))
 		goto fail;
 	for (int i = 0; i < SQ; i++)	/* read faults: the zero page */
-		(void)*(volatile char *)(z + i * 4096);
+		(void)*(volatile char *)(z + i * MT_PG);
 
 	what = "/proc/self/pagemap";
-	err = mt_pagemap(getpid(), (uintptr_t)t, (uintptr_t)t + SPAGES * 4096, pm);
+	err = mt_pagemap(getpid(), (uintptr_t)t, (uintptr_t)t + SPAGES * MT_PG, pm);
 	if (err) {
 		errno = -err;
 		goto fail;
@@ -64,7 +64,7 @@ static int stable_setup(int idx, char *t, struct stable *s)
 
 		if (present != want || (pm[i] >> 62 & 1)) {
 			stress_report("target %d: stable page %d at %p: pagemap 0x%" PRIx64 ", expected %s",
-				      idx, i, (void *)(t + i * 4096), pm[i], want ? "present" : "none");
+				      idx, i, (void *)(t + i * MT_PG), pm[i], want ? "present" : "none");
 			return -1;
 		}
 		s->state[i] = i < SQ ? MEMTRACE_PRESENT : !want ? MEMTRACE_NONE : MEMTRACE_ZERO;
@@ -89,11 +89,11 @@ void stress_target(int idx, uint64_t seed)
 	int st;
 
 	/* a 2 MiB-aligned arena and its stable tail, reserved PROT_NONE */
-	raw = mmap(NULL, SPAN + (2UL << 20), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+	raw = mmap(NULL, SPAN + mt_thp_size(), PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		   -1, 0);
 	if (raw == MAP_FAILED)
 		_exit(2);
-	a = (char *)(((uintptr_t)raw + (2UL << 20) - 1) & ~((2UL << 20) - 1));
+	a = (char *)(((uintptr_t)raw + mt_thp_size() - 1) & ~(mt_thp_size() - 1));
 	memset(prot, 0, sizeof(prot));
 	if (stable_setup(idx, a + ARENA, &stab)) {
 		stab.addr = 0;
@@ -121,40 +121,40 @@ void stress_target(int idx, uint64_t seed)
 
 		if (p + n > APAGES)
 			n = APAGES - p;
-		c = a + p * 4096;
+		c = a + p * MT_PG;
 		ops++;
 		switch (rl_below(&r, 12)) {
 		case 0:	/* anonymous memory */
 		case 1:
-			if (mmap(c, n * 4096, PROT_READ | PROT_WRITE,
+			if (mmap(c, n * MT_PG, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED)
 				memset(prot + p, 3, n);
 			break;
 		case 2:	/* shared anonymous (shmem) or a tmpfs file */
 			if (stress_fd_file >= 0 && rl_chance(&r, 50)) {
-				if (mmap(c, n * 4096, PROT_READ | PROT_WRITE,
+				if (mmap(c, n * MT_PG, PROT_READ | PROT_WRITE,
 					 (rl_chance(&r, 50) ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED,
 					 stress_fd_file, 0) != MAP_FAILED)
 					memset(prot + p, 3, n);
-			} else if (mmap(c, n * 4096, PROT_READ | PROT_WRITE,
+			} else if (mmap(c, n * MT_PG, PROT_READ | PROT_WRITE,
 					MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
 				memset(prot + p, 3, n);
 			}
 			break;
-		case 3:	/* a THP candidate: 2 MiB aligned */
-			p &= ~511UL;
-			c = a + p * 4096;
-			if (mmap(c, 2UL << 20, PROT_READ | PROT_WRITE,
+		case 3:	/* a THP candidate: THP-aligned (2 MiB with 4K pages) */
+			p &= ~(mt_thp_size() / MT_PG - 1);
+			c = a + p * MT_PG;
+			if (mmap(c, mt_thp_size(), PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) != MAP_FAILED) {
-				madvise(c, 2UL << 20, MADV_HUGEPAGE);
-				memset(prot + p, 3, 512);
+				madvise(c, mt_thp_size(), MADV_HUGEPAGE);
+				memset(prot + p, 3, mt_thp_size() / MT_PG);
 				c[0] = 1;
 			}
 			break;
 		case 4:	/* unmap */
-			if (munmap(c, n * 4096) == 0) {
+			if (munmap(c, n * MT_PG) == 0) {
 				/* keep the arena reserved so nothing else lands in it */
-				mmap(c, n * 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
+				mmap(c, n * MT_PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED |
 				     MAP_NORESERVE, -1, 0);
 				memset(prot + p, 0, n);
 			}
@@ -166,22 +166,22 @@ void stress_target(int idx, uint64_t seed)
 
 			for (unsigned long i = 0; i < n; i++)
 				mapped &= prot[p + i] != 0;
-			if (mapped && mprotect(c, n * 4096, mp) == 0)
+			if (mapped && mprotect(c, n * MT_PG, mp) == 0)
 				memset(prot + p, pr == 0 ? 0 : pr == 1 ? 1 : 3, n);
 			break;
 		}
 		case 6:
-			madvise(c, n * 4096, MADV_DONTNEED);
+			madvise(c, n * MT_PG, MADV_DONTNEED);
 			break;
 		case 7:
-			madvise(c, n * 4096, MADV_PAGEOUT);
+			madvise(c, n * MT_PG, MADV_PAGEOUT);
 			break;
 		case 8: {	/* a child writes some pages and exits */
 			k = fork();
 			if (!k) {
 				for (unsigned long i = 0; i < APAGES; i += 1 + rl_below(&r, 64))
 					if (prot[i] == 3)
-						a[i * 4096] = 2;
+						a[i * MT_PG] = 2;
 				usleep(rl_below(&r, 20000));
 				_exit(0);
 			}
@@ -192,9 +192,9 @@ void stress_target(int idx, uint64_t seed)
 		default:	/* touch: write or read */
 			for (unsigned long i = 0; i < n; i++) {
 				if (prot[p + i] == 3 && rl_chance(&r, 70))
-					a[(p + i) * 4096 + rl_below(&r, 4096)] = (char)i;
+					a[(p + i) * MT_PG + rl_below(&r, MT_PG)] = (char)i;
 				else if (prot[p + i])
-					(void)*(volatile char *)(a + (p + i) * 4096);
+					(void)*(volatile char *)(a + (p + i) * MT_PG);
 			}
 		}
 		while ((k = waitpid(-1, &st, WNOHANG)) > 0)

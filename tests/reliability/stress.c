@@ -179,7 +179,7 @@ int main(void)
 		stress_fd_file = mkstemp(path);
 		if (stress_fd_file >= 0) {
 			unlink(path);
-			if (ftruncate(stress_fd_file, 64 * 4096)) {
+			if (ftruncate(stress_fd_file, 64 * MT_PG)) {	/* 64 pages: n <= 64 */
 				close(stress_fd_file);
 				stress_fd_file = -1;
 			}

@@ -23,18 +23,20 @@
 #include <unistd.h>
 
 #include "../kmod/mtlib.h"
+#include "pg.h"
 #define TAP_SHARED
 #include "tap.h"
 #include "rlib.h"
 
 #define NT 4			/* targets */
 #define NQ 8			/* queriers */
-#define ARENA (8UL << 20)
-#define APAGES (ARENA / 4096)
+/* 2048 pages: 8 MiB with 4K pages, 32 MiB with 16K */
+#define APAGES 2048UL
+#define ARENA (APAGES * MT_PG)
 /* the stable tail after each arena: four stretches of SQ pages */
 #define SQ 16
 #define SPAGES (4 * SQ)
-#define SPAN (ARENA + SPAGES * 4096UL)	/* what the queriers look at */
+#define SPAN (ARENA + SPAGES * MT_PG)	/* what the queriers look at */
 #define HANG_S 60		/* no query finished for this long: a hang */
 #define STOP_S 120		/* queriers still running this long after the stop */
 

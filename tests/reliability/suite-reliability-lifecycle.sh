@@ -125,16 +125,17 @@ tap_ok $? "rmmod after it"
 start=$(date +%s)
 bad=0
 i=0
+psize=$(mt_page_size)
 while [ $i -lt $cycles ]; do
 	i=$((i + 1))
 	if ! insmod "$KO"; then
 		bad=$((bad + 1)); echo "# cycle $i: insmod failed"; break
 	fi
 	exec 3<>/proc/memtrace
-	echo "$$ 0 +4096" >&3
+	echo "$$ 0 +$psize" >&3
 	read -r hdr <&3
 	exec 3<&-
-	if [ "$hdr" != "# memtrace pid=$$ start=0x0 end=0x1000 page_size=4096 mode=runs" ]; then
+	if [ "$hdr" != "# memtrace pid=$$ start=0x0 end=$(printf 0x%x "$psize") page_size=$psize mode=runs" ]; then
 		bad=$((bad + 1)); echo "# cycle $i: header '$hdr'"
 	fi
 	if [ $((i % 10)) = 0 ] && ! "$L" nl-check; then

@@ -144,8 +144,13 @@ static void churner(void)
 	int fd = mkstemp(path);
 	char *f, *ro, *cow;
 
+	/*
+	 * The whole mapping's worth of file: with pages larger than buf
+	 * (arm64's 16K) a file of CHURN_PAGES * 4K ends inside the mapping,
+	 * and the first read past its end is a SIGBUS.
+	 */
 	memset(buf, 7, sizeof(buf));
-	for (int i = 0; i < CHURN_PAGES; i++)
+	for (size_t i = 0; i < CHURN_PAGES * RL_PAGE / sizeof(buf); i++)
 		if (write(fd, buf, sizeof(buf)) != sizeof(buf))
 			_exit(3);
 	unlink(path);

@@ -123,7 +123,7 @@ static void target_main(int wfd)
 {
 	struct rl_rng r = { 0x5afe5ec7 };
 	struct target_info ti = { 0 };
-	char path[] = "/tmp/safety-recv-XXXXXX", buf[PS];
+	char path[] = "/tmp/safety-recv-XXXXXX", buf[65536];	/* a page: PS at most 64K */
 	char *base;
 	int fd, st, cfd;
 	pid_t child;
@@ -134,8 +134,8 @@ static void target_main(int wfd)
 	if (fd < 0)
 		target_die(wfd, "mkstemp");
 	for (int i = 0; i < FILE_PAGES; i++) {
-		memset(buf, 'a' + i % 26, sizeof(buf));
-		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+		memset(buf, 'a' + i % 26, PS);
+		if (write(fd, buf, PS) != (ssize_t)PS)
 			target_die(wfd, "write");
 	}
 	unlink(path);

@@ -191,6 +191,8 @@ out:
 
 static void add_size(size_t len)
 {
+	if (len < mt_nl_min_recv())	/* below what the kernel's dumps fit */
+		return;
 	for (unsigned int i = 0; i < nsizes; i++)
 		if (sizes[i] == len)
 			return;

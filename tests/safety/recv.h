@@ -24,11 +24,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pg.h"
+
 #include "rlib.h"
 #define TAP_SHARED
 #include "tap.h"
 
-#define PS		4096UL
+/* the kernel's page size (4K; 16K on arm64-16k) */
+#define PS MT_PG
 #define NPAGES		8192	/* the target's span, holes included */
 #define FILE_PAGES	64	/* its temp file, mapped in pieces */
 #define CHUNK_MAX	12	/* pages a piece of the layout */

@@ -189,10 +189,11 @@ static const char *setup_check(const struct region *r, const struct pg *ref, cha
 	why[0] = '\0';
 	if (r->checks & R_PMD) {
 		kb = win_smaps_kb(r->pid, r->start, "AnonHugePages");
-		if (kb != 2048)
-			snprintf(why, len, "not PMD-mapped (AnonHugePages %ld kB)", kb);
-		else if (!(ref[r->sample].flags & MEMTRACE_F_SIZE_2M))
-			tap_diag("%s: PMD-mapped per smaps, but the reference has no 2M flag", r->name);
+		if (kb != (long)(HUGE >> 10))
+			snprintf(why, len, "not PMD-mapped (AnonHugePages %ld kB, a PMD %lu kB)", kb,
+				 (unsigned long)(HUGE >> 10));
+		else if (!(ref[r->sample].flags & MEMTRACE_F_SIZE_PMD))
+			tap_diag("%s: PMD-mapped per smaps, but the reference has no PMD flag", r->name);
 	}
 	if (r->checks & R_PTE_THP) {
 		uint64_t kf = ref[r->sample].state == MEMTRACE_PRESENT ?

@@ -106,8 +106,9 @@ static char *thp(int fill, const char **why)
 		memset(p, fill, HUGE);
 	else
 		*(volatile char *)p;
-	if (fill >= 0 && win_smaps_kb(getpid(), (uintptr_t)p, "AnonHugePages") != 2048) {
-		*why = "no THP could be allocated (AnonHugePages not 2048 kB)";
+	/* 2048 kB, 32768 kB with 16K pages */
+	if (fill >= 0 && win_smaps_kb(getpid(), (uintptr_t)p, "AnonHugePages") != (long)(HUGE >> 10)) {
+		*why = "no THP could be allocated (AnonHugePages not a PMD's size)";
 		return NULL;
 	}
 	return p;
@@ -122,7 +123,7 @@ static void target_fail(const char *what)
 
 void win_target(void)
 {
-	char path[64], buf[PS];
+	char path[64], buf[65536];	/* a page: PS at most 64K */
 	const char *why;
 	volatile char sink;
 	struct region *r;
@@ -230,9 +231,9 @@ void win_target(void)
 	}
 	if (fd < 0)
 		target_fail("mkstemp");
-	memset(buf, 'x', sizeof(buf));
+	memset(buf, 'x', PS);
 	for (unsigned long i = 0; i < NP; i++)
-		if (write(fd, buf, sizeof(buf)) != (ssize_t)sizeof(buf))
+		if (write(fd, buf, PS) != (ssize_t)PS)
 			target_fail("write");
 	p = mmap(NULL, NP * PS, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)

@@ -23,12 +23,14 @@
 #include <unistd.h>
 
 #include "mtlib.h"
+#include "pg.h"
 #include "rlib.h"
 #define TAP_SHARED
 #include "tap.h"
 
-#define PS 4096UL
-#define HUGE (2UL << 20)
+/* the kernel's page size (4K; 16K on arm64-16k) */
+#define PS MT_PG
+#define HUGE mt_thp_size()
 #define HP (HUGE / PS)		/* pages in a THP */
 #define NP 16			/* pages of a small region */
 #define MAXREG 40

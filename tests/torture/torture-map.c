@@ -8,7 +8,7 @@
 /* ---- userfaultfd ---- */
 #define UF_PAGES 64
 static int uffd = -1;
-static char uf_src[PG];
+static char uf_src[PG_MAX];
 
 static void *uf_handler(void *arg)
 {
@@ -76,8 +76,19 @@ void tor_t_uffd(void)
 		}
 	}
 	if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
-		tor_terr(K_UFFD, "UFFDIO_REGISTER (anonymous, missing and wp)");
-		_exit(1);
+		if (errno != EINVAL) {
+			tor_terr(K_UFFD, "UFFDIO_REGISTER (anonymous, missing and wp)");
+			_exit(1);
+		}
+		/* no uffd-wp at all (arm64 before 6.10): missing faults only */
+		reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+		shmem_wp = false;
+		atomic_store(&tor_sh->uffd_na, 1);
+		atomic_store(&tor_sh->uffd_nowp, 1);
+		if (ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+			tor_terr(K_UFFD, "UFFDIO_REGISTER (anonymous, missing)");
+			_exit(1);
+		}
 	}
 	if (shmem_wp) {
 		shm = ftruncate(mfd, UF_PAGES * PG) ? MAP_FAILED :
@@ -105,7 +116,7 @@ void tor_t_uffd(void)
 		madvise(an, UF_PAGES * PG, MADV_DONTNEED);
 		tor_touch(an, UF_PAGES * PG);
 		/* write-protect faults, resolved by un-protecting */
-		if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
+		if (!tor_sh->uffd_nowp && ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
 			tor_terr(K_UFFD, "UFFDIO_WRITEPROTECT (anon)");
 		usleep(5000);
 		tor_touch(an, UF_PAGES * PG / 2);
@@ -134,7 +145,7 @@ void tor_t_uffd(void)
 void tor_t_free(void)
 {
 	const size_t len = 4UL << 20;
-	static uint64_t pm[(4UL << 20) / PG];
+	static uint64_t pm[(4UL << 20) / PG_MIN];
 	char *a = tor_map_at(AREA(K_FREE), len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			     -1);
 	unsigned long i = 0;
@@ -168,7 +179,7 @@ void tor_t_free(void)
 void tor_t_swap(void)
 {
 	const size_t len = 4UL << 20;
-	static uint64_t pm[(4UL << 20) / PG], pm2[(4UL << 20) / PG];
+	static uint64_t pm[(4UL << 20) / PG_MIN], pm2[(4UL << 20) / PG_MIN];
 	char *a = tor_map_at(AREA(K_SWAP), len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			     -1);
 	double last_off = tor_now();

@@ -165,7 +165,7 @@ void tor_t_split(void)
 void tor_t_compact(void)
 {
 	const size_t len = 8UL << 20;
-	static uint64_t pm0[(8UL << 20) / PG], pm1[(8UL << 20) / PG];
+	static uint64_t pm0[(8UL << 20) / PG_MIN], pm1[(8UL << 20) / PG_MIN];
 	char *a = tor_map_at(AREA(K_COMPACT), len, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	unsigned long i = 0;

@@ -154,6 +154,8 @@ static void tap_na(const char *what, const char *why)
 	printf("ok %d - %s # SKIP %s\n", ++tap_n, what, why);
 }
 
+unsigned long tor_pg = 4096, tor_huge = 2UL << 20;
+
 int main(int argc, char **argv)
 {
 	long long dur = rl_knob("mt_torture", 60);
@@ -169,6 +171,18 @@ int main(int argc, char **argv)
 	struct utsname u;
 	char b[128];
 
+	tor_pg = (unsigned long)sysconf(_SC_PAGESIZE);
+	{
+		FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size", "re");
+		unsigned long v = 0;
+
+		if (f && fscanf(f, "%lu", &v) == 1 && v > tor_pg)
+			tor_huge = v;
+		else
+			tor_huge = tor_pg * tor_pg / 8;
+		if (f)
+			fclose(f);
+	}
 	if (argc == 2 && !strcmp(argv[1], "suid-exit")) {
 		usleep(5000);	/* a moment as the setuid image */
 		return 0;
@@ -486,11 +500,15 @@ int main(int argc, char **argv)
 		tap_ok(tor_sh->ksm_max > 0,
 		       "ksm: pages merged and unmerged (up to %lu pages sharing, "
 		       "%lu rounds)", (unsigned long)tor_sh->ksm_max, (unsigned long)tor_sh->ops[K_KSM]);
-	tap_ok(tor_sh->uffd_missing > 0 && tor_sh->uffd_wp > 0,
+	tap_ok(tor_sh->uffd_missing > 0 && (tor_sh->uffd_wp > 0 || tor_sh->uffd_nowp),
 	       "userfaultfd: %lu missing-page and %lu "
-	       "write-protect faults resolved", (unsigned long)tor_sh->uffd_missing,
-	       (unsigned long)tor_sh->uffd_wp);
-	if (tor_sh->uffd_na)
+	       "write-protect faults resolved%s", (unsigned long)tor_sh->uffd_missing,
+	       (unsigned long)tor_sh->uffd_wp,
+	       tor_sh->uffd_nowp ? " (no uffd-wp on this kernel: missing faults only)" : "");
+	if (tor_sh->uffd_nowp)
+		tap_na("uffd-wp PTE markers on shmem",
+		       "no uffd-wp at all on this kernel (UFFDIO_REGISTER_MODE_WP: EINVAL; arm64 before 6.10)");
+	else if (tor_sh->uffd_na)
 		tap_na("uffd-wp PTE markers on shmem", "no UFFD_FEATURE_WP_HUGETLBFS_SHMEM (6.0+)");
 	else
 		tap_ok(tor_sh->uffd_markers > 0, "uffd-wp PTE markers on zapped shmem pages: %lu seen in "

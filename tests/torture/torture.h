@@ -46,8 +46,16 @@
 #define MADV_COLLAPSE 25
 #endif
 
-#define PG 4096UL
-#define HUGE (2UL << 20)
+/*
+ * The kernel's page size and a THP's (4K and 2M, or 16K and 32M on
+ * arm64-16k), set first thing in main(); static arrays are sized for the
+ * smallest page (PG_MIN) or the largest (PG_MAX).
+ */
+extern unsigned long tor_pg, tor_huge;
+#define PG tor_pg
+#define HUGE tor_huge
+#define PG_MIN 4096UL
+#define PG_MAX 65536UL
 #define GIB (1UL << 30)
 #define NQ 8
 #define HANG_S 60
@@ -88,7 +96,7 @@ struct shared {
 	_Atomic unsigned long ops[NK];
 	_Atomic unsigned long collapse_ok, collapse_err, collapse_na, kh_seen, kh_timeouts;
 	_Atomic unsigned long numa_moved, mr_moves, ksm_max, uffd_missing, uffd_wp,
-		uffd_markers, uffd_na, swapoffs, swapoff_err, ht_cycles, ht_splits, forks, execs,
+		uffd_markers, uffd_na, uffd_nowp, swapoffs, swapoff_err, ht_cycles, ht_splits, forks, execs,
 		compact_writes, target_errs;
 	/*
 	 * the targets' own evidence (smaps, pagemap), which the checks use
