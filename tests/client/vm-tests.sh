@@ -206,11 +206,11 @@ if mount -t tmpfs -o huge=always,size=16M memtrace-huge "$hd" 2>/dev/null; then
 			END { exit !(c > 0 && !bad) }' FS='\t' "$tmp/out"
 		tap_ok $? "file --folio: a 4M file on tmpfs huge=always is cached in $want folios"
 	else
-		tap_ok 1 "# SKIP file --folio huge: tmpfs huge=always got no huge pages (ShmemHugePages $h0 -> $h1 kB)"
+		tap_skip "file --folio: a 4M file on tmpfs huge=always" "tmpfs got no huge pages (ShmemHugePages $h0 -> $h1 kB)"
 	fi
 	umount "$hd"
 else
-	tap_ok 1 "# SKIP file --folio huge: cannot mount tmpfs huge=always"
+	tap_skip "file --folio: a 4M file on tmpfs huge=always" "cannot mount tmpfs huge=always"
 fi
 run 0 "file --totals (human)" --transport=netlink file --totals "$f"
 has "$tmp/out" "cached" "file, human output: says cached"
@@ -232,8 +232,8 @@ if [ -x "$RUNAS" ] && id lab >/dev/null 2>&1; then
 	"$RUNAS" 1000 1000 "$MEMTRACE" --transport=netlink file "$f" >"$tmp/out" 2>"$tmp/err"
 	tap_ok $? "file, uid 1000, root's 0666 file (it may write it): answered"
 else
-	tap_ok 1 "# SKIP file permission: no runas or no user lab"
-	tap_ok 1 "# SKIP file permission: no runas or no user lab"
+	tap_lack "file permission" "no runas or no user lab"
+	tap_lack "file permission" "no runas or no user lab"
 fi
 run 0 "maps another process" maps $sp
 has "$tmp/out" "smaps Rss" "maps shows smaps Rss"
