@@ -21,6 +21,11 @@ struct memtrace_leaf {
 	u32 flags;
 	int node;
 	u8 state;	/* PRESENT or ZERO: a frame, its pfns step a page */
+	/*
+	 * its folio's order: the entry's size, or a hugetlb page's (arm64's
+	 * contiguous PMDs: 32M with 4K pages is 16 PMDs of one folio)
+	 */
+	u8 order;
 	/* EXCL page by page (PMD index), where pagemap judges it so */
 	bool per_page;
 	DECLARE_BITMAP(excl, PTRS_PER_PTE);	/* a page of the PMD: PMD_SIZE / PAGE_SIZE */
@@ -42,6 +47,8 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
 	l->state = MEMTRACE_PRESENT;
 	l->node = MEMTRACE_NO_NODE;
 	l->per_page = false;
+	l->order = hugetlb ? huge_page_order(hstate_vma(vma)) :
+			     ilog2(l->size >> PAGE_SHIFT);
 	/*
 	 * From 6.18 the huge zero page is mapped by a special PMD: the only
 	 * special PMD an anonymous private VMA can hold.
@@ -104,9 +111,9 @@ static int memtrace_leaf_piece(struct memtrace_walk *w,
 			       const struct memtrace_leaf *l, unsigned long addr,
 			       unsigned long end, u32 flags)
 {
-	/* a huge entry maps a folio of its own size; a raw frame has none */
+	/* a huge entry maps a folio of its own size or more; a raw frame none */
 	if (w->folio && !(flags & MEMTRACE_F_PFNMAP))
-		flags |= MEMTRACE_REC_ORDER(ilog2(l->size >> PAGE_SHIFT));
+		flags |= MEMTRACE_REC_ORDER(l->order);
 	return memtrace_add(w, addr, (end - addr) >> PAGE_SHIFT, l->state, flags,
 			    l->head_pfn + ((addr & (l->size - 1)) >> PAGE_SHIFT),
 			    true, l->node);

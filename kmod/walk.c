@@ -59,11 +59,17 @@ static int memtrace_breather(struct memtrace_walk *w)
 	return 0;
 }
 
+/*
+ * Each level is read once (READ_ONCE) and its table found from that copy
+ * and the entry's own address, pXd_offset_lockless() as GUP-fast does: where
+ * the kernel folds a level at boot (arm64 with 52-bit VA on a CPU without
+ * LPA2), pXd_offset() of the copy would index the copy's page, our stack.
+ */
 static int memtrace_pmd_range(struct memtrace_walk *w,
-			      struct vm_area_struct *vma, pud_t pud,
+			      struct vm_area_struct *vma, pud_t *pudp, pud_t pud,
 			      unsigned long addr, unsigned long end)
 {
-	pmd_t *pmdp = pmd_offset(&pud, addr);
+	pmd_t *pmdp = pmd_offset_lockless(pudp, pud, addr);
 	unsigned long next;
 	int ret;
 
@@ -98,10 +104,10 @@ again:
 }
 
 static int memtrace_pud_range(struct memtrace_walk *w,
-			      struct vm_area_struct *vma, p4d_t p4d,
+			      struct vm_area_struct *vma, p4d_t *p4dp, p4d_t p4d,
 			      unsigned long addr, unsigned long end)
 {
-	pud_t *pudp = pud_offset(&p4d, addr);
+	pud_t *pudp = pud_offset_lockless(p4dp, p4d, addr);
 	unsigned long next;
 	int ret;
 
@@ -127,7 +133,7 @@ again:
 		} else if (pud_bad(pud)) {
 			ret = memtrace_add_blank(w, addr, next, MEMTRACE_OTHER);
 		} else {
-			ret = memtrace_pmd_range(w, vma, pud, addr, next);
+			ret = memtrace_pmd_range(w, vma, pudp, pud, addr, next);
 		}
 		if (ret)
 			return ret;
@@ -136,10 +142,10 @@ again:
 }
 
 static int memtrace_p4d_range(struct memtrace_walk *w,
-			      struct vm_area_struct *vma, pgd_t pgd,
+			      struct vm_area_struct *vma, pgd_t *pgdp, pgd_t pgd,
 			      unsigned long addr, unsigned long end)
 {
-	p4d_t *p4dp = p4d_offset(&pgd, addr);
+	p4d_t *p4dp = p4d_offset_lockless(pgdp, pgd, addr);
 	unsigned long next;
 	int ret;
 
@@ -152,7 +158,7 @@ static int memtrace_p4d_range(struct memtrace_walk *w,
 		else if (p4d_bad(p4d))
 			ret = memtrace_add_blank(w, addr, next, MEMTRACE_OTHER);
 		else
-			ret = memtrace_pud_range(w, vma, p4d, addr, next);
+			ret = memtrace_pud_range(w, vma, p4dp, p4d, addr, next);
 		if (ret)
 			return ret;
 	} while (p4dp++, addr = next, addr != end);
@@ -176,7 +182,7 @@ static int memtrace_vma_range(struct memtrace_walk *w,
 		else if (pgd_bad(pgd))
 			ret = memtrace_add_blank(w, addr, next, MEMTRACE_OTHER);
 		else
-			ret = memtrace_p4d_range(w, vma, pgd, addr, next);
+			ret = memtrace_p4d_range(w, vma, pgdp, pgd, addr, next);
 		if (ret)
 			return ret;
 	} while (pgdp++, addr = next, addr != end);

@@ -86,7 +86,11 @@
  *                        SIZE_2M / SIZE_1G (their 4K-page sizes).
  *                        arm64's contiguous PTEs (6.9+) are PTEs: their
  *                        dirty and young are the whole block's, as the
- *                        kernel's ptep_get() and pagemap report them
+ *                        kernel's ptep_get() and pagemap report them; a
+ *                        contiguous hugetlb page's entries (before 6.9
+ *                        its PTEs, and its PMDs) each tell their own
+ *                        dirty and young, not the block's. Its folio
+ *                        size (FOLIO) is the hugetlb page's
  * Set on CACHED pages: FILE or SHMEM (tmpfs, shared anonymous memory), and
  *   DIRTY                the page cache's dirty tag is set (the folio is
  *                        dirty and not yet written back), as cachestat(2)
