@@ -296,6 +296,47 @@ static int knob_set(const char *path, long v)
  * size column its entries' (the page size, or the PMD's), pfns head + i,
  * as pagemap says; and a window of one page inside it answers alike.
  */
+/*
+ * The records of [p, p + size) with "folio" (runs mode) whose folio column
+ * is not size (a K, M or G number): 0 when each says size; -1 on error.
+ */
+static long folio_not(void *p, unsigned long size)
+{
+	char q[128], *text = malloc(1 << 16), *l, *save;
+	long bad = 0, recs = 0;
+	size_t len = 0;
+	ssize_t r;
+	int fd = open("/proc/memtrace", O_RDWR);
+
+	if (fd < 0 || !text)
+		return -1;
+	snprintf(q, sizeof(q), "%d 0x%" PRIxPTR " 0x%" PRIxPTR " runs folio", self,
+		 (uintptr_t)p, (uintptr_t)p + size);
+	if (write(fd, q, strlen(q)) < 0) {
+		close(fd);
+		free(text);
+		return -1;
+	}
+	while (len < (1 << 16) - 1 && (r = read(fd, text + len, (1 << 16) - 1 - len)) > 0)
+		len += r;
+	close(fd);
+	text[len] = 0;
+	for (l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *last = strrchr(l, '\t');
+		unsigned long long v;
+		char unit;
+
+		if (l[0] == '#' || !last)
+			continue;
+		recs++;
+		if (sscanf(last + 1, "%llu%c", &v, &unit) != 2 ||
+		    v << (unit == 'K' ? 10 : unit == 'M' ? 20 : unit == 'G' ? 30 : 63) != size)
+			bad++;
+	}
+	free(text);
+	return recs ? bad : -1;
+}
+
 static void t_hugetlb_cont_one(unsigned long size)
 {
 	const unsigned long n = size / MT_PG;
@@ -355,6 +396,9 @@ static void t_hugetlb_cont_one(unsigned long size)
 		       what, err ? 0 : w.pages[0].flags, a.pages[mid].flags);
 		mt_answer_free(&w);
 		mt_answer_free(&a);
+		bad = folio_not(p, size);
+		tap_ok(!bad, "%s: every record's folio is the hugetlb page's (%lukB), not its "
+		       "entries' (%lu records differ)", what, size >> 10, bad);
 	}
 	munmap(p, size);
 out:
