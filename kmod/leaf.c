@@ -22,8 +22,9 @@ struct memtrace_leaf {
 	int node;
 	u8 state;	/* PRESENT or ZERO: a frame, its pfns step a page */
 	/*
-	 * its folio's order: the entry's size, or a hugetlb page's (arm64's
-	 * contiguous PMDs: 32M with 4K pages is 16 PMDs of one folio)
+	 * its folio's order: the entry's size (also on the unlocked path that
+	 * reads no struct page), or a hugetlb page's (arm64's contiguous
+	 * PMDs: 32M with 4K pages is 16 PMDs of one folio)
 	 */
 	u8 order;
 	/* EXCL page by page (PMD index), where pagemap judges it so */
@@ -47,8 +48,8 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
 	l->state = MEMTRACE_PRESENT;
 	l->node = MEMTRACE_NO_NODE;
 	l->per_page = false;
-	l->order = hugetlb ? huge_page_order(hstate_vma(vma)) :
-			     ilog2(l->size >> PAGE_SHIFT);
+	if (hugetlb)	/* else the entry's size, as initialised */
+		l->order = huge_page_order(hstate_vma(vma));
 	/*
 	 * From 6.18 the huge zero page is mapped by a special PMD: the only
 	 * special PMD an anonymous private VMA can hold.
@@ -172,6 +173,7 @@ int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 {
 	struct memtrace_leaf l = {
 		.head_pfn = pmd_pfn(pmd), .size = PMD_SIZE,
+		.order = PMD_SHIFT - PAGE_SHIFT,
 	};
 	spinlock_t *ptl;	/* the PMD table lock */
 
@@ -226,6 +228,7 @@ int memtrace_pud_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 {
 	struct memtrace_leaf l = {
 		.head_pfn = pud_pfn(pud), .size = PUD_SIZE,
+		.order = PUD_SHIFT - PAGE_SHIFT,
 		.flags = MEMTRACE_F_SIZE_PUD |
 			 memtrace_entry_flags(pud_write(pud), memtrace_pud_dirty(pud),
 					      pud_young(pud)),

@@ -182,8 +182,7 @@ awk '/^0x/ && $3 == "cached" { c++ } /^0x/ && $3 != "cached" { bad++ }
 	END { exit !(c == 3 && !bad) }' FS='\t' "$tmp/out"
 tap_ok $? "file --state cached: the 3 cached pages listed, nothing else"
 run 0 "file --folio --pages --tsv" --transport=netlink file --folio --pages --tsv "$f"
-psz=$(getconf PAGESIZE 2>/dev/null || echo 4096)
-awk -v one="$((psz / 1024))K" '/^0x/ { s = s $3 ":" $NF "," }
+awk -v one="$((PSIZE / 1024))K" '/^0x/ { s = s $3 ":" $NF "," }
 	END { exit s != "cached:" one ",none:-,cached:" one ",none:-,none:-,cached:" one ",none:-,none:-," }' \
 	FS='\t' "$tmp/out"
 tap_ok $? "file --folio: the 3 cached pages are folios of one page, the others have none ('-')"
@@ -195,12 +194,12 @@ if mount -t tmpfs -o huge=always,size=16M memtrace-huge "$hd" 2>/dev/null; then
 	dd if=/dev/zero of="$hd/f" bs=1M count=4 2>/dev/null
 	h1=$(awk '/^ShmemHugePages:/ { print $2 }' /proc/meminfo)
 	if [ -n "$h0" ] && [ $((h1 - h0)) -ge 4096 ]; then
-		pmd_kb=$((psz / 8 * psz / 1024))
+		pmd_kb=$((PSIZE / 8 * PSIZE / 1024))
 		run 0 "file --folio on tmpfs huge=always" --transport=netlink file --folio --tsv "$hd/f"
 		# runs of cached pages, each folio the PMD size (5.17+: one multi-index entry;
 		# before, a huge page is an entry a page: 4K)
 		want=$((pmd_kb / 1024))M
-		case $(uname -r) in 5.1[0-6].*|5.[0-9].*) want=$((psz / 1024))K ;; esac
+		case $(uname -r) in 5.1[0-6].*|5.[0-9].*) want=$((PSIZE / 1024))K ;; esac
 		awk -v want="$want" '/^0x/ && $3 == "cached" && $NF == want { c += $2 }
 			/^0x/ && ($3 != "cached" || $NF != want) { bad++ }
 			END { exit !(c > 0 && !bad) }' FS='\t' "$tmp/out"
@@ -282,9 +281,10 @@ kill -STOP $sp
 tap_ok $? "top --tsv (exit 0)"
 head -1 "$tmp/out" | grep -q "^# pid	comm	present_kb	zero_kb	swap_kb	cached_kb	none_kb	thp_kb	busy$"
 tap_ok $? "top --tsv: its header"
-# its kB are the whole-space query's pages x 4 (the process is stopped); top
-# asks for cached pages, which a query without --cached counts as none
-awk -v pid=$sp 'FNR == NR && /^# summary/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); q[kv[1]] = kv[2] * 4 } next }
+# its kB are the whole-space query's pages x the page's kB (the process is
+# stopped); top asks for cached pages, which a query without --cached counts
+# as none
+awk -v pid=$sp -v kb=$((PSIZE / 1024)) 'FNR == NR && /^# summary/ { for (i = 2; i <= NF; i++) { split($i, kv, "="); q[kv[1]] = kv[2] * kb } next }
 	FNR != NR && $1 == pid { n++; ok = $2 == "sleep" && $3 == q["present"] && $4 == q["zero"] &&
 		$5 == q["swap"] && $6 + $7 == q["none"] }
 	END { exit !(n == 1 && ok) }' FS=' ' "$tmp/q" FS='	' "$tmp/out"

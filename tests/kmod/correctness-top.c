@@ -139,18 +139,19 @@ static const struct top_proc *top_find(const struct top_dump *d, pid_t pid)
 
 /*
  * The summary of a QUERY of pid's whole space ("all", runs mode, through
- * /proc/memtrace), and its THP pages: present runs of 2M or 1G, neither
+ * /proc/memtrace), and its THP pages: present runs of PMD or PUD size (not a page's), neither
  * hugetlb (h) nor of a raw PFN mapping (kind p).
  */
 static int query_all(pid_t pid, bool cached, uint64_t *counts, uint64_t *thp)
 {
-	char line[64], *text = NULL, *p;
+	char line[64], base[24], *text = NULL, *p;
 	size_t len = 0, cap = 0;
 	int fd, n, err = 0;
 	ssize_t got;
 
 	memset(counts, 0, MEMTRACE_NSTATES_ALL * sizeof(*counts));
 	*thp = 0;
+	snprintf(base, sizeof(base), "%ldK", cor_psz >> 10);	/* a page's size */
 	fd = open("/proc/memtrace", O_RDWR);
 	if (fd < 0)
 		return -errno;
@@ -204,7 +205,7 @@ static int query_all(pid_t pid, bool cached, uint64_t *counts, uint64_t *thp)
 			continue;
 		if (sscanf(p, "%llx %llu %15s %7s %15s", &addr, &pages, state, size, flags) != 5)
 			continue;
-		if (!strcmp(state, "present") && strcmp(size, "4K") && flags[0] != 'p' &&
+		if (!strcmp(state, "present") && strcmp(size, base) && flags[0] != 'p' &&
 		    flags[1] != 'h')
 			*thp += pages;
 	}
