@@ -22,9 +22,8 @@ struct memtrace_leaf {
 	int node;
 	u8 state;	/* PRESENT or ZERO: a frame, its pfns step a page */
 	/*
-	 * its folio's order: the entry's size (also on the unlocked path that
-	 * reads no struct page), or a hugetlb page's (arm64's contiguous
-	 * PMDs: 32M with 4K pages is 16 PMDs of one folio)
+	 * its folio's order: the struct page's (memtrace_leaf_read()), else
+	 * the entry's size (the unlocked anon path reads no struct page)
 	 */
 	u8 order;
 	/* EXCL page by page (PMD index), where pagemap judges it so */
@@ -48,8 +47,6 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
 	l->state = MEMTRACE_PRESENT;
 	l->node = MEMTRACE_NO_NODE;
 	l->per_page = false;
-	if (hugetlb)	/* else the entry's size, as initialised */
-		l->order = huge_page_order(hstate_vma(vma));
 	/*
 	 * From 6.18 the huge zero page is mapped by a special PMD: the only
 	 * special PMD an anonymous private VMA can hold.
@@ -66,6 +63,13 @@ static void memtrace_leaf_read(struct vm_area_struct *vma, pte_t *entry,
 		return;
 	}
 	head = pfn_to_page(l->head_pfn);
+	/*
+	 * what the page is, under the entry's lock: a THP's order is its
+	 * entry's, a contiguous hugetlb page's the whole page's, a DAX
+	 * entry's maybe less (the initialised entry's size stands for the
+	 * paths that read no struct page: the anon fast path, the zero page)
+	 */
+	l->order = memtrace_page_order(head);
 	l->per_page = MEMTRACE_PMD_EXCL_PER_PAGE && !hugetlb &&
 		      l->size == PMD_SIZE;
 	l->flags |= memtrace_frame_flags(head, &l->node);
@@ -112,7 +116,7 @@ static int memtrace_leaf_piece(struct memtrace_walk *w,
 			       const struct memtrace_leaf *l, unsigned long addr,
 			       unsigned long end, u32 flags)
 {
-	/* a huge entry maps a folio of its own size or more; a raw frame none */
+	/* the folio's order; a raw frame has none */
 	if (w->folio && !(flags & MEMTRACE_F_PFNMAP))
 		flags |= MEMTRACE_REC_ORDER(l->order);
 	return memtrace_add(w, addr, (end - addr) >> PAGE_SHIFT, l->state, flags,
@@ -197,7 +201,7 @@ int memtrace_pmd_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 		ptl = memtrace_leaf_lockptr(vma, w->mm, (pte_t *)pmdp,
 					    pmd_lockptr(w->mm, pmdp));
 		spin_lock(ptl);
-		if (!pmd_same(pmd, *pmdp)) {
+		if (!pmd_same(pmd, READ_ONCE(*pmdp))) {
 			spin_unlock(ptl);
 			return -EAGAIN;
 		}

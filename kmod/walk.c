@@ -64,12 +64,32 @@ static int memtrace_breather(struct memtrace_walk *w)
  * and the entry's own address, pXd_offset_lockless() as GUP-fast does: where
  * the kernel folds a level at boot (arm64 with 52-bit VA on a CPU without
  * LPA2), pXd_offset() of the copy would index the copy's page, our stack.
+ * A level folded when the kernel was built (pgtable-nop4d.h and the like)
+ * is its parent entry itself: the parent's own pointer, never the copy's
+ * address (the generic pXd_offset_lockless() of a copy: a stack address
+ * that a lock's recheck would read, or hugetlb_pmd_shared() would look up).
  */
+#ifdef __PAGETABLE_P4D_FOLDED
+#define memtrace_p4d_offset(pgdp, pgd, a)	((p4d_t *)(pgdp))
+#else
+#define memtrace_p4d_offset(pgdp, pgd, a)	p4d_offset_lockless(pgdp, pgd, a)
+#endif
+#ifdef __PAGETABLE_PUD_FOLDED
+#define memtrace_pud_offset(p4dp, p4d, a)	((pud_t *)(p4dp))
+#else
+#define memtrace_pud_offset(p4dp, p4d, a)	pud_offset_lockless(p4dp, p4d, a)
+#endif
+#ifdef __PAGETABLE_PMD_FOLDED
+#define memtrace_pmd_offset(pudp, pud, a)	((pmd_t *)(pudp))
+#else
+#define memtrace_pmd_offset(pudp, pud, a)	pmd_offset_lockless(pudp, pud, a)
+#endif
+
 static int memtrace_pmd_range(struct memtrace_walk *w,
 			      struct vm_area_struct *vma, pud_t *pudp, pud_t pud,
 			      unsigned long addr, unsigned long end)
 {
-	pmd_t *pmdp = pmd_offset_lockless(pudp, pud, addr);
+	pmd_t *pmdp = memtrace_pmd_offset(pudp, pud, addr);
 	unsigned long next;
 	int ret;
 
@@ -107,7 +127,7 @@ static int memtrace_pud_range(struct memtrace_walk *w,
 			      struct vm_area_struct *vma, p4d_t *p4dp, p4d_t p4d,
 			      unsigned long addr, unsigned long end)
 {
-	pud_t *pudp = pud_offset_lockless(p4dp, p4d, addr);
+	pud_t *pudp = memtrace_pud_offset(p4dp, p4d, addr);
 	unsigned long next;
 	int ret;
 
@@ -145,7 +165,7 @@ static int memtrace_p4d_range(struct memtrace_walk *w,
 			      struct vm_area_struct *vma, pgd_t *pgdp, pgd_t pgd,
 			      unsigned long addr, unsigned long end)
 {
-	p4d_t *p4dp = p4d_offset_lockless(pgdp, pgd, addr);
+	p4d_t *p4dp = memtrace_p4d_offset(pgdp, pgd, addr);
 	unsigned long next;
 	int ret;
 

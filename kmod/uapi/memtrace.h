@@ -112,8 +112,10 @@
  * 64K anonymous folio (mTHP, 6.8+) mapped by 16 PTEs has order 4 and no
  * SIZE flag; a 2M THP whose PMD was split into PTEs (mprotect(2) of part
  * of it) keeps order 9 until the folio itself is split. PRESENT pages:
- * their folio's order, read under the entry's lock; a huge entry: the
- * order of its size; ZERO: 0, or the huge zero page's order; CACHED: the
+ * their folio's order, read under the entry's lock (a huge entry's too:
+ * a THP's is its size's, a contiguous hugetlb page's the whole page's, a
+ * DAX entry's what its pages are); ZERO: 0, or the huge zero page's order;
+ * CACHED: the
  * page-cache entry's order; every other state, and a frame with no
  * struct page (PFNMAP): 0. Runs hold pages of one order. The answer comes
  * in record nests (MEMTRACE_R_FOLIO) or /proc lines (a last column,
