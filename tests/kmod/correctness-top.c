@@ -618,8 +618,9 @@ static double busy_now(void)
  * pages: no memory spent) with mlock(), holding its mmap_lock for read
  * throughout, while its other thread queues for it as a writer (mmap());
  * a reader that waited would wait for both. 1: the populate was still
- * running after the dump (*busy: the child was flagged, *listed, *others:
- * processes told beside it), 0: it ended too soon to tell, -1: error.
+ * running after the dump (res: what the dump told), 2: it ended during the
+ * dump (which may have waited for it), 0: it ended before the dump began
+ * (too soon to tell), -1: error.
  */
 static int busy_once(size_t len, struct busy_result *res)
 {
@@ -679,7 +680,7 @@ static int busy_once(size_t len, struct busy_result *res)
 		tap_diag("busy: dump: %s", strerror(-err));
 		goto end;
 	}
-	ret = st->populated ? 0 : 1;
+	ret = st->populated ? 2 : 1;
 	p = top_find(&d, c);
 	res->listed = p != NULL;
 	res->busy = p && p->busy;
@@ -731,14 +732,24 @@ static void t_busy(void)
 	size_t len = (size_t)65536 * cor_psz;
 	int ret = 0;
 
+	bool ended_during = false;
+
 	for (int i = 0; i < 5; i++) {
 		ret = busy_once(len, &res);
-		if (ret)
+		if (ret == 1 || ret < 0)
 			break;
+		ended_during |= ret == 2;
 		len *= 2;
 	}
 	if (ret < 0) {
 		tap_ok(0, "top busy: set-up failed");
+		return;
+	}
+	if (ret == 0 && !ended_during) {
+		/* 7.x: the populate never kept mmap_lock long enough to tell */
+		tap_ok(1, "top busy # SKIP every populate holding mmap_lock (up to %zu MiB of "
+		       "zero pages) ended before a dump began: nothing to tell here",
+		       len / 2 >> 20);
 		return;
 	}
 	tap_ok(ret == 1, "top busy: a populate of %zu MiB of zero pages outlasted a dump "
