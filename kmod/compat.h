@@ -318,4 +318,19 @@ static inline struct pid *memtrace_find_ge_pid(int nr, struct pid_namespace *ns)
 #endif
 }
 
+/*
+ * The top of a 64-bit process's address space on this machine: arm64's
+ * TASK_SIZE_64 is the VA bits the kernel runs with (a 52-bit kernel on a
+ * CPU without LPA2 runs with 48, or 47 with 16K pages), where TASK_SIZE_MAX
+ * is what it was built for; x86-64's TASK_SIZE_MAX follows 5-level paging.
+ */
+static inline unsigned long memtrace_task_size(void)
+{
+#ifdef TASK_SIZE_64
+	return TASK_SIZE_64;
+#else
+	return TASK_SIZE_MAX;
+#endif
+}
+
 #endif /* _MEMTRACE_COMPAT_H */

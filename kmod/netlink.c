@@ -763,7 +763,7 @@ static int memtrace_nl_get_info(struct sk_buff *skb, struct genl_info *info)
 	    nla_put_u32(msg, MEMTRACE_A_PAGE_SIZE, PAGE_SIZE) ||
 	    nla_put_u32(msg, MEMTRACE_A_NSTATES, MEMTRACE_NSTATES) ||
 	    nla_put_u32(msg, MEMTRACE_A_FLAGS_MASK, MEMTRACE_F_ALL) ||
-	    nla_put_u64_64bit(msg, MEMTRACE_A_TASK_SIZE, TASK_SIZE_MAX,
+	    nla_put_u64_64bit(msg, MEMTRACE_A_TASK_SIZE, memtrace_task_size(),
 			      MEMTRACE_A_PAD) ||
 	    nla_put_u64_64bit(msg, MEMTRACE_A_PMD_SIZE, PMD_SIZE,
 			      MEMTRACE_A_PAD) ||

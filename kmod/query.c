@@ -9,6 +9,7 @@
 #include <linux/mm_types.h>
 #include <linux/sched/mm.h>
 
+#include "compat.h"
 #include "query.h"
 
 /*
@@ -49,7 +50,8 @@ int memtrace_query_start(struct memtrace_query *q,
 
 	if (req->mode > MEMTRACE_MODE_MAX)
 		return -EINVAL;
-	if (start >= TASK_SIZE_MAX || (!whole && end > TASK_SIZE_MAX))
+	if (start >= memtrace_task_size() ||
+	    (!whole && end > memtrace_task_size()))
 		return -ERANGE;
 	if (!whole && end <= start)
 		return -EINVAL;	/* judged as written, before rounding */
