@@ -53,6 +53,8 @@ struct mt_nl {
 
 /* A malformed message: why in r->why; stops the request (NL_STOP). */
 int mt_nl_proto(struct nl_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+struct genlmsghdr *mt_nl_answer(struct nl_req *r, struct nlmsghdr *nlh, uint8_t cmd,
+				const char *what);
 /* The valid-message callback of a QUERY dump (netlink_decode.c). */
 int mt_nl_on_query(struct nl_msg *msg, void *arg);
 

@@ -253,11 +253,9 @@ int mt_nl_on_query(struct nl_msg *msg, void *arg)
 	uint8_t mode;
 	int rem, ret, prev = 0;
 
-	if (!genlmsg_valid_hdr(nlh, 0))
-		return mt_nl_proto(r, "short message");
-	g = nlmsg_data(nlh);
-	if (g->cmd != (r->q->path ? MEMTRACE_CMD_FILE : MEMTRACE_CMD_QUERY))
-		return mt_nl_proto(r, "answered with command %u", g->cmd);
+	g = mt_nl_answer(r, nlh, r->q->path ? MEMTRACE_CMD_FILE : MEMTRACE_CMD_QUERY, "");
+	if (!g)
+		return NL_STOP;
 	/* the header first: the records need it */
 	if (genlmsg_parse(nlh, 0, tb, MEMTRACE_A_MAX, NULL))
 		return mt_nl_proto(r, "malformed attributes");

@@ -78,6 +78,28 @@ int mt_nl_proto(struct nl_req *r, const char *fmt, ...)
 	return NL_STOP;
 }
 
+/*
+ * The generic netlink header of nlh, an answer to cmd; NULL when it is none
+ * (too short, another command), the protocol error set in r with what
+ * ("GET_INFO: ", or "") before the words: the callback returns NL_STOP.
+ */
+struct genlmsghdr *mt_nl_answer(struct nl_req *r, struct nlmsghdr *nlh, uint8_t cmd,
+				const char *what)
+{
+	struct genlmsghdr *g;
+
+	if (!genlmsg_valid_hdr(nlh, 0)) {
+		mt_nl_proto(r, "%sshort message", what);
+		return NULL;
+	}
+	g = nlmsg_data(nlh);
+	if (g->cmd != cmd) {
+		mt_nl_proto(r, "%sanswered with command %u", what, g->cmd);
+		return NULL;
+	}
+	return g;
+}
+
 /* The extended ACK TLVs after an NLMSG_ERROR's or NLMSG_DONE's payload. */
 static void ext_ack(struct nl_req *r, const struct nlmsghdr *nlh, size_t payload)
 {
@@ -151,11 +173,9 @@ static int on_info(struct nl_msg *msg, void *arg)
 	struct nlattr *v;
 	uint32_t ps;
 
-	if (!genlmsg_valid_hdr(nlh, 0))
-		return mt_nl_proto(r, "GET_INFO: short message");
-	g = nlmsg_data(nlh);
-	if (g->cmd != MEMTRACE_CMD_GET_INFO)
-		return mt_nl_proto(r, "GET_INFO: answered with command %u", g->cmd);
+	g = mt_nl_answer(r, nlh, MEMTRACE_CMD_GET_INFO, "GET_INFO: ");
+	if (!g)
+		return NL_STOP;
 	if (genlmsg_parse(nlh, 0, tb, MEMTRACE_A_MAX, NULL))
 		return mt_nl_proto(r, "GET_INFO: malformed attributes");
 	v = tb[MEMTRACE_A_VERSION];
@@ -492,11 +512,9 @@ static int on_top(struct nl_msg *msg, void *arg)
 	struct nlattr *a;
 	int rem;
 
-	if (!genlmsg_valid_hdr(nlh, 0))
-		return mt_nl_proto(r, "TOP: short message");
-	g = nlmsg_data(nlh);
-	if (g->cmd != MEMTRACE_CMD_TOP)
-		return mt_nl_proto(r, "TOP: answered with command %u", g->cmd);
+	g = mt_nl_answer(r, nlh, MEMTRACE_CMD_TOP, "TOP: ");
+	if (!g)
+		return NL_STOP;
 	nla_for_each_attr(a, genlmsg_attrdata(g, 0), genlmsg_attrlen(g, 0), rem) {
 		struct nlattr *tb[MEMTRACE_P_MAX + 1], *sb[MEMTRACE_NSTATES_ALL + 1];
 		struct mt_proc p = { .pid = 0 };

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 
+#include "kasan.h"
 #include "nlraw.h"
 
 #define TOP_PAGES 64	/* the child's region */
@@ -895,20 +896,6 @@ static int closed_once(bool cached)
 	return res;
 }
 
-/* KASAN (the debug kernel): its quarantine keeps freed objects in the slab counts */
-static bool kasan_kernel(void)
-{
-	char line[256];
-	bool yes = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	while (f && !yes && fgets(line, sizeof(line), f))
-		yes = strstr(line, " kasan_report\n") != NULL;
-	if (f)
-		fclose(f);
-	return yes;
-}
-
 /* A small process (a shell's sleep), not a copy of this big one */
 static pid_t sleeper(void)
 {
@@ -962,7 +949,7 @@ static void t_closed(void)
 		tap_ok(1, "# SKIP no mm_struct or task_struct in /proc/slabinfo");
 		return;
 	}
-	if (kasan_kernel()) {
+	if (mt_kasan_kernel()) {
 		/* freed task_structs stay counted there: kmemleak is its check */
 		tap_ok(1, "top closed: mm_struct %ld -> %ld, task_struct %ld -> %ld # SKIP KASAN "
 		       "quarantine", mm0, mm1, task0, task1);

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kasan.h"
 #include "nlraw.h"
 #include "tap.h"
 
@@ -186,19 +187,6 @@ static void report(const char *what, const struct dump *d, const struct nlr_resu
  * client process running, MemFree also pays for its pages, pipe and page
  * cache: then only Slab is the kernel's, and MemFree is shown for reference.
  */
-static bool kasan_kernel(void)
-{
-	char line[256];
-	bool yes = false;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	while (f && !yes && fgets(line, sizeof(line), f))
-		yes = strstr(line, " kasan_report\n") != NULL;
-	if (f)
-		fclose(f);
-	return yes;
-}
-
 static void bounded_as(const char *what, const struct watch *w, size_t answer_bytes,
 		       bool count_free)
 {
@@ -208,7 +196,7 @@ static void bounded_as(const char *what, const struct watch *w, size_t answer_by
 	 * not with what is live: the bound means nothing there. kmemleak,
 	 * after rmmod, is the debug kernel's check.
 	 */
-	if (kasan_kernel()) {
+	if (mt_kasan_kernel()) {
 		tap_ok(1, "%s: Slab %lld KiB, MemFree %lld KiB # SKIP KASAN quarantine", what,
 		       grew_slab(w) / 1024, grew_free(w) / 1024);
 		return;
