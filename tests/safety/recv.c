@@ -17,9 +17,11 @@
  * combination of encoding (nested records, PACKED, PACKED+INDEXED) x mode
  * (runs, pages) x pfns (shown, NO_PFN) is dumped over netlink once per
  * receive length: every length p-16..p+16 around p = 4096, 8192, 16384,
- * 32768, then 8185, then random lengths in [4000, 33000] (seeded: SEED
- * argument, MT_SEED env or mt_seed= on the kernel command line; fewer with
- * mt_quick; MT_RECV_LEN=N: that length alone, to replay one). Each dump
+ * 32768, then 8185, the smallest a dump fits with 16K pages (7872:
+ * mt_nl_min_recv(), below which lengths are left out), then random lengths
+ * in [4000, 33000] (seeded: SEED argument, MT_SEED env or mt_seed= on the
+ * kernel command line; fewer with mt_quick; MT_RECV_LEN=N: that length
+ * alone, to replay one, even below that smallest). Each dump
  * gets a fresh socket (max_recvmsg_len only grows) and reads EVERY message
  * with exactly that length, over a range cut (by one probe dump at 32 KiB)
  * to what the first two messages at the largest length hold, so that every
@@ -220,8 +222,12 @@ int main(int argc, char **argv)
 		seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 20);
 	r.s = seed;
 	if (rl_knob("mt_recv_len", 0) > 0) {
-		add_size((size_t)rl_knob("mt_recv_len", 0));
+		/* that length, even one below what a dump fits: a replay */
+		sizes[nsizes++] = (size_t)rl_knob("mt_recv_len", 0);
 	} else {
+		/* the smallest length a dump fits, where it is above 4000 */
+		if (mt_nl_min_recv())
+			add_size(mt_nl_min_recv());
 		for (unsigned int i = 0; i < sizeof(around) / sizeof(around[0]); i++)
 			for (int d = -spread; d <= spread; d++)
 				add_size(around[i] + d);
