@@ -58,6 +58,7 @@ struct memtrace_nl_dump {
 	int why;		/* and why: enum memtrace_nl_why */
 	const char *msg;	/* MEMTRACE_WHY_MSG: the query stage's words */
 	u8 cmd;			/* MEMTRACE_CMD_QUERY or MEMTRACE_CMD_FILE */
+	bool called;		/* dumpit ran before */
 };
 
 /* Why a QUERY is refused, each with its own extack message. */
@@ -393,6 +394,10 @@ static void memtrace_nl_explain(struct netlink_ext_ack *extack,
 	case -EINVAL:
 		NL_SET_ERR_MSG(extack, "END must be above START");
 		break;
+	case -EAGAIN:
+		NL_SET_ERR_MSG(extack,
+			       "the process is in an execve() (its exec_update_lock is held): try again");
+		break;
 	}
 }
 
@@ -517,6 +522,14 @@ static int memtrace_nl_query_setup(struct netlink_callback *cb,
 		}
 		return err;
 	}
+	/*
+	 * This runs in the sender's sendmsg(), under genetlink's cb_lock,
+	 * which genl_register_family() waits for (and every genetlink request
+	 * behind it): the target's exec_update_lock is only tried, EAGAIN
+	 * while an execve() holds it (one stuck on a stuck mmap_lock holds it
+	 * as long).
+	 */
+	req.nowait = true;
 	err = memtrace_query_start(&d->query, &req, &caller, sink, d, room);
 	if (err || !room || !d->query.show_pfn)
 		return err;
@@ -610,7 +623,19 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 	}
 
 	d->skb = skb;
+	/*
+	 * The first call runs in the sender's sendmsg() under genetlink's
+	 * cb_lock (netlink_dump_start()): it waits for no lock of the target
+	 * and sends what it classified without waiting, maybe no record at
+	 * all (the answer's header alone). Later calls run in the reader's
+	 * recvmsg() and wait (killable).
+	 */
+	q->walk.nowait = !d->called;
+	d->called = true;
 	err = memtrace_query_step(q);
+	q->walk.nowait = false;
+	if (err == -EBUSY)
+		err = 0;	/* the rest in the next message */
 	if (d->arr && memtrace_nl_close(d) && !err)
 		err = -EMSGSIZE;
 	d->skb = NULL;
@@ -822,7 +847,9 @@ static struct genl_family memtrace_genl_family __ro_after_init = {
 	/*
 	 * A dump step sleeps on the target's mmap_lock (killable) and may
 	 * drop the last reference to its mm: not under genl_mutex, where it
-	 * would stall every family without parallel_ops. Nothing here is
+	 * would stall every family without parallel_ops. The start and the
+	 * first dump call still run under genetlink's cb_lock: they wait for
+	 * no lock of the target (memtrace_nl_query_dump()). Nothing here is
 	 * shared between requests: a dump's state is its own.
 	 */
 	.parallel_ops = true,

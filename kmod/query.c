@@ -34,8 +34,10 @@ void memtrace_query_cache_policy(struct memtrace_cache_policy *p,
  * in pages mode to room when the sink lends one (NULL for none). With
  * to_task_size, the end is the target's TASK_SIZE ("all" when start is 0).
  * Errors: EINVAL for an empty range or an unknown mode, ERANGE past
- * TASK_SIZE, and from memtrace_target_get() ESRCH, EACCES or EINTR; then q
- * is as it was (a query it was answering goes on).
+ * TASK_SIZE, and from memtrace_target_get() ESRCH, EACCES or EINTR, or
+ * with req->nowait EAGAIN (an execve() holds the target's exec_update_lock:
+ * its mm and credentials are changing); then q is as it was (a query it
+ * was answering goes on).
  */
 int memtrace_query_start(struct memtrace_query *q,
 			 const struct memtrace_request *req,
@@ -58,7 +60,9 @@ int memtrace_query_start(struct memtrace_query *q,
 	start = round_down(start, PAGE_SIZE);
 	if (!whole)
 		end = round_up(end, PAGE_SIZE);
-	mm = memtrace_target_get(req->pid, c);
+	mm = memtrace_target_get(req->pid, c, req->nowait);
+	if (mm == ERR_PTR(-EBUSY))
+		return -EAGAIN;
 	if (IS_ERR(mm))
 		return PTR_ERR(mm);
 	if (whole)

@@ -34,6 +34,12 @@ struct memtrace_request {
 	bool no_pfn;		/* pfns not wanted, even where allowed */
 	bool cached;		/* CACHED pages wanted */
 	bool folio;		/* folio orders wanted */
+	/*
+	 * Netlink: the request is started in the sender's sendmsg(), under
+	 * genetlink's cb_lock: the target's exec_update_lock is only tried,
+	 * never waited for (-EAGAIN while an execve() holds it).
+	 */
+	bool nowait;
 	enum memtrace_packing packing;
 };
 

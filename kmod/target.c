@@ -85,14 +85,16 @@ static int memtrace_may_access(struct task_struct *task, struct mm_struct *mm,
 /*
  * Returns the target's mm with an mm_count reference (drop with mmdrop()), or
  * ERR_PTR(-ESRCH) for no such process, a kernel thread or one that has exited,
- * ERR_PTR(-EACCES), or ERR_PTR(-EINTR) when a fatal signal came first.
+ * ERR_PTR(-EACCES), or ERR_PTR(-EINTR) when a fatal signal came first; with
+ * nowait, ERR_PTR(-EBUSY) where it would wait (memtrace_target_task_named()).
  *
  * Like mm_access(): the mm and the credentials it is judged against are read
  * under the target's exec_update_lock, so an execve() in progress is seen
  * before exec_mmap() or after commit_creds() and setup_new_exec(), never the
  * new mm with the old credentials (nor before its task_size is set).
  */
-struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
+struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c,
+				      bool nowait)
 {
 	struct task_struct *task;
 	struct mm_struct *mm;
@@ -109,29 +111,20 @@ struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c)
 	put_pid(pid);
 	if (!task)
 		return ERR_PTR(-ESRCH);
-	mm = memtrace_target_task(task, c);
+	mm = memtrace_target_task_named(task, c, nowait, NULL, NULL);
 	put_task_struct(task);
 	return mm;
 }
 
 /*
  * The same for a task the caller holds a reference to: its mm with an
- * mm_count reference, or ERR_PTR(-ESRCH, -EACCES or -EINTR).
- */
-struct mm_struct *memtrace_target_task(struct task_struct *task,
-				       const struct memtrace_caller *c)
-{
-	return memtrace_target_task_named(task, c, false, NULL, NULL);
-}
-
-/*
- * memtrace_target_task() that, with nowait, does not wait for the
- * exec_update_lock: ERR_PTR(-EBUSY) while an execve() holds it (one stuck
- * on its old mm holds it as long as that mm's lock is stuck), or -EACCES
- * then when the caller's credentials could not pass anyway (not worth
- * waiting for). When name is not NULL, name's command name is read into
- * comm under the lock, so that it is the one of the program whose mm it
- * returns.
+ * mm_count reference, or ERR_PTR(-ESRCH, -EACCES or -EINTR). With nowait,
+ * the exec_update_lock is not waited for: ERR_PTR(-EBUSY) while an execve()
+ * holds it (one stuck on its old mm holds it as long as that mm's lock is
+ * stuck), or -EACCES then when the caller's credentials could not pass
+ * anyway (not worth waiting for). When name is not NULL, name's command
+ * name is read into comm under the lock, so that it is the one of the
+ * program whose mm it returns.
  */
 struct mm_struct *memtrace_target_task_named(struct task_struct *task,
 					     const struct memtrace_caller *c,

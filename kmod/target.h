@@ -40,12 +40,11 @@ struct memtrace_comm {
 	char s[TASK_COMM_LEN];
 };
 
-struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c);
+struct mm_struct *memtrace_target_get(pid_t nr, const struct memtrace_caller *c,
+				      bool nowait);
 struct mm_struct *memtrace_target_task_named(struct task_struct *task,
 					     const struct memtrace_caller *c,
 					     bool nowait, struct task_struct *name,
 					     struct memtrace_comm *comm);
-struct mm_struct *memtrace_target_task(struct task_struct *task,
-				       const struct memtrace_caller *c);
 
 #endif /* _MEMTRACE_TARGET_H */

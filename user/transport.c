@@ -246,6 +246,12 @@ int mt_transport_fail(struct mt_error *err, int e, const struct mt_query *q,
 	case E2BIG:
 		snprintf(err->msg, sizeof(err->msg), "query line too long for the module");
 		break;
+	case EAGAIN:
+		snprintf(err->msg, sizeof(err->msg),
+			 "process %ld stayed in an execve() for %d s (its exec_update_lock held: "
+			 "a new program is being set up, or it waits for a stuck lock): try again",
+			 q->pid, MT_NL_EXEC_WAIT_S);
+		break;
 	default:
 		snprintf(err->msg, sizeof(err->msg), "%s: %s", path, strerror(-e));
 		break;

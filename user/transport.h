@@ -22,6 +22,12 @@
 
 #include "mt.h"
 
+/*
+ * How long the netlink client asks again while the module answers EAGAIN (a
+ * process in an execve(): the module does not wait for it in sendmsg())
+ */
+#define MT_NL_EXEC_WAIT_S 2
+
 struct mt_query {
 	long pid;
 	bool all;		/* RANGE "all": start/end unused */

@@ -33,6 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 
 #include <netlink/genl/ctrl.h>
@@ -452,12 +453,32 @@ static int need_feature(struct mt_session *s, bool asked, uint32_t feature, cons
 	return -EOPNOTSUPP;
 }
 
+/* One QUERY (or FILE) request and its answer into r: transact()'s return. */
+static int query_once(struct mt_session *s, struct nl_req *r, const struct mt_query *q,
+		      mt_record_cb cb, void *arg, struct mt_error *err)
+{
+	struct nl_msg *msg;
+
+	memset(r, 0, sizeof(*r));
+	r->q = q;
+	r->cb = cb;
+	r->arg = arg;
+	r->err = err;
+	r->page_size = s->nl->info.page_size;
+	msg = query_request(s->nl, q);
+	if (!msg) {
+		err->err = -ENOMEM;
+		snprintf(err->msg, sizeof(err->msg), "out of memory");
+		return -ENOMEM;
+	}
+	return transact(s->nl, msg, r, mt_nl_on_query, err);
+}
+
 static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb cb,
 		    void *arg, struct mt_header *hdr, struct mt_summary *sum,
 		    struct mt_error *err)
 {
 	struct nl_req *r;
-	struct nl_msg *msg;
 	int ret;
 
 	ret = nl_open(s, err);
@@ -471,19 +492,19 @@ static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb
 			 "report a file's page cache", err))
 		return -EOPNOTSUPP;
 	r = &s->nl->req;
-	memset(r, 0, sizeof(*r));
-	r->q = q;
-	r->cb = cb;
-	r->arg = arg;
-	r->err = err;
-	r->page_size = s->nl->info.page_size;
-	msg = query_request(s->nl, q);
-	if (!msg) {
-		err->err = -ENOMEM;
-		snprintf(err->msg, sizeof(err->msg), "out of memory");
-		return -ENOMEM;
+	ret = query_once(s, r, q, cb, arg, err);
+	/*
+	 * EAGAIN, before any message: the process was in an execve() (the
+	 * module's sendmsg() side waits for no lock of it). Most are over in
+	 * a millisecond: ask again, a little later each time, for up to
+	 * MT_NL_EXEC_WAIT_S seconds in all.
+	 */
+	for (unsigned int ms = 1, slept = 0;
+	     !ret && r->error == -EAGAIN && !r->have_hdr && slept < MT_NL_EXEC_WAIT_S * 1000;
+	     slept += ms, ms *= 2) {
+		usleep(ms * 1000);
+		ret = query_once(s, r, q, cb, arg, err);
 	}
-	ret = transact(s->nl, msg, r, mt_nl_on_query, err);
 	if (ret)
 		return ret;
 	if (r->cb_ret) {

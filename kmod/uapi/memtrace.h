@@ -217,7 +217,16 @@
  *                                 END, MODE of the answer and carries
  *                                 MEMTRACE_A_RECORD nests in address
  *                                 order; the last one carries
- *                                 MEMTRACE_A_SUMMARY
+ *                                 MEMTRACE_A_SUMMARY. The first message
+ *                                 is made in the request's sendmsg(),
+ *                                 which waits for no lock of the target
+ *                                 (genetlink's own lock is held there):
+ *                                 it holds what was classified without
+ *                                 waiting, maybe no record at all (an
+ *                                 mmap_lock busy); the rest comes as it
+ *                                 is read, waiting (killable). EAGAIN:
+ *                                 the process was in an execve() that
+ *                                 held its exec_update_lock (try again)
  *   MEMTRACE_CMD_FILE (dump)      only when GET_INFO's FEATURES has
  *                                 MEMTRACE_FEAT_FILE: the page cache
  *                                 of a file, see "Files" below.

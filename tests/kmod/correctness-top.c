@@ -9,8 +9,12 @@
  * a process whose leader thread exited is counted through another thread;
  * one whose mmap_lock stays busy does not hold the dump up (it is told,
  * flagged BUSY); a caller in a child pid namespace sees that namespace's.
+ * And QUERY beside it: the request's sendmsg() waits for no lock of a busy
+ * process (genetlink's cb_lock is held there), the rest of its answer is
+ * read after.
  */
 #include "correctness.h"
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
@@ -569,6 +573,14 @@ struct busy_arg {
 	size_t len;
 };
 
+static double busy_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void *busy_populate(void *arg)
 {
 	struct busy_arg *a = arg;
@@ -590,7 +602,7 @@ static void *busy_spawn(void *arg)
 	 * execve()'s arguments on this stack, present: read without a fault,
 	 * which would wait for the stuck lock before exec_update_lock is taken
 	 */
-	char path[] = "/bin/sh", a0[] = "sh", a1[] = "-c", a2[] = "exit 0";
+	char path[] = "/bin/sh", a0[] = "sh", a1[] = "-c", a2[] = "exec sleep 60";
 	char *argv[] = { a0, a1, a2, NULL }, *envp[] = { NULL };
 	pid_t c;
 
@@ -606,32 +618,27 @@ static void *busy_spawn(void *arg)
 	return NULL;
 }
 
-static double busy_now(void)
-{
-	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
+/*
+ * What is tried on the busy process c while its populate runs: 1 when it
+ * was still running after what the probe must not wait for, 2 when it ended
+ * during that (which may have waited for it), -1: error.
+ */
+typedef int (*busy_probe_t)(pid_t c, struct busy_state *st, void *res);
 
 /*
  * One try: a child populates len bytes of read-only anonymous memory (zero
  * pages: no memory spent) with mlock(), holding its mmap_lock for read
  * throughout, while its other thread queues for it as a writer (mmap());
- * a reader that waited would wait for both. 1: the populate was still
- * running after the dump (res: what the dump told), 2: it ended during the
- * dump (which may have waited for it), 0: it ended before the dump began
- * (too soon to tell), -1: error.
+ * a reader that waited would wait for both. The probe's 1 or 2 (res: what
+ * it saw), 0: the populate ended before the probe began (too soon to
+ * tell), -1: error.
  */
-static int busy_once(size_t len, struct busy_result *res)
+static int busy_once(size_t len, busy_probe_t probe, void *res)
 {
 	struct busy_state *st = mmap(NULL, sizeof(*st), PROT_READ | PROT_WRITE,
 				     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	const struct top_proc *p;
-	struct nlr_result r;
-	struct top_dump d;
-	int ret = -1, err, wst;
-	double t0;
+	int ret = -1, wst;
 	pid_t c;
 
 	if (st == MAP_FAILED)
@@ -670,18 +677,35 @@ static int busy_once(size_t len, struct busy_result *res)
 	while (!st->mapping || !st->spawned)
 		usleep(1000);
 	usleep(100000);		/* the writer queued, the execve() waiting */
-	if (st->populated) {
-		ret = 0;
-		goto end;
-	}
+	ret = st->populated ? 0 : probe(c, st, res);
+	for (int i = 0; i < BUSY_SHARERS; i++)
+		if (st->sharers[i] > 0)
+			kill(st->sharers[i], SIGKILL);
+	kill(st->spawned, SIGKILL);	/* a sleep once its execve() is through */
+	kill(c, SIGKILL);
+	waitpid(c, &wst, 0);
+out:
+	munmap(st, sizeof(*st));
+	return ret;
+}
+
+/* A TOP dump of everything while c is busy */
+static int busy_top(pid_t c, struct busy_state *st, void *arg)
+{
+	struct busy_result *res = arg;
+	const struct top_proc *p;
+	struct nlr_result r;
+	struct top_dump d;
+	double t0;
+	int err;
+
 	t0 = busy_now();
 	err = top_dump(&d, false, &r);
 	res->secs = busy_now() - t0;
 	if (err) {
 		tap_diag("busy: dump: %s", strerror(-err));
-		goto end;
+		return -1;
 	}
-	ret = st->populated ? 2 : 1;
 	p = top_find(&d, c);
 	res->listed = p != NULL;
 	res->busy = p && p->busy;
@@ -708,15 +732,7 @@ static int busy_once(size_t len, struct busy_result *res)
 	}
 	res->others = d.n - (p != NULL) - res->spawned - res->sharers_busy;
 	free(d.p);
-end:
-	for (int i = 0; i < BUSY_SHARERS; i++)
-		if (st->sharers[i] > 0)
-			kill(st->sharers[i], SIGKILL);
-	kill(c, SIGKILL);
-	waitpid(c, &wst, 0);
-out:
-	munmap(st, sizeof(*st));
-	return ret;
+	return st->populated ? 2 : 1;
 }
 
 /*
@@ -736,7 +752,7 @@ static void t_busy(void)
 	bool ended_during = false;
 
 	for (int i = 0; i < 5; i++) {
-		ret = busy_once(len, &res);
+		ret = busy_once(len, busy_top, &res);
 		if (ret == 1 || ret < 0)
 			break;
 		ended_during |= ret == 2;
@@ -767,6 +783,233 @@ static void t_busy(void)
 	       "top busy: %u of %d processes sharing that mm told, flagged BUSY, in a dump of "
 	       "%.2f s (its waits capped at 1 s; 200 ms each would be %.1f s)",
 	       res.sharers_busy, BUSY_SHARERS, res.secs, 0.2 * (BUSY_SHARERS + 2));
+}
+
+/*
+ * QUERY (and the client) while a process is busy: the request's sendmsg()
+ * runs under genetlink's cb_lock (genl_rcv()), which genl_register_family()
+ * waits for and every genetlink request after it: nothing there may wait
+ * for a lock of the target.
+ */
+struct busy_query {
+	double send_secs;	/* the QUERY's sendmsg() */
+	bool first;		/* its first message was there when it returned */
+	unsigned int first_records;	/* records in that first message */
+	bool first_sum;		/* ... and the summary (not busy after all) */
+	double exec_secs;	/* sendmsg() and answer of the QUERY of the execve() */
+	struct nlr_result exec_r;
+	bool populated_after;	/* the populate ended before both were answered */
+	bool cli_ran;		/* the client, on the process in its execve() */
+	int cli_status;
+	double cli_secs;
+	bool cli_populated;	/* the populate ended before the client did */
+	char cli_out[512];
+	struct nlr_result rest;	/* the rest of the answer, read after */
+	uint64_t start, end, next, pages, sum_pages;
+	unsigned int records;
+	bool sum, bad;
+};
+
+/* A QUERY answer's message into q: records in order from START, the summary */
+static int busy_query_msg(const struct nlmsghdr *nlh, void *arg)
+{
+	struct busy_query *q = arg;
+	struct nlattr *a, *b;
+	int rem, rem2;
+
+	nlr_for_each_attr(a, (char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
+			  nlh->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN, rem) {
+		uint64_t addr = 0, pages = 0;
+
+		switch (nlr_type(a)) {
+		case MEMTRACE_A_START:
+			memcpy(&q->start, nlr_data(a), 8);
+			if (!q->next)
+				q->next = q->start;
+			break;
+		case MEMTRACE_A_END:
+			memcpy(&q->end, nlr_data(a), 8);
+			break;
+		case MEMTRACE_A_RECORD:
+			nlr_for_each_attr(b, nlr_data(a), nlr_len(a), rem2) {
+				if (nlr_type(b) == MEMTRACE_R_ADDR)
+					memcpy(&addr, nlr_data(b), 8);
+				else if (nlr_type(b) == MEMTRACE_R_PAGES)
+					memcpy(&pages, nlr_data(b), 8);
+			}
+			if (addr != q->next || !pages || q->sum)
+				q->bad = true;
+			q->next = addr + pages * cor_psz;
+			q->pages += pages;
+			q->records++;
+			break;
+		case MEMTRACE_A_SUMMARY:
+			nlr_for_each_attr(b, nlr_data(a), nlr_len(a), rem2) {
+				uint64_t n;
+
+				memcpy(&n, nlr_data(b), 8);
+				q->sum_pages += n;
+			}
+			q->sum = true;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* `memtrace query PID` (the lab's client): its status and first line */
+static void busy_cli(pid_t pid, struct busy_query *q)
+{
+	static const char *const client = "/lab/memtrace";
+	char cmd[128];
+	double t0 = busy_now();
+	FILE *f;
+
+	if (access(client, X_OK))
+		return;
+	snprintf(cmd, sizeof(cmd), "%s --transport=netlink --tsv query %d all 2>&1", client, (int)pid);
+	f = popen(cmd, "r");
+	if (!f)
+		return;
+	if (!fgets(q->cli_out, sizeof(q->cli_out), f))
+		q->cli_out[0] = '\0';
+	while (fgetc(f) != EOF)
+		;
+	q->cli_status = pclose(f);
+	q->cli_secs = busy_now() - t0;
+	q->cli_ran = true;
+	q->cli_out[strcspn(q->cli_out, "\n")] = '\0';
+}
+
+/*
+ * While c is busy: a QUERY of it (sent, not read: reading a message makes
+ * the next one in that recvmsg(), which waits), a QUERY of its vfork()
+ * child and the client on that child; then the first QUERY's answer.
+ */
+static int busy_query(pid_t c, struct busy_state *st, void *arg)
+{
+	static struct nlr s, s2;
+	static struct nlb b, b2;
+	struct busy_query *q = arg;
+	struct pollfd pfd;
+	double t0;
+	ssize_t n;
+	int ret = -1;
+
+	if (nlr_open(&s))
+		return -1;
+	if (nlr_open(&s2)) {
+		nlr_close(&s);
+		return -1;
+	}
+	nlb_start(&b, &s, MEMTRACE_CMD_QUERY, NLM_F_DUMP);
+	nlb_u32(&b, MEMTRACE_A_PID, (uint32_t)c);
+	t0 = busy_now();
+	if (nlr_send(&s, &b))
+		goto out;
+	q->send_secs = busy_now() - t0;
+	/* the first message, made in that sendmsg(): queued when it returned */
+	pfd = (struct pollfd){ .fd = s.fd, .events = POLLIN };
+	q->first = poll(&pfd, 1, 0) == 1;
+	/* the vfork() child, whose execve() waits holding its exec_update_lock */
+	nlb_start(&b2, &s2, MEMTRACE_CMD_QUERY, NLM_F_DUMP);
+	nlb_u32(&b2, MEMTRACE_A_PID, (uint32_t)st->spawned);
+	t0 = busy_now();
+	if (nlr_send(&s2, &b2) || nlr_wait(&s2, b2.seq, &q->exec_r, NULL, NULL))
+		goto out;
+	q->exec_secs = busy_now() - t0;
+	q->populated_after = st->populated;
+	busy_cli(st->spawned, q);
+	q->cli_populated = st->populated;
+	/* now read: the first message, then the rest, which waited for the lock */
+	n = nlr_recv(&s, 20000);
+	if (n > 0) {
+		struct nlmsghdr *h = (struct nlmsghdr *)s.buf;
+		int left = (int)n;
+
+		for (; NLMSG_OK(h, left); h = NLMSG_NEXT(h, left))
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				q->first_sum = true;	/* the answer ended */
+				q->rest.answered = true;
+			} else {
+				busy_query_msg(h, q);
+			}
+		q->first_records = q->records;
+		q->first_sum |= q->sum;
+	}
+	if (!q->rest.answered && nlr_wait(&s, b.seq, &q->rest, busy_query_msg, q))
+		goto out;
+	ret = q->populated_after ? 2 : 1;
+out:
+	nlr_close(&s);
+	nlr_close(&s2);
+	return ret;
+}
+
+/*
+ * A QUERY of a process whose mmap_lock a populate holds and a writer waits
+ * for: its sendmsg() returns at once with a first message of the header
+ * alone (or what was classified without waiting), the rest comes when it
+ * is read; a QUERY of its vfork() child, whose execve() waits for that lock
+ * holding its exec_update_lock, is EAGAIN at once, and the client asks
+ * again until the execve() is through, for 2 s at most before it says so.
+ */
+static void t_busy_query(void)
+{
+	struct busy_query q;
+	size_t len = (size_t)65536 * cor_psz;
+	int ret = 0;
+	bool ended_during = false;
+
+	for (int i = 0; i < 5; i++) {
+		memset(&q, 0, sizeof(q));
+		ret = busy_once(len, busy_query, &q);
+		if (ret == 1 || ret < 0)
+			break;
+		ended_during |= ret == 2;
+		len *= 2;
+	}
+	if (ret < 0) {
+		tap_ok(0, "query busy: set-up failed");
+		return;
+	}
+	if (ret == 0 && !ended_during) {
+		tap_ok(1, "query busy # SKIP every populate holding mmap_lock (up to %zu MiB of "
+		       "zero pages) ended before a QUERY was sent: nothing to tell here",
+		       len / 2 >> 20);
+		return;
+	}
+	tap_ok(ret == 1 && q.first,
+	       "query busy: the QUERY's sendmsg() (%.3f s) returned with its first message "
+	       "queued (%u records%s) while the populate of %zu MiB holding the process's "
+	       "mmap_lock went on", q.send_secs, q.first_records,
+	       q.first_sum ? ", the summary" : "", len >> 20);
+	if (!tap_ok(q.exec_r.answered && q.exec_r.error == -EAGAIN && ret == 1,
+		    "query busy: a QUERY of the vfork() child whose execve() waits for that "
+		    "lock: EAGAIN at once (%.3f s), the populate still running", q.exec_secs))
+		tap_diag("answered %d, error %d (%s), '%s'", q.exec_r.answered, q.exec_r.error,
+			 strerror(-q.exec_r.error), q.exec_r.msg);
+	if (!q.cli_ran) {
+		tap_skip("query busy: the client on the process in its execve()",
+			 "no /lab/memtrace");
+	} else if (!tap_ok((WIFEXITED(q.cli_status) && WEXITSTATUS(q.cli_status) == 0 &&
+			    q.cli_populated) ||
+			   (q.cli_status != 0 && strstr(q.cli_out, "execve()") &&
+			    q.cli_secs >= 1.9 && !q.cli_populated),
+			   "query busy: the client on the process in its execve(): asks again "
+			   "until the execve() is through (exit 0) or for 2 s, then says why "
+			   "(%.2f s, exit %d, the populate %s)",
+			   q.cli_secs, WIFEXITED(q.cli_status) ? WEXITSTATUS(q.cli_status) : -1,
+			   q.cli_populated ? "ended" : "still running")) {
+		tap_diag("client: '%s'", q.cli_out);
+	}
+	if (!tap_ok(q.rest.answered && !q.rest.error && q.sum && !q.bad &&
+		    q.next == q.end && q.pages == q.sum_pages &&
+		    q.pages == (q.end - q.start) / cor_psz,
+		    "query busy: the rest of the answer, read after, complete and in order "
+		    "(%" PRIu64 " pages in records, summary %" PRIu64 ")", q.pages, q.sum_pages))
+		tap_diag("answered %d error %d sum %d bad %d next 0x%" PRIx64 " end 0x%" PRIx64,
+			 q.rest.answered, q.rest.error, q.sum, q.bad, q.next, q.end);
 }
 
 /* A caller in a new pid namespace sees its processes, numbered as there. */
@@ -992,6 +1235,7 @@ void cor_t_top(void)
 	t_churn();
 	t_leader_gone();
 	t_busy();
+	t_busy_query();
 	t_pidns();
 	t_closed();
 	t_bad();
