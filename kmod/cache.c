@@ -178,7 +178,8 @@ u8 memtrace_cache_page(const struct memtrace_walk *w, unsigned long addr,
  *   (MEMTRACE_WALK_YIELD) once it has made progress: what is behind the
  *   entry is NONE, recorded, and the walk goes on from the entry after the
  *   writer (w->next), reading the page tables again, as the walk does
- *   between page tables;
+ *   between page tables; so does a nowait walk's deadline, in a file's
+ *   answer too (memtrace_walk_step(): -EBUSY);
  * - else it reschedules when asked (RCU dropped, then on from the first
  *   page not yet read: see below).
  * A none PUD is up to 2^18 entries of a fully cached file, merged into one
@@ -246,7 +247,8 @@ breather:	/* after every entry, a page or not */
 			break;
 		}
 		stop = max(next, xas.xa_index);
-		if (w->mm && stop > lo && mmap_lock_is_contended(w->mm)) {
+		if (stop > lo && ((w->mm && mmap_lock_is_contended(w->mm)) ||
+				  memtrace_walk_late(w))) {
 			ret = MEMTRACE_WALK_YIELD;
 			break;
 		}

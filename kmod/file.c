@@ -21,6 +21,10 @@
 	"permission denied: FD is not open for writing and the sender "	\
 	"neither owns the file nor may write it (cachestat(2)'s rule), "	\
 	"or the socket's opener is another user"
+#define MEMTRACE_FILE_WHY_WAIT						\
+	"permission denied: whether the sender may write the file is "	\
+	"the filesystem's to say, and it is not asked (a FUSE server "	\
+	"might not answer): open FD for writing"
 
 /*
  * Has file a page cache whose pages memtrace_cache_file() may look up? A
@@ -64,20 +68,27 @@ static int memtrace_file_kind(struct file *file, u32 *kind)
  * they judge (fsuid, fsgid, effective capabilities: a setgid or
  * file-capability program handed the opener's socket) must have
  * CAP_SYS_ADMIN.
+ * This runs in the request's sendmsg(), under genetlink's cb_lock: the
+ * filesystem is not waited for (MAY_NOT_BLOCK: a FUSE server asked for the
+ * inode's attributes may never answer), -ECHILD when it would be. Else 0
+ * or -EPERM.
  */
-static bool memtrace_file_allowed(struct file *file,
-				  const struct memtrace_caller *c)
+static int memtrace_file_allowed(struct file *file,
+				 const struct memtrace_caller *c)
 {
+	int err;
+
 	if (c->opener && !c->cap_admin &&
 	    (!uid_eq(c->opener->fsuid, c->cred->fsuid) ||
 	     !gid_eq(c->opener->fsgid, c->cred->fsgid) ||
 	     !cap_issubset(c->cred->cap_effective, c->opener->cap_effective)))
-		return false;
+		return -EPERM;
 	if (file->f_mode & FMODE_WRITE)
-		return true;
+		return 0;
 	if (memtrace_file_owner_or_capable(file))
-		return true;
-	return file_permission(file, MAY_WRITE) == 0;
+		return 0;
+	err = file_permission(file, MAY_WRITE | MAY_NOT_BLOCK);
+	return err == -ECHILD ? err : err ? -EPERM : 0;
 }
 
 /*
@@ -106,8 +117,9 @@ int memtrace_query_start_file(struct memtrace_query *q,
 	err = memtrace_file_kind(file, &kind);
 	if (err)
 		return err;
-	*why = MEMTRACE_FILE_WHY_PERM;
-	if (!memtrace_file_allowed(file, c))
+	err = memtrace_file_allowed(file, c);
+	*why = err == -ECHILD ? MEMTRACE_FILE_WHY_WAIT : MEMTRACE_FILE_WHY_PERM;
+	if (err)
 		return -EPERM;
 	*why = "START or END is past MAX_LFS_FILESIZE";
 	if (start > MAX_LFS_FILESIZE ||

@@ -87,6 +87,10 @@ static const char *const memtrace_nl_why_msg[] = {
 
 /* How long one TOP dump call counts processes before it sends what it has */
 #define MEMTRACE_NL_TOP_MS	100
+/* How long one QUERY or FILE dump call may take, busy locks included */
+#define MEMTRACE_NL_CALL_MS	100
+/* ... and the first, under genetlink's cb_lock, classifying only */
+#define MEMTRACE_NL_FIRST_MS	10
 
 /* A TOP dump: the processes, and the last one counted until it is sent. */
 struct memtrace_nl_top {
@@ -600,6 +604,49 @@ static int memtrace_nl_put_query(struct sk_buff *skb,
 	return 0;
 }
 
+/*
+ * One dump call's progress. It holds the socket's dump mutex, which any
+ * request sent on that socket waits for, unkillably and under genetlink's
+ * cb_lock (which a family (un)registering waits for, and every genetlink
+ * request behind that); the first call runs in the request's own
+ * sendmsg(), under cb_lock itself. So no lock of the target is waited for
+ * unboundedly: the walk only tries them (nowait) and stops at a deadline,
+ * a busy one is tried again after short sleeps until MEMTRACE_NL_CALL_MS
+ * have passed, then what was classified goes out, maybe nothing (the
+ * header alone), and the next call goes on. The first call does not
+ * sleep, and classifies for MEMTRACE_NL_FIRST_MS at most.
+ */
+static int memtrace_nl_step(struct memtrace_nl_dump *d)
+{
+	struct memtrace_walk *w = &d->query.walk;
+	bool first = !d->called;
+	unsigned long until = jiffies + msecs_to_jiffies(first ? MEMTRACE_NL_FIRST_MS :
+							 MEMTRACE_NL_CALL_MS);
+	unsigned int tries = 0;
+	int err;
+
+	d->called = true;
+	w->nowait = true;
+	w->deadline = until ?: 1;
+	for (;;) {
+		err = memtrace_query_step(&d->query);
+		if (err != -EBUSY || first || time_after_eq(jiffies, until))
+			break;
+		/* a writer let in by the walk's yield is done in microseconds */
+		if (tries++ < 4)
+			usleep_range(50, 200);
+		else
+			schedule_timeout_killable(1);
+		if (fatal_signal_pending(current)) {
+			err = -EINTR;
+			break;
+		}
+	}
+	w->nowait = false;
+	w->deadline = 0;
+	return err == -EBUSY ? 0 : err;	/* -EBUSY: the rest in the next message */
+}
+
 static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct memtrace_nl_dump *d = memtrace_nl_ctx(cb)->dump;
@@ -623,19 +670,7 @@ static int memtrace_nl_query_dump(struct sk_buff *skb, struct netlink_callback *
 	}
 
 	d->skb = skb;
-	/*
-	 * The first call runs in the sender's sendmsg() under genetlink's
-	 * cb_lock (netlink_dump_start()): it waits for no lock of the target
-	 * and sends what it classified without waiting, maybe no record at
-	 * all (the answer's header alone). Later calls run in the reader's
-	 * recvmsg() and wait (killable).
-	 */
-	q->walk.nowait = !d->called;
-	d->called = true;
-	err = memtrace_query_step(q);
-	q->walk.nowait = false;
-	if (err == -EBUSY)
-		err = 0;	/* the rest in the next message */
+	err = memtrace_nl_step(d);
 	if (d->arr && memtrace_nl_close(d) && !err)
 		err = -EMSGSIZE;
 	d->skb = NULL;
@@ -848,9 +883,10 @@ static struct genl_family memtrace_genl_family __ro_after_init = {
 	 * A dump step sleeps on the target's mmap_lock (killable) and may
 	 * drop the last reference to its mm: not under genl_mutex, where it
 	 * would stall every family without parallel_ops. The start and the
-	 * first dump call still run under genetlink's cb_lock: they wait for
-	 * no lock of the target (memtrace_nl_query_dump()). Nothing here is
-	 * shared between requests: a dump's state is its own.
+	 * first dump call still run under genetlink's cb_lock, and every call
+	 * holds the socket's dump mutex: none waits for a lock of the target
+	 * unboundedly (memtrace_nl_step(), memtrace_top_wait()). Nothing here
+	 * is shared between requests: a dump's state is its own.
 	 */
 	.parallel_ops = true,
 	.module = THIS_MODULE,

@@ -48,6 +48,11 @@
 #define MEMTRACE_TOP_DUMP_BUSY_MS 1000
 /* Short sleeps before a jiffy's */
 #define MEMTRACE_TOP_SPINS	4
+/*
+ * t->no_wait (the first dump call, under genetlink's cb_lock): a process
+ * counted for this long at most, then told as counted so far, P_BUSY
+ */
+#define MEMTRACE_TOP_FIRST_MS	10
 
 /* Count r's pages as THP when they are (PRESENT, mapped by a PMD or PUD, of a struct page) */
 static void memtrace_top_thp(struct memtrace_top *t, const struct memtrace_record *r)
@@ -200,6 +205,8 @@ static int memtrace_top_count(struct memtrace_top *t, struct task_struct *leader
 	memtrace_walk_init(w, mm, 0, mm->task_size, MEMTRACE_MODE_RUNS, false,
 			   &t->policy, memtrace_top_sink, t, NULL);
 	w->nowait = true;
+	if (t->no_wait)
+		w->deadline = (jiffies + msecs_to_jiffies(MEMTRACE_TOP_FIRST_MS)) ?: 1;
 	tries = 0;
 	while (!w->done) {
 		t->budget = MEMTRACE_TOP_RECORDS;

@@ -31,7 +31,8 @@ struct memtrace_top {
 	unsigned int budget;	/* records the walk may still give this step */
 	u64 proc_waited;	/* ns waited for this process's busy locks */
 	u64 dump_waited;	/* ... for all of the dump's */
-	bool no_wait;		/* one try of a busy lock, no wait (netlink.c) */
+	/* one try of a busy lock, no wait, 10 ms of counting (netlink.c) */
+	bool no_wait;
 	struct memtrace_top_proc proc;	/* the last one counted */
 	struct memtrace_walk walk;
 };

@@ -53,7 +53,8 @@ static int memtrace_breather(struct memtrace_walk *w)
 	if (fatal_signal_pending(current))
 		return -EINTR;
 	if (mmap_lock_is_contended(w->mm) ||
-	    (w->i_mmap && rwsem_is_contended(&w->i_mmap->i_mmap_rwsem)))
+	    (w->i_mmap && rwsem_is_contended(&w->i_mmap->i_mmap_rwsem)) ||
+	    memtrace_walk_late(w))
 		return MEMTRACE_WALK_YIELD;
 	cond_resched();
 	return 0;
@@ -304,7 +305,8 @@ static int memtrace_walk_range(struct memtrace_walk *w)
  * holds no lock and may copy to userland between steps. A w->nowait walk
  * does not wait for mmap_lock (nor a hugetlb file's i_mmap_rwsem): -EBUSY
  * when it is taken or waited for (an mmap_lock writer queued behind a
- * reader stuck in a fault, say), the walk keeping its place.
+ * reader stuck in a fault, say), or once w->deadline has passed, the walk
+ * keeping its place.
  */
 int memtrace_walk_step(struct memtrace_walk *w)
 {
@@ -326,6 +328,8 @@ int memtrace_walk_step(struct memtrace_walk *w)
 			return ret;
 		if (ret == MEMTRACE_WALK_FULL)
 			return 0;
+		if (ret == MEMTRACE_WALK_YIELD)
+			return -EBUSY;	/* w->deadline: its place kept */
 	} else if (w->next < w->end) {
 		if (!mmget_not_zero(mm))
 			return -ESRCH;	/* the target has exited */
@@ -346,6 +350,10 @@ int memtrace_walk_step(struct memtrace_walk *w)
 			mmap_read_unlock(mm);
 			if (ret != MEMTRACE_WALK_YIELD)
 				break;
+			if (memtrace_walk_late(w)) {
+				ret = -EBUSY;
+				break;
+			}
 			/* a yield follows progress, or waits for a lock here */
 			if (w->i_mmap_wait) {
 				ret = memtrace_i_mmap_wait(w);

@@ -46,6 +46,11 @@ struct memtrace_walk {
 	bool show_pfn;		/* pfns (and swap entries) in the records */
 	bool folio;		/* folio orders in the records' flags (record.h) */
 	bool nowait;		/* mmap_lock busy: -EBUSY (memtrace_walk_step()) */
+	/*
+	 * jiffies: a nowait walk past it stops between page tables (page
+	 * cache entries), -EBUSY too, its place kept; 0: none
+	 */
+	unsigned long deadline;
 	struct memtrace_cache_policy cache_policy;	/* cache.c */
 	bool have_pending;
 	bool done;		/* every record, the last included, was taken */

@@ -7,6 +7,7 @@
 #ifndef _MEMTRACE_WALK_INTERNAL_H
 #define _MEMTRACE_WALK_INTERNAL_H
 
+#include <linux/jiffies.h>
 #include <linux/mm.h>
 
 #include "compat.h"
@@ -65,6 +66,12 @@ int memtrace_pud_huge(struct memtrace_walk *w, struct vm_area_struct *vma,
 		      pud_t *pudp, pud_t pud, unsigned long addr,
 		      unsigned long end);
 bool memtrace_pud_present_leaf(pud_t pud);
+
+/* A nowait walk past its deadline stops at the next place it may. */
+static inline bool memtrace_walk_late(const struct memtrace_walk *w)
+{
+	return w->nowait && w->deadline && time_after_eq(jiffies, w->deadline);
+}
 
 /* The flags an entry's own bits give, at every level: the one place. */
 static inline u32 memtrace_entry_flags(bool write, bool dirty, bool young)

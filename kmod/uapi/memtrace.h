@@ -217,14 +217,15 @@
  *                                 END, MODE of the answer and carries
  *                                 MEMTRACE_A_RECORD nests in address
  *                                 order; the last one carries
- *                                 MEMTRACE_A_SUMMARY. The first message
- *                                 is made in the request's sendmsg(),
- *                                 which waits for no lock of the target
- *                                 (genetlink's own lock is held there):
- *                                 it holds what was classified without
- *                                 waiting, maybe no record at all (an
- *                                 mmap_lock busy); the rest comes as it
- *                                 is read, waiting (killable). EAGAIN:
+ *                                 MEMTRACE_A_SUMMARY. No message waits
+ *                                 for a lock of the target for more than
+ *                                 100 ms (the first, made in the
+ *                                 request's sendmsg() under genetlink's
+ *                                 own lock, not at all): while its
+ *                                 mmap_lock stays busy, messages carry
+ *                                 what was classified, maybe no record
+ *                                 at all (the header alone), and the
+ *                                 answer goes on as it is read. EAGAIN:
  *                                 the process was in an execve() that
  *                                 held its exec_update_lock (try again)
  *   MEMTRACE_CMD_FILE (dump)      only when GET_INFO's FEATURES has
@@ -305,8 +306,10 @@
  * sender, so that a file one may only read keeps its residency to itself
  * (CVE-2019-5489): the descriptor is open for writing, or the sender owns
  * the inode or has CAP_FOWNER over it, or the sender may open it for
- * writing (MAY_WRITE); and when the socket's opener has another fsuid,
- * only a sender with CAP_SYS_ADMIN. Else EPERM.
+ * writing (MAY_WRITE; asked without waiting for the filesystem: where it
+ * would have to ask its server, FUSE say, EPERM with a message saying so);
+ * and when the socket's opener has another fsuid, only a sender with
+ * CAP_SYS_ADMIN. Else EPERM.
  * Errors, each with an extack message: no FD (EINVAL), FD not open or an
  * O_PATH descriptor (EBADF), not a regular file or block device, a
  * hugetlbfs or DAX file, or one without a page cache (EINVAL), EPERM.

@@ -799,6 +799,9 @@ struct busy_query {
 	double exec_secs;	/* sendmsg() and answer of the QUERY of the execve() */
 	struct nlr_result exec_r;
 	bool populated_after;	/* the populate ended before both were answered */
+	double other_secs;	/* a request sent on the socket while a recvmsg() reads */
+	bool other_populated;	/* the populate ended before it returned */
+	ssize_t first_n;	/* that recvmsg(): the first message */
 	bool cli_ran;		/* the client, on the process in its execve() */
 	int cli_status;
 	double cli_secs;
@@ -881,10 +884,21 @@ static void busy_cli(pid_t pid, struct busy_query *q)
 	q->cli_out[strcspn(q->cli_out, "\n")] = '\0';
 }
 
+/* A thread reading the first message (its recvmsg() makes the next one) */
+static void *busy_reader(void *arg)
+{
+	struct nlr *s = arg;
+
+	return (void *)(intptr_t)nlr_recv(s, 20000);
+}
+
 /*
- * While c is busy: a QUERY of it (sent, not read: reading a message makes
- * the next one in that recvmsg(), which waits), a QUERY of its vfork()
- * child and the client on that child; then the first QUERY's answer.
+ * While c is busy: a QUERY of it (sent, not read yet: reading a message
+ * makes the next one in that recvmsg()), a QUERY of its vfork() child; a
+ * thread reads the first message while another request is sent on that
+ * socket (it waits for the socket's dump mutex, which that recvmsg() holds
+ * while it makes the next message, and it holds genetlink's cb_lock); the
+ * client on the vfork() child; then the rest of the first QUERY's answer.
  */
 static int busy_query(pid_t c, struct busy_state *st, void *arg)
 {
@@ -892,6 +906,8 @@ static int busy_query(pid_t c, struct busy_state *st, void *arg)
 	static struct nlb b, b2;
 	struct busy_query *q = arg;
 	struct pollfd pfd;
+	pthread_t reader;
+	void *rv;
 	double t0;
 	ssize_t n;
 	int ret = -1;
@@ -919,10 +935,21 @@ static int busy_query(pid_t c, struct busy_state *st, void *arg)
 		goto out;
 	q->exec_secs = busy_now() - t0;
 	q->populated_after = st->populated;
+	if (pthread_create(&reader, NULL, busy_reader, &s))
+		goto out;
+	usleep(20000);		/* its recvmsg() making the second message */
+	nlb_start(&b2, &s, MEMTRACE_CMD_QUERY, NLM_F_DUMP);
+	nlb_u32(&b2, MEMTRACE_A_PID, (uint32_t)c);
+	t0 = busy_now();
+	nlr_send(&s, &b2);	/* EBUSY (a dump is running), in an ack read below */
+	q->other_secs = busy_now() - t0;
+	q->other_populated = st->populated;
+	pthread_join(reader, &rv);
+	n = (ssize_t)(intptr_t)rv;
+	q->first_n = n;
 	busy_cli(st->spawned, q);
 	q->cli_populated = st->populated;
-	/* now read: the first message, then the rest, which waited for the lock */
-	n = nlr_recv(&s, 20000);
+	/* the first message (the reader's), then the rest */
 	if (n > 0) {
 		struct nlmsghdr *h = (struct nlmsghdr *)s.buf;
 		int left = (int)n;
@@ -939,7 +966,7 @@ static int busy_query(pid_t c, struct busy_state *st, void *arg)
 	}
 	if (!q->rest.answered && nlr_wait(&s, b.seq, &q->rest, busy_query_msg, q))
 		goto out;
-	ret = q->populated_after ? 2 : 1;
+	ret = q->other_populated ? 2 : 1;
 out:
 	nlr_close(&s);
 	nlr_close(&s2);
@@ -989,6 +1016,12 @@ static void t_busy_query(void)
 		    "lock: EAGAIN at once (%.3f s), the populate still running", q.exec_secs))
 		tap_diag("answered %d, error %d (%s), '%s'", q.exec_r.answered, q.exec_r.error,
 			 strerror(-q.exec_r.error), q.exec_r.msg);
+	if (!tap_ok(q.first_n > 0 && !q.other_populated && q.other_secs < 1,
+		    "query busy: a request sent on the socket while a recvmsg() makes the next "
+		    "message (under the socket's dump mutex) returned in %.3f s, the populate "
+		    "still running: no message waits for the busy lock unboundedly",
+		    q.other_secs))
+		tap_diag("the reader's recvmsg(): %zd", q.first_n);
 	if (!q.cli_ran) {
 		tap_skip("query busy: the client on the process in its execve()",
 			 "no /lab/memtrace");

@@ -264,6 +264,11 @@ void tor_querier(int qi, uint64_t seed)
 				   tor_kname[k], pid, c.records);
 			continue;
 		}
+		if (err == -EAGAIN && nl && k == K_EXEC) {
+			/* caught in its execve(): netlink's sendmsg() does not wait */
+			atomic_fetch_add(&tor_sh->exec_eagain, 1);
+			continue;
+		}
 		atomic_fetch_add(&st->errors, 1);
 		tor_report("querier %d (%s %s): %s pid %d [0x%" PRIx64 ", 0x%" PRIx64 ")%s: %s%s%s",
 			   qi,

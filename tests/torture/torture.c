@@ -424,9 +424,11 @@ int main(int argc, char **argv)
 	tap_ok(q >= 10 * NQ, "torture: %d queriers (proc and netlink, runs and pages) answered "
 	       "%lu queries", NQ, q);
 	tap_ok(errors == 0, "torture: every answer well formed, every error an explained ESRCH "
-	       "(%lu ESRCH: %lu of fork children, %lu of exec children, %lu of others; %lu errors)",
+	       "or EAGAIN (%lu ESRCH: %lu of fork children, %lu of exec children, %lu of others; "
+	       "%lu EAGAIN of exec children in their execve(), over netlink; %lu errors)",
 	       esrch, (unsigned long)tor_sh->kesrch[K_FORK_CHILD], (unsigned long)tor_sh->kesrch[K_EXEC],
-	       esrch - tor_sh->kesrch[K_FORK_CHILD] - tor_sh->kesrch[K_EXEC], errors);
+	       esrch - tor_sh->kesrch[K_FORK_CHILD] - tor_sh->kesrch[K_EXEC],
+	       (unsigned long)tor_sh->exec_eagain, errors);
 	tap_ok(!hung, "torture: no hang (longest wait for a query %.0f s, limit %d s)", gap,
 	       HANG_S);
 	tap_ok(!deaths && !tor_sh->target_errs,

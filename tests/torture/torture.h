@@ -90,6 +90,7 @@ struct shared {
 	struct slot slot[NK];
 	struct qstat q[NQ];
 	_Atomic unsigned long kq[NK], kesrch[NK];	/* per target kind */
+	_Atomic unsigned long exec_eagain;	/* netlink: an exec child in its execve() */
 	/* content: pages judged and wrong, answers judged, per kind */
 	_Atomic unsigned long c_pages[NK], c_bad[NK], c_answers[NK], c_unjudged[NK];
 	/* what the targets did */
