@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/magic.h>
 #include <linux/mm.h>
+#include <linux/rcupdate.h>
 
 #include "compat.h"
 #include "query.h"
@@ -22,9 +23,9 @@
 	"neither owns the file nor may write it (cachestat(2)'s rule), "	\
 	"or the socket's opener is another user"
 #define MEMTRACE_FILE_WHY_WAIT						\
-	"permission denied: whether the sender may write the file is "	\
-	"the filesystem's to say, and it is not asked (a FUSE server "	\
-	"might not answer): open FD for writing"
+	"permission denied: whether the sender may write the file was "	\
+	"not known without waiting (for a FUSE server, an uncached ACL "	\
+	"or a security module): open FD for writing"
 
 /*
  * Has file a page cache whose pages memtrace_cache_file() may look up? A
@@ -69,9 +70,10 @@ static int memtrace_file_kind(struct file *file, u32 *kind)
  * file-capability program handed the opener's socket) must have
  * CAP_SYS_ADMIN.
  * This runs in the request's sendmsg(), under genetlink's cb_lock: the
- * filesystem is not waited for (MAY_NOT_BLOCK: a FUSE server asked for the
- * inode's attributes may never answer), -ECHILD when it would be. Else 0
- * or -EPERM.
+ * filesystem is not waited for (a FUSE server asked for the inode's
+ * attributes may never answer): MAY_NOT_BLOCK, the path walk's RCU mode,
+ * under rcu_read_lock() as there (a cached ACL is read under RCU alone);
+ * -ECHILD where it would have to wait. Else 0 or -EPERM.
  */
 static int memtrace_file_allowed(struct file *file,
 				 const struct memtrace_caller *c)
@@ -87,7 +89,9 @@ static int memtrace_file_allowed(struct file *file,
 		return 0;
 	if (memtrace_file_owner_or_capable(file))
 		return 0;
+	rcu_read_lock();
 	err = file_permission(file, MAY_WRITE | MAY_NOT_BLOCK);
+	rcu_read_unlock();
 	return err == -ECHILD ? err : err ? -EPERM : 0;
 }
 

@@ -38,6 +38,16 @@ module_param(pageidx_words, uint, 0644);
 MODULE_PARM_DESC(pageidx_words,
 		 "words a page index vector holds, 1-64 (default 64; for tests)");
 
+/*
+ * A testing knob: every QUERY or FILE dump call stops its walk at the first
+ * place it may, as at its deadline (memtrace_nl_step()), so that tests see
+ * answers go on from there, message after message.
+ */
+static bool stop_early;
+module_param(stop_early, bool, 0644);
+MODULE_PARM_DESC(stop_early,
+		 "stop each dump call's walk at its first stopping place (for tests)");
+
 struct memtrace_nl_dump {
 	struct memtrace_query query;
 	struct sk_buff *skb;	/* the message being filled */
@@ -620,19 +630,28 @@ static int memtrace_nl_step(struct memtrace_nl_dump *d)
 {
 	struct memtrace_walk *w = &d->query.walk;
 	bool first = !d->called;
-	unsigned long until = jiffies + msecs_to_jiffies(first ? MEMTRACE_NL_FIRST_MS :
-							 MEMTRACE_NL_CALL_MS);
+	/* + 1: a jiffy that has begun is not a whole one */
+	unsigned long until = jiffies + (READ_ONCE(stop_early) ? 0 :
+		msecs_to_jiffies(first ? MEMTRACE_NL_FIRST_MS : MEMTRACE_NL_CALL_MS) + 1);
 	unsigned int tries = 0;
+	unsigned long next;
 	int err;
 
 	d->called = true;
 	w->nowait = true;
 	w->deadline = until ?: 1;
 	for (;;) {
+		next = w->next;
 		err = memtrace_query_step(&d->query);
 		if (err != -EBUSY || first || time_after_eq(jiffies, until))
 			break;
-		/* a writer let in by the walk's yield is done in microseconds */
+		/*
+		 * A writer let in by the walk's yield is done in microseconds:
+		 * short sleeps while the walk goes on, a jiffy at a time once
+		 * it made none for a few (a lock held, a fault stuck in it)
+		 */
+		if (w->next != next)
+			tries = 0;
 		if (tries++ < 4)
 			usleep_range(50, 200);
 		else

@@ -206,7 +206,7 @@ static int memtrace_top_count(struct memtrace_top *t, struct task_struct *leader
 			   &t->policy, memtrace_top_sink, t, NULL);
 	w->nowait = true;
 	if (t->no_wait)
-		w->deadline = (jiffies + msecs_to_jiffies(MEMTRACE_TOP_FIRST_MS)) ?: 1;
+		w->deadline = (jiffies + msecs_to_jiffies(MEMTRACE_TOP_FIRST_MS) + 1) ?: 1;
 	tries = 0;
 	while (!w->done) {
 		t->budget = MEMTRACE_TOP_RECORDS;

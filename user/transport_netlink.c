@@ -501,7 +501,7 @@ static int nl_query(struct mt_session *s, const struct mt_query *q, mt_record_cb
 	 */
 	for (unsigned int ms = 1, slept = 0;
 	     !ret && r->error == -EAGAIN && !r->have_hdr && slept < MT_NL_EXEC_WAIT_S * 1000;
-	     slept += ms, ms *= 2) {
+	     slept += ms, ms = ms < 250 ? ms * 2 : 500) {
 		usleep(ms * 1000);
 		ret = query_once(s, r, q, cb, arg, err);
 	}

@@ -262,7 +262,13 @@
  *                                 per process and 1 s per dump at most:
  *                                 one whose mmap_lock stays busy is told
  *                                 as counted so far, with P_BUSY; one
- *                                 stuck in an execve() is left out.
+ *                                 stuck in an execve() is left out. The
+ *                                 first message, made in the request's
+ *                                 sendmsg() under genetlink's own lock,
+ *                                 tries each lock once and counts for
+ *                                 10 ms at most: a process it cannot
+ *                                 count in that time is told with P_BUSY
+ *                                 too.
  *
  * Attributes are validated strictly: an unknown or unexpected attribute or a
  * wrong length is EINVAL, a MODE above MEMTRACE_MODE_MAX is ERANGE, each with
@@ -515,7 +521,9 @@ enum memtrace_proc_attr {
 	MEMTRACE_P_PAD,
 	/*
 	 * flag: its mmap_lock stayed taken or waited for (200 ms with no
-	 * progress): SUMMARY and THP count only the part walked until then
+	 * progress; in the dump's first message, taken at all, or 10 ms of
+	 * counting gone): SUMMARY and THP count only the part walked until
+	 * then
 	 */
 	MEMTRACE_P_BUSY,
 	__MEMTRACE_P_MAX

@@ -229,9 +229,37 @@ small_words() {
 	kill -9 $tp $cp 2>/dev/null
 }
 
+# stop_early: every dump call stops its walk at the first place it may (as
+# at the deadline that keeps a call from waiting for a busy lock), so an
+# answer comes a page table at a time and goes on where each call stopped:
+# it answers as the others do
+stop_early() {
+	knob=/sys/module/memtrace/parameters/stop_early
+	"$PATTERNS" "$tmp/regions-early" &
+	tp=$!
+	pids="$pids $tp"
+	if ! wait_stopped $tp || ! grep -q '^done ' "$tmp/regions-early" 2>/dev/null; then
+		tap_ok 1 "stopping early: the patterns target sets up and stops"
+		return
+	fi
+	cp=$(awk '$1 == "child" { print $2 }' "$tmp/regions-early")
+	pids="$pids $cp"
+	echo Y >$knob && [ "$(cat $knob)" = Y ]
+	tap_ok $? "stop_early set (reads $(cat $knob 2>/dev/null))"
+	for pid in $tp $cp; do
+		for mode in runs pages; do
+			equiv root "$pid" all $mode "all of pid $pid, each call stopping early"
+		done
+	done
+	echo N >$knob && [ "$(cat $knob)" = N ]
+	tap_ok $? "stop_early back to N"
+	kill -9 $tp $cp 2>/dev/null
+}
+
 if need "$PATTERNS" "transport equivalence"; then
 	equiv_all root
 	small_words
+	stop_early
 fi
 if [ ! -x "$PATTERNS" ]; then
 	:
