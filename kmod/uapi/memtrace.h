@@ -225,7 +225,10 @@
  *                                 mmap_lock stays busy, messages carry
  *                                 what was classified, maybe no record
  *                                 at all (the header alone), and the
- *                                 answer goes on as it is read. EAGAIN:
+ *                                 answer goes on as it is read (a lock
+ *                                 only tried can be missed again and
+ *                                 again: threads that map and unmap
+ *                                 without pause hold it back). EAGAIN:
  *                                 the process was in an execve() that
  *                                 held its exec_update_lock (try again)
  *   MEMTRACE_CMD_FILE (dump)      only when GET_INFO's FEATURES has
