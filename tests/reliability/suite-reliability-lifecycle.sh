@@ -38,10 +38,10 @@ cycles=200
 grep -q 'mt_quick=1' /proc/cmdline && cycles=20
 echo "# kernel $(uname -r), module $KO"
 
-# --- parameters: one testing knob, nothing else -----------------------------
+# --- parameters: the testing knobs, nothing else ---------------------------
 ensure_loaded
 p=$(ls -A /sys/module/memtrace/parameters 2>/dev/null | tr '\n' ' ')
-tap_ok $([ "$p" = "pageidx_words " ] && echo 0 || echo 1) "the module's parameters: pageidx_words only (/sys/module/memtrace/parameters: '${p:-absent}')"
+tap_ok $([ "$p" = "pageidx_words stop_early " ] && echo 0 || echo 1) "the module's parameters: pageidx_words and stop_early only (/sys/module/memtrace/parameters: '${p:-absent}')"
 
 # --- rmmod with open files, a partial answer, queries in flight ------------
 "$L" proc-hold "$tmp/ready" "$tmp/go" >"$tmp/hold.out" 2>&1 &
@@ -117,7 +117,7 @@ insmod "$KO" mt_no_such_param=1 2>"$tmp/insmod.err" && loaded &&
 	dmesg | grep -q "unknown parameter 'mt_no_such_param' ignored"
 tap_ok $? "insmod with an unknown parameter: loaded, the kernel ignores it with a warning $(cat "$tmp/insmod.err")"
 p=$(ls -A /sys/module/memtrace/parameters 2>/dev/null | tr '\n' ' ')
-tap_ok $([ "$p" = "pageidx_words " ] && echo 0 || echo 1) "still pageidx_words only after it ('$p')"
+tap_ok $([ "$p" = "pageidx_words stop_early " ] && echo 0 || echo 1) "still pageidx_words and stop_early only after it ('$p')"
 rmmod memtrace
 tap_ok $? "rmmod after it"
 
