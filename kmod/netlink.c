@@ -44,7 +44,7 @@ MODULE_PARM_DESC(pageidx_words,
  * answers go on from there, message after message.
  */
 static bool stop_early;
-module_param(stop_early, bool, 0644);
+module_param(stop_early, bool, 0600);
 MODULE_PARM_DESC(stop_early,
 		 "stop each dump call's walk at its first stopping place (for tests)");
 

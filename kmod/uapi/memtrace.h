@@ -219,7 +219,7 @@
  *                                 order; the last one carries
  *                                 MEMTRACE_A_SUMMARY. No message waits
  *                                 for a lock of the target for more than
- *                                 100 ms (the first, made in the
+ *                                 about 100 ms (the first, made in the
  *                                 request's sendmsg() under genetlink's
  *                                 own lock, not at all): while its
  *                                 mmap_lock stays busy, messages carry
@@ -228,7 +228,10 @@
  *                                 answer goes on as it is read (a lock
  *                                 only tried can be missed again and
  *                                 again: threads that map and unmap
- *                                 without pause hold it back). EAGAIN:
+ *                                 without pause hold it back, and
+ *                                 processes mapping and unmapping a
+ *                                 hugetlbfs file its hugetlb part).
+ *                                 EAGAIN:
  *                                 the process was in an execve() that
  *                                 held its exec_update_lock (try again)
  *   MEMTRACE_CMD_FILE (dump)      only when GET_INFO's FEATURES has
@@ -316,7 +319,9 @@
  * (CVE-2019-5489): the descriptor is open for writing, or the sender owns
  * the inode or has CAP_FOWNER over it, or the sender may open it for
  * writing (MAY_WRITE; asked without waiting for the filesystem: where it
- * would have to ask its server, FUSE say, EPERM with a message saying so);
+ * would have to ask its server or load an ACL, EPERM with a message saying
+ * so: often on NFS, FUSE or ceph, always under Smack; the way out is a
+ * descriptor open for writing);
  * and when the socket's opener has another fsuid, only a sender with
  * CAP_SYS_ADMIN. Else EPERM.
  * Errors, each with an extack message: no FD (EINVAL), FD not open or an

@@ -43,6 +43,9 @@ pids=
 cleanup() {
 	for p in $pids; do kill -9 "$p" 2>/dev/null; done
 	rm -rf "$tmp"
+	# never left set (stop_early() below): answers would come an entry a message
+	[ -w /sys/module/memtrace/parameters/stop_early ] &&
+		echo N >/sys/module/memtrace/parameters/stop_early
 }
 trap cleanup EXIT
 
@@ -261,7 +264,8 @@ stop_early() {
 		[ "$(grep -c cached "$tmp/file-late")" -gt 1 ]
 	tap_ok $? "file --pages of $MEMTRACE, each call stopping early: as answered at once ($(grep -c cached "$tmp/file-late") cached pages)"
 	[ $rc = 0 ] || sed 's/^/#   /' "$tmp/file-early" | head -5
-	tap_ok $? "stop_early back to N"
+	[ "$(cat $knob)" = N ]
+	tap_ok $? "stop_early back to N (reads $(cat $knob 2>/dev/null))"
 	kill -9 $tp $cp 2>/dev/null
 }
 
