@@ -205,19 +205,25 @@ equiv_all() {
 	kill -9 $tp $cp 2>/dev/null
 }
 
+# patterns_target NAME WHAT: root's stopped patterns target (regions in
+# $tmp/regions-NAME) as $tp, its COW child as $cp; or a failure for WHAT
+patterns_target() {
+	"$PATTERNS" "$tmp/regions-$1" &
+	tp=$!
+	pids="$pids $tp"
+	if ! wait_stopped $tp || ! grep -q '^done ' "$tmp/regions-$1" 2>/dev/null; then
+		tap_ok 1 "$2: the patterns target sets up and stops"
+		return 1
+	fi
+	cp=$(awk '$1 == "child" { print $2 }' "$tmp/regions-$1")
+	pids="$pids $cp"
+}
+
 # small_words: index vectors that end because their words are full (the
 # module's pageidx_words knob at 1 and 2) answer as the others do
 small_words() {
 	knob=/sys/module/memtrace/parameters/pageidx_words
-	"$PATTERNS" "$tmp/regions-words" &
-	tp=$!
-	pids="$pids $tp"
-	if ! wait_stopped $tp || ! grep -q '^done ' "$tmp/regions-words" 2>/dev/null; then
-		tap_ok 1 "small index vectors: the patterns target sets up and stops"
-		return
-	fi
-	cp=$(awk '$1 == "child" { print $2 }' "$tmp/regions-words")
-	pids="$pids $cp"
+	patterns_target words "small index vectors" || return
 	old=$(cat $knob 2>/dev/null)
 	tap_ok $? "the module has the pageidx_words knob (${old:-none})"
 	for k in 1 2; do
@@ -238,15 +244,7 @@ small_words() {
 # it answers as the others do
 stop_early() {
 	knob=/sys/module/memtrace/parameters/stop_early
-	"$PATTERNS" "$tmp/regions-early" &
-	tp=$!
-	pids="$pids $tp"
-	if ! wait_stopped $tp || ! grep -q '^done ' "$tmp/regions-early" 2>/dev/null; then
-		tap_ok 1 "stopping early: the patterns target sets up and stops"
-		return
-	fi
-	cp=$(awk '$1 == "child" { print $2 }' "$tmp/regions-early")
-	pids="$pids $cp"
+	patterns_target early "stopping early" || return
 	echo Y >$knob && [ "$(cat $knob)" = Y ]
 	tap_ok $? "stop_early set (reads $(cat $knob 2>/dev/null))"
 	for pid in $tp $cp; do
