@@ -165,28 +165,63 @@ long long mt_smaps_rss_kb(long pid)
 
 #define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
 
+/* The value of "Field:" in /proc/PID/status text, NULL if it has none */
+static const char *mt_status_field(const char *buf, const char *field)
+{
+	size_t n = strlen(field);
+	const char *p = buf;
+
+	while (p) {
+		if (!strncmp(p, field, n) && p[n] == ':')
+			return p + n + 1 + strspn(p + n + 1, " \t");
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
 /*
  * Why process pid, which /proc shows, has no user memory: a kernel thread
- * (flags of /proc/PID/stat) or a zombie. NULL when it has some, or when
- * /proc does not show it. The module's ESRCH covers all of these.
+ * or a zombie. NULL when it has some, or when /proc does not show it. The
+ * module's ESRCH covers all of these.
+ *
+ * From /proc/PID/status, which takes no lock of the process: /proc/PID/stat
+ * takes its exec_update_lock on some kernels (6.1, 7.x), which an execve()
+ * holds as long as it waits for anything (the mm's mmap_lock behind a
+ * stuck fault): reading it first would hang where the module answers
+ * EAGAIN. Before 6.4 status has no "Kthread:" line; then the flags of
+ * /proc/PID/stat are read, only for a process with no memory to show
+ * (no "VmSize:" line), which is not in an execve().
  */
 const char *mt_pid_no_mm(long pid)
 {
 	unsigned long flags = 0;
-	const char *why = NULL;
+	const char *why = NULL, *kt, *st;
 	char path[64], *buf, *p;
 	char state = 0;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
 	if (mt_read_file(path, &buf, NULL))
 		return NULL;
-	/* pid (comm) state ppid pgrp session tty_nr tpgid flags: comm may hold ')' */
-	p = strrchr(buf, ')');
-	if (p && sscanf(p + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) == 2) {
-		if (flags & PF_KTHREAD)
+	st = mt_status_field(buf, "State");
+	kt = mt_status_field(buf, "Kthread");
+	if (st)
+		state = *st;
+	if (kt && *kt == '1') {
+		why = "is a kernel thread: it has no user memory";
+	} else if (state == 'Z' || state == 'X') {
+		why = "is a zombie: it has no user memory left";
+	} else if (!kt && !mt_status_field(buf, "VmSize")) {
+		free(buf);
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		if (mt_read_file(path, &buf, NULL))
+			return NULL;
+		/* pid (comm) state ppid pgrp session tty_nr tpgid flags: comm may hold ')' */
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
+		    (flags & PF_KTHREAD))
 			why = "is a kernel thread: it has no user memory";
-		else if (state == 'Z' || state == 'X')
-			why = "is a zombie: it has no user memory left";
 	}
 	free(buf);
 	return why;
