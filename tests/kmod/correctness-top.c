@@ -1175,10 +1175,10 @@ static void t_busy_query(void)
 			     q.cli_populated) ||
 			    (q.cli_status != 0 && strstr(q.cli_out, "execve()") &&
 			     q.cli_secs >= BUSY_CLI_WAIT_S - 0.1)) &&
-			   q.cli_secs < BUSY_CLI_WAIT_S + 2,
+			   q.cli_secs < BUSY_CLI_WAIT_S + 3,
 			   "query busy: the client on the process in its execve(): asks again "
 			   "until the execve() is through (exit 0) or for 2 s, then says why, "
-			   "waiting for nothing else (%.2f s of at most %d + 2 for its start, "
+			   "waiting for nothing else (%.2f s of at most %d + 3 for its start, "
 			   "exit %d, the populate of %zu MiB %s)", q.cli_secs, BUSY_CLI_WAIT_S,
 			   WIFEXITED(q.cli_status) ? WEXITSTATUS(q.cli_status) : -1, len >> 20, q.cli_populated ? "ended" : "still running")) {
 		tap_diag("client: '%s'", q.cli_out);
