@@ -40,33 +40,22 @@ ssize_t mt_demo_read_into(const char *path, char *buf, size_t cap)
 	return (ssize_t)len;
 }
 
-static long status_kb(const char *key)
-{
-	const char *p = strstr(status_buf, key);
-
-	return p ? strtol(p + strlen(key), NULL, 10) : -1;
-}
-
 static void measure_status(struct mt_demo *d)
 {
 	if (mt_demo_read_into("/proc/self/status", status_buf, sizeof(status_buf)) < 0) {
 		d->vsz_kb = d->rss_kb = -1;
 		return;
 	}
-	d->vsz_kb = status_kb("\nVmSize:");
-	d->rss_kb = status_kb("\nVmRSS:");
+	d->vsz_kb = mt_proc_kb(status_buf, "\nVmSize:");
+	d->rss_kb = mt_proc_kb(status_buf, "\nVmRSS:");
 	/*
 	 * VmRSS is a counter; before 6.2 each thread folds its share into it
 	 * only every 64 faults, so it lags. smaps_rollup counts Rss from the
 	 * page tables: exact, at the cost of a walk.
 	 */
 	d->srss_kb = -1;
-	if (mt_demo_read_into("/proc/self/smaps_rollup", rollup_buf, sizeof(rollup_buf)) > 0) {
-		const char *p = strstr(rollup_buf, "\nRss:");
-
-		if (p)
-			d->srss_kb = strtol(p + 5, NULL, 10);
-	}
+	if (mt_demo_read_into("/proc/self/smaps_rollup", rollup_buf, sizeof(rollup_buf)) > 0)
+		d->srss_kb = mt_proc_kb(rollup_buf, "\nRss:");
 }
 
 void mt_demo_find_ps(struct mt_demo *d)

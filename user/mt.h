@@ -145,6 +145,8 @@ void mt_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void mt_verr(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 int mt_read_file(const char *path, char **buf, size_t *len);	/* -errno */
 long long mt_smaps_rss_kb(long pid);	/* Rss of smaps_rollup (or smaps); -1 */
+const char *mt_proc_field(const char *buf, const char *key);	/* key "\nVmRSS:" */
+long mt_proc_kb(const char *buf, const char *key);	/* -1: no such key */
 /* out_common.c: sizes and counts for people (the library's printers use them) */
 const char *mt_human_size(uint64_t bytes, char *buf, size_t len);
 const char *mt_human_kb_delta(long kb, char *buf, size_t len);

@@ -165,20 +165,20 @@ long long mt_smaps_rss_kb(long pid)
 
 #define PF_KTHREAD 0x00200000	/* include/linux/sched.h */
 
-/* The value of "Field:" in /proc/PID/status text, NULL if it has none */
-static const char *mt_status_field(const char *buf, const char *field)
+/* In /proc's "Key: value" text, the value after KEY ("\nVmRSS:"), blanks skipped; NULL if none */
+const char *mt_proc_field(const char *buf, const char *key)
 {
-	size_t n = strlen(field);
-	const char *p = buf;
+	const char *p = strstr(buf, key);
 
-	while (p) {
-		if (!strncmp(p, field, n) && p[n] == ':')
-			return p + n + 1 + strspn(p + n + 1, " \t");
-		p = strchr(p, '\n');
-		if (p)
-			p++;
-	}
-	return NULL;
+	return p ? p + strlen(key) + strspn(p + strlen(key), " \t") : NULL;
+}
+
+/* Its number (kB in status and smaps_rollup), -1 if none */
+long mt_proc_kb(const char *buf, const char *key)
+{
+	const char *p = mt_proc_field(buf, key);
+
+	return p ? strtol(p, NULL, 10) : -1;
 }
 
 /*
@@ -186,7 +186,7 @@ static const char *mt_status_field(const char *buf, const char *field)
  * or a zombie. NULL when it has some, or when /proc does not show it. The
  * module's ESRCH covers all of these.
  *
- * From /proc/PID/status, which takes no lock of the process: /proc/PID/stat
+ * From /proc/PID/status, which takes no sleeping lock of the process: /proc/PID/stat
  * takes its exec_update_lock on some kernels (6.1, 7.x), which an execve()
  * holds as long as it waits for anything (the mm's mmap_lock behind a
  * stuck fault): reading it first would hang where the module answers
@@ -196,33 +196,34 @@ static const char *mt_status_field(const char *buf, const char *field)
  */
 const char *mt_pid_no_mm(long pid)
 {
+	const char *kt, *st;
 	unsigned long flags = 0;
-	const char *why = NULL, *kt, *st;
+	bool kthread;
 	char path[64], *buf, *p;
 	char state = 0;
 
 	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
 	if (mt_read_file(path, &buf, NULL))
 		return NULL;
-	st = mt_status_field(buf, "State");
-	kt = mt_status_field(buf, "Kthread");
+	st = mt_proc_field(buf, "\nState:");
+	kt = mt_proc_field(buf, "\nKthread:");
 	if (st)
 		state = *st;
-	if (kt && *kt == '1') {
-		why = "is a kernel thread: it has no user memory";
-	} else if (state == 'Z' || state == 'X') {
-		why = "is a zombie: it has no user memory left";
-	} else if (!kt && !mt_status_field(buf, "VmSize")) {
+	kthread = kt && *kt == '1';
+	if (!kt && state != 'Z' && state != 'X' && !mt_proc_field(buf, "\nVmSize:")) {
 		free(buf);
 		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
 		if (mt_read_file(path, &buf, NULL))
 			return NULL;
 		/* pid (comm) state ppid pgrp session tty_nr tpgid flags: comm may hold ')' */
 		p = strrchr(buf, ')');
-		if (p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
-		    (flags & PF_KTHREAD))
-			why = "is a kernel thread: it has no user memory";
+		kthread = p && sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
+			  (flags & PF_KTHREAD);
 	}
 	free(buf);
-	return why;
+	if (kthread)
+		return "is a kernel thread: it has no user memory";
+	if (state == 'Z' || state == 'X')
+		return "is a zombie: it has no user memory left";
+	return NULL;
 }

@@ -152,13 +152,6 @@ static uint64_t changed_pages(const struct mt_watch *w)
 	return n;
 }
 
-static long kb_field(const char *buf, const char *key)
-{
-	const char *p = strstr(buf, key);
-
-	return p ? strtol(p + strlen(key), NULL, 10) : -1;
-}
-
 /*
  * VmRSS (a counter the kernel updates lazily) and smaps_rollup's Rss
  * (counted). false when status has no VmRSS: the process let its memory go,
@@ -171,14 +164,14 @@ static bool read_rss(struct mt_watch *w)
 
 	snprintf(path, sizeof(path), "/proc/%ld/status", w->pid);
 	if (!mt_read_file(path, &buf, NULL)) {
-		rss = kb_field(buf, "\nVmRSS:");
+		rss = mt_proc_kb(buf, "\nVmRSS:");
 		free(buf);
 		if (rss < 0)
 			return false;
 	}
 	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", w->pid);
 	if (!mt_read_file(path, &buf, NULL)) {
-		srss = kb_field(buf, "\nRss:");
+		srss = mt_proc_kb(buf, "\nRss:");
 		free(buf);
 	}
 	w->prev_rss_kb = w->rss_kb;

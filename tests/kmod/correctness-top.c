@@ -896,7 +896,6 @@ struct busy_query {
 	bool first_sum;		/* ... and the summary (not busy after all) */
 	double exec_secs;	/* sendmsg() and answer of the QUERY of the execve() */
 	struct nlr_result exec_r;
-	bool populated_after;	/* the populate ended before both were answered */
 	char child_state;	/* the vfork() child's when the probe began: 'D' waiting */
 	double other_secs;	/* a request sent on the socket while a recvmsg() reads */
 	bool other_populated;	/* the populate ended before it returned */
@@ -1057,7 +1056,6 @@ static int busy_query(pid_t c, struct busy_state *st, void *arg)
 	if (nlr_send(&s2, &b2) || nlr_wait(&s2, b2.seq, &q->exec_r, NULL, NULL))
 		goto out;
 	q->exec_secs = busy_now() - t0;
-	q->populated_after = st->populated;
 	q->rd = (struct busy_read){ .s = &s, .st = st };
 	if (pthread_create(&reader, NULL, busy_reader, &q->rd))
 		goto out;
