@@ -51,9 +51,34 @@ struct debugmod_arr {
 	int after;
 };
 
-static int debugmod_oob(void)
+/*
+ * A kmalloc()ed object from the slab, never one KFENCE sampled: KASAN does
+ * not check KFENCE's objects, and reading past one that KFENCE put at the
+ * start of its page reads its canary, which nothing reports. KFENCE samples
+ * at most one allocation per kfence.sample_interval, so the second try is
+ * from the slab.
+ */
+static char *debugmod_slab_object(void)
 {
 	char *p = kmalloc(size, GFP_KERNEL);
+
+	if (p && is_kfence_address(p)) {
+		char *q = kmalloc(size, GFP_KERNEL);
+
+		pr_info("KFENCE sampled the first object: another one\n");
+		kfree(p);
+		p = q;
+		if (p && is_kfence_address(p)) {
+			kfree(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+static int debugmod_oob(void)
+{
+	char *p = debugmod_slab_object();
 
 	if (!p)
 		return -ENOMEM;
@@ -65,7 +90,7 @@ static int debugmod_oob(void)
 
 static int debugmod_uaf(void)
 {
-	char *p = kmalloc(size, GFP_KERNEL);
+	char *p = debugmod_slab_object();
 
 	if (!p)
 		return -ENOMEM;
