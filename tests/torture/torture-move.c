@@ -219,7 +219,12 @@ void tor_t_numa(void)
 		tor_terr(K_NUMA, "mmap");
 		_exit(1);
 	}
-	/* mlocked before the first write, as the mremap target's (below) */
+	/*
+	 * mlocked before the first write, as the mremap target's (below).
+	 * Only their first placement is safe that way: a page this target
+	 * moves itself reaches the ordinary LRU (6.1+) for a moment before
+	 * its new mapping mlocks it again, and compaction could take it then.
+	 */
 	if (mlock(a, NUMA_PAGES * PG)) {
 		tor_terr(K_NUMA, "mlock");
 		_exit(1);

@@ -75,49 +75,58 @@ TAP_SHARED_STATE;
  * migrated, whoever owned it.
  */
 #define TOR_TRACE "/sys/kernel/tracing"
-#define TOR_MIGRATE_EVENT TOR_TRACE "/events/migrate/mm_migrate_pages/enable"
+#define TOR_INST TOR_TRACE "/instances/tor-torture"	/* a trace buffer of our own */
 
 static bool compaction_trace_start(void)
 {
-	int fd;
-
-	if (access(TOR_MIGRATE_EVENT, F_OK) &&
+	if (access(TOR_TRACE "/instances", F_OK) &&
 	    mount("tracefs", TOR_TRACE, "tracefs", 0, NULL)) {
 		printf("# no tracefs at %s: %s\n", TOR_TRACE, strerror(errno));
 		return false;
 	}
-	fd = open(TOR_TRACE "/trace", O_WRONLY | O_TRUNC);	/* an empty buffer */
-	if (fd < 0) {
-		printf("# %s/trace: %s\n", TOR_TRACE, strerror(errno));
+	if (mkdir(TOR_INST, 0700) && errno != EEXIST) {
+		printf("# %s: %s\n", TOR_INST, strerror(errno));
 		return false;
 	}
-	close(fd);
-	return tor_knob_set(TOR_MIGRATE_EVENT, "1");
+	if (tor_write_file(TOR_INST "/events/migrate/mm_migrate_pages/enable", "1")) {
+		printf("# no migrate:mm_migrate_pages event: %s\n", strerror(errno));
+		rmdir(TOR_INST);
+		return false;
+	}
+	return true;
 }
 
 /*
  * nr_succeeded of the reason=compaction events that task pid (the compact
  * target, in its compact_memory writes) logged, not kcompactd's or an
- * allocation's; -1 when unreadable
+ * allocation's; -1 when unreadable. Removes the trace buffer.
  */
 static long long compaction_trace_pages(pid_t pid)
 {
-	FILE *f = fopen(TOR_TRACE "/trace", "r");
+	FILE *f = fopen(TOR_INST "/trace", "r");
 	char line[512], task[64], tail[24];
 	long long sum = 0, n;
 	const char *v;
 	size_t tl;
 
-	if (!f)
+	if (!f) {
+		rmdir(TOR_INST);
 		return -1;
+	}
 	tl = (size_t)snprintf(tail, sizeof(tail), "-%d", (int)pid);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, " %63s", task) == 1 && strlen(task) > tl &&
-		    !strcmp(task + strlen(task) - tl, tail) &&
-		    strstr(line, " mm_migrate_pages: ") && strstr(line, "reason=compaction") &&
-		    (v = strstr(line, "nr_succeeded=")) && sscanf(v, "nr_succeeded=%lld", &n) == 1)
+	while (pid > 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %63s", task) != 1 || strlen(task) <= tl ||
+		    strcmp(task + strlen(task) - tl, tail) ||
+		    !strstr(line, " mm_migrate_pages: ") || !strstr(line, "reason=compaction"))
+			continue;
+		v = strstr(line, "nr_succeeded=");
+		if (v && sscanf(v, "nr_succeeded=%lld", &n) == 1)
 			sum += n;
+	}
 	fclose(f);
+	tor_write_file(TOR_INST "/events/migrate/mm_migrate_pages/enable", "0");
+	if (rmdir(TOR_INST))
+		printf("# rmdir %s: %s\n", TOR_INST, strerror(errno));
 	return sum;
 }
 

@@ -55,24 +55,28 @@ struct debugmod_arr {
  * A kmalloc()ed object from the slab, never one KFENCE sampled: KASAN does
  * not check KFENCE's objects, and reading past one that KFENCE put at the
  * start of its page reads its canary, which nothing reports. KFENCE samples
- * at most one allocation per kfence.sample_interval, so the second try is
- * from the slab.
+ * at most one allocation per kfence.sample_interval (100 ms), so a second
+ * try is almost always from the slab; the sampled ones are kept until then,
+ * so that each try is a new object.
  */
 static char *debugmod_slab_object(void)
 {
-	char *p = kmalloc(size, GFP_KERNEL);
+	char *kept[4], *p = NULL;
+	unsigned int n = 0, i;
 
-	if (p && is_kfence_address(p)) {
-		char *q = kmalloc(size, GFP_KERNEL);
-
-		pr_info("KFENCE sampled the first object: another one\n");
-		kfree(p);
-		p = q;
-		if (p && is_kfence_address(p)) {
-			kfree(p);
-			return NULL;
-		}
+	while (n < ARRAY_SIZE(kept)) {
+		p = kmalloc(size, GFP_KERNEL);
+		if (!p || !is_kfence_address(p))
+			break;
+		kept[n++] = p;
+		p = NULL;
 	}
+	for (i = 0; i < n; i++)
+		kfree(kept[i]);
+	if (n)
+		pr_info("KFENCE sampled %u object(s) first\n", n);
+	if (!p)
+		pr_err("no slab object of %u bytes (%u sampled by KFENCE)\n", size, n);
 	return p;
 }
 
