@@ -71,7 +71,7 @@ TAP_SHARED_STATE;
  * the evidence where /proc/vmstat has no event counters (the debug kernel).
  * The compact target's own pages may all sit above where compaction's two
  * scanners meet (a fresh zone hands out its highest frames first), so that
- * none of them moves in a run; the event counts every page compaction
+ * none of them moves in a run; the event counts every page those writes
  * migrated, whoever owned it.
  */
 #define TOR_TRACE "/sys/kernel/tracing"
@@ -449,6 +449,9 @@ int main(int argc, char **argv)
 	long long in = DELTA(v0_in, tor_vmstat("pswpin"));
 	long long migr = DELTA(v0_migr, tor_vmstat("pgmigrate_success"));
 
+	/* read (and removed) whenever it was started, no_ev or not */
+	if (ctrace)
+		cmigr = compaction_trace_pages(tp[K_COMPACT]);
 	/* no vmstat event counters (-1): the targets' own evidence */
 	bool no_ev = split < 0 && cscan < 0 && lazy < 0 && out < 0;
 
@@ -457,7 +460,6 @@ int main(int argc, char **argv)
 		       "MADV_FREE, swap judged by the targets' smaps and pagemap\n");
 		split = tor_sh->e_split;
 		cscan = tor_sh->e_compact;
-		cmigr = ctrace ? compaction_trace_pages(tp[K_COMPACT]) : -1;
 		lazy = tor_sh->e_lazy;
 		out = tor_sh->e_out;
 		in = tor_sh->e_in;
